@@ -1,0 +1,52 @@
+# focalkit: the two commands of the quick start, `make demo` and `make test`, each set up
+# their own virtual environment. Re-running skips installs that are up to date (stamp files
+# depend on pyproject.toml and this Makefile).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The CPU build of PyTorch that lies on this machine's disk; a bare `torch` could pull a
+# multi-GB CUDA build.
+TORCH_PIN := torch==2.13.0
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+OUT ?= demo-out
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench bench-speed bench-boosting clean venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Minimal set for the demo: torch (CPU), matplotlib, rich.
+$(VENV)/.stamp-demo: pyproject.toml Makefile | $(BIN)/python
+	$(PIP) install $(TORCH_PIN)
+	$(PIP) install -e '.[demo,plot]'
+	touch $@
+
+# Everything the test suite exercises: boosters, dask, numba, triton (interpreter mode), dev tools.
+$(VENV)/.stamp-test: pyproject.toml Makefile | $(BIN)/python
+	$(PIP) install $(TORCH_PIN)
+	$(PIP) install -e '.[all,gpu,dev]'
+	touch $@ $(VENV)/.stamp-demo
+
+venv: $(VENV)/.stamp-test
+
+demo: $(VENV)/.stamp-demo
+	$(BIN)/focalkit demo --out $(OUT)
+
+test: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/mypy
+
+bench: bench-speed bench-boosting
+
+bench-speed: $(VENV)/.stamp-test
+	$(BIN)/python benchmarks/bench_speed.py
+
+bench-boosting: $(VENV)/.stamp-test
+	$(BIN)/python benchmarks/bench_boosting.py
+
+clean:
+	rm -rf $(VENV) demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
