@@ -84,7 +84,7 @@ def _side_loss(q_pow: Array, nlog_pt: Array) -> Array:
 
 
 def _side_weight(q_pow: Array, p_t: Array, r: Array, gamma: Any) -> Array:
-    """w = q^gamma (1 + gamma p_t r): dL/dz = w (p - y) for this side."""
+    """Weight w = q^gamma (1 + gamma p_t r), so that dL/dz = w (p - y) on this side."""
     return q_pow * (1.0 + gamma * p_t * r)
 
 

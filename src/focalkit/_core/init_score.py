@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq, minimize
 
-from focalkit._core.binary import binary_focal_grad, binary_focal_loss
+from focalkit._core.binary import binary_focal_grad
 from focalkit._core.softmax import softmax_focal_grad, softmax_focal_loss
 from focalkit._core.weights import _weights, class_counts
 from focalkit.exceptions import InvalidParameterError
@@ -94,7 +94,7 @@ def binary_focal_init_score(
     out = np.array([
         _binary_constant(w1[j], w0[j], g, a, pw)
         for j, (g, a, pw) in enumerate(
-            zip(_per_label(gamma, k), _per_label(alpha, k), _per_label(pos_weight, k))
+            zip(_per_label(gamma, k), _per_label(alpha, k), _per_label(pos_weight, k), strict=True)
         )
     ])
     return float(out[0]) if arr.ndim == 1 else out

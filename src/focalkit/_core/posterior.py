@@ -54,7 +54,7 @@ def focal_to_posterior(
 
     Examples
     --------
-    >>> float(focal_to_posterior(0.5, gamma=2.0, alpha=0.9))
+    >>> round(float(focal_to_posterior(0.5, gamma=2.0, alpha=0.9)), 4)
     0.1
     """
     q = np.clip(np.asarray(prob, dtype=float), 0.0, 1.0)
