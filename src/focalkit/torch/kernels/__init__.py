@@ -2,7 +2,8 @@
 
 Contract with :mod:`focalkit.torch` (the reference path): each function returns ``None``
 when it has no fast path for the given tensors/arguments, and the caller then runs the
-reference implementation from ``_core``. Results must match the reference (tested).
+reference implementation from ``_core``. Results match the reference (tested in
+``tests/kernels`` against ``_core`` in float64).
 
 * ``binary_forward(input, target, weight, pos_weight, *, gamma, alpha, reduction)``
   -> loss (reduced per ``reduction``; float32 for half inputs) or None.
@@ -15,30 +16,228 @@ reference implementation from ``_core``. Results must match the reference (teste
 
 ``weight``/``pos_weight`` are already broadcast-compatible tensors or None; ``gamma`` is a
 Python float (per-class gammas always take the reference path); ``alpha`` a float or None.
+
+Which path runs:
+
+* CPU tensors, float32/float64, numba installed (the ``cpu`` extra), at least
+  ``_cpu.BINARY_MIN_NUMEL`` / ``_cpu.SOFTMAX_MIN_NUMEL`` logits: numba kernels
+  (:mod:`._cpu_numba`), threads = ``torch.get_num_threads()``.
+* CUDA tensors, float32/float16/bfloat16, Triton installed (the ``gpu`` extra): Triton
+  kernels (:mod:`._triton_kernels`).
+* Softmax: 2-D ``(N, C)`` logits with integer labels (``C <= 8192`` on the GPU).
+* Everything else (float64 on the GPU, half precision on the CPU, dense N-D softmax
+  inputs, probability targets for softmax, per-class gamma or alpha tensors): ``None``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["binary_backward", "binary_forward", "softmax_backward", "softmax_forward"]
+import torch
+
+__all__ = [
+    "SUPPORTS_COMPILE",
+    "binary_backward",
+    "binary_forward",
+    "softmax_backward",
+    "softmax_forward",
+]
+
+#: The kernels are opaque to ``torch.compile``; while it traces, the reference runs.
+SUPPORTS_COMPILE = False
 
 
-def binary_forward(*args: Any, **kwargs: Any) -> Any:
-    """No fast path yet: use the reference."""
+def _scalar_ok(gamma: Any, alpha: Any = None) -> bool:
+    ok_g = isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and gamma >= 0
+    ok_a = alpha is None or (isinstance(alpha, (int, float)) and not isinstance(alpha, bool))
+    return ok_g and ok_a
+
+
+def _backend(input: torch.Tensor) -> Any:
+    if input.device.type == "cpu":
+        from focalkit.torch.kernels import _cpu
+
+        return _cpu
+    if input.device.type == "cuda":
+        from focalkit.torch.kernels import _triton
+
+        return _triton
     return None
 
 
-def binary_backward(*args: Any, **kwargs: Any) -> Any:
-    """No fast path yet: use the reference."""
-    return None
+def binary_forward(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: torch.Tensor | None,
+    *,
+    gamma: Any,
+    alpha: Any,
+    reduction: str,
+) -> torch.Tensor | None:
+    """Fused sigmoid focal loss, reduced per ``reduction``; None when no fast path applies.
+
+    Parameters
+    ----------
+    input, target : torch.Tensor
+        Logits and targets in [0, 1] (float, or bool/integer 0/1), same shape.
+    weight, pos_weight : torch.Tensor or None
+        Broadcastable to ``input``; see :func:`focalkit.torch.binary_focal_loss_with_logits`.
+    gamma : float
+        Focusing parameter (a tensor gives None).
+    alpha : float or None
+        Positive-class weight (a tensor gives None).
+    reduction : {"none", "mean", "sum"}
+        ``"mean"`` divides the (weighted) sum by the number of elements.
+
+    Returns
+    -------
+    torch.Tensor or None
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.linspace(-3, 3, 4096)
+    >>> y = (z > 0).float()
+    >>> out = binary_forward(z, y, None, None, gamma=2.0, alpha=None, reduction="sum")
+    >>> round(float(out), 2)  # None without numba: then the reference runs
+    118.43
+    """
+    if not _scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
+        return None
+    be = _backend(input)
+    if be is None:
+        return None
+    return be.binary(
+        input, target, weight, pos_weight, gamma=float(gamma),
+        alpha=None if alpha is None else float(alpha), reduction=reduction,
+    )
 
 
-def softmax_forward(*args: Any, **kwargs: Any) -> Any:
-    """No fast path yet: use the reference."""
-    return None
+def binary_backward(
+    grad_output: torch.Tensor,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: torch.Tensor | None,
+    *,
+    gamma: Any,
+    alpha: Any,
+    reduction: str,
+) -> torch.Tensor | None:
+    """Gradient of :func:`binary_forward` w.r.t. ``input``, times ``grad_output``.
+
+    Parameters
+    ----------
+    grad_output : torch.Tensor
+        Gradient of the reduced loss (a scalar), or of the elementwise loss (``"none"``).
+    input, target, weight, pos_weight, gamma, alpha, reduction
+        As in :func:`binary_forward`.
+
+    Returns
+    -------
+    torch.Tensor or None
+        ``input``'s shape and dtype.
+    """
+    if not _scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
+        return None
+    be = _backend(input)
+    if be is None:
+        return None
+    return be.binary(
+        input, target, weight, pos_weight, gamma=float(gamma),
+        alpha=None if alpha is None else float(alpha), reduction=reduction,
+        grad_output=grad_output,
+    )
 
 
-def softmax_backward(*args: Any, **kwargs: Any) -> Any:
-    """No fast path yet: use the reference."""
-    return None
+def softmax_forward(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    *,
+    gamma: Any,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+) -> torch.Tensor | None:
+    """Fused softmax focal loss of ``(N, C)`` logits; None when no fast path applies.
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        Logits ``(N, C)``.
+    target : torch.Tensor
+        Integer labels ``(N,)``; ``ignore_index`` rows count nowhere.
+    weight : torch.Tensor or None
+        Class weights ``(C,)``.
+    gamma : float
+        Focusing parameter.
+    ignore_index : int
+        Label to ignore.
+    label_smoothing : float
+        As in ``F.cross_entropy``.
+    reduction : {"none", "mean", "sum"}
+        ``"mean"`` divides by the sum of the target classes' weights (``F.cross_entropy``).
+
+    Returns
+    -------
+    torch.Tensor or None
+        Per-row loss (``"none"``, 0 on ignored rows) or a scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(512, 4)
+    >>> t = torch.zeros(512, dtype=torch.long)
+    >>> out = softmax_forward(x, t, None, gamma=2.0, ignore_index=-100,
+    ...                       label_smoothing=0.0, reduction="mean")
+    >>> round(float(out), 4)
+    0.7798
+    """
+    if not _scalar_ok(gamma) or reduction not in ("none", "mean", "sum"):
+        return None
+    be = _backend(input)
+    if be is None:
+        return None
+    return be.softmax(
+        input, target, weight, gamma=float(gamma), ignore_index=int(ignore_index),
+        label_smoothing=float(label_smoothing), reduction=reduction,
+    )
+
+
+def softmax_backward(
+    grad_output: torch.Tensor,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    *,
+    gamma: Any,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+) -> torch.Tensor | None:
+    """Gradient of :func:`softmax_forward` w.r.t. ``input``, times ``grad_output``.
+
+    Parameters
+    ----------
+    grad_output : torch.Tensor
+        Scalar, or per-row ``(N,)`` for ``"none"``.
+    input, target, weight, gamma, ignore_index, label_smoothing, reduction
+        As in :func:`softmax_forward`.
+
+    Returns
+    -------
+    torch.Tensor or None
+        ``(N, C)`` in ``input``'s dtype; zero rows for ignored labels.
+    """
+    if not _scalar_ok(gamma) or reduction not in ("none", "mean", "sum"):
+        return None
+    be = _backend(input)
+    if be is None:
+        return None
+    return be.softmax(
+        input, target, weight, gamma=float(gamma), ignore_index=int(ignore_index),
+        label_smoothing=float(label_smoothing), reduction=reduction,
+        grad_output=grad_output,
+    )

@@ -1,0 +1,299 @@
+"""CPU fast path: argument preparation and threading around :mod:`._cpu_numba`.
+
+Threads: the work is split into ``torch.get_num_threads()`` contiguous ranges of blocks
+(rows for softmax), each run by a numba kernel compiled with ``nogil=True`` on a small
+thread pool. Below the measured thresholds (``BINARY_MIN_NUMEL``, ``SOFTMAX_MIN_NUMEL``)
+the functions return None and the reference path runs.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "BINARY_MIN_NUMEL",
+    "SOFTMAX_MIN_NUMEL",
+    "available",
+    "binary",
+    "softmax",
+]
+
+#: Smallest number of logits for which the fused kernel is used (measured, see
+#: docs/performance.md: below it the reference path is as fast or the kernel gains little).
+BINARY_MIN_NUMEL = 1024
+SOFTMAX_MIN_NUMEL = 1024
+#: Elements per block of the binary kernel (one partial sum per block).
+_BLOCK = 8192
+#: Fewest elements per thread worth a thread hand-off.
+_MIN_PER_THREAD = 65536
+
+_FLOATS = (torch.float32, torch.float64)
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_numba: Any = None
+
+
+def available() -> bool:
+    """Whether numba (the ``cpu`` extra) can be imported."""
+    global _numba
+    if _numba is None:
+        try:
+            from focalkit.torch.kernels import _cpu_numba
+
+            _numba = _cpu_numba
+        except ImportError:
+            _numba = False
+    return _numba is not False
+
+
+def _parallel(fn: Any, n_items: int, cost_per_item: int) -> None:
+    """Run ``fn(a, b)`` over [0, n_items) split into torch.get_num_threads() ranges."""
+    global _pool, _pool_size
+    n_threads = max(1, torch.get_num_threads())
+    n_threads = min(n_threads, max(1, (n_items * cost_per_item) // _MIN_PER_THREAD), n_items)
+    if n_threads <= 1:
+        fn(0, n_items)
+        return
+    with _lock:
+        if _pool is None or _pool_size < n_threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="focalkit")
+            _pool_size = n_threads
+        pool = _pool
+    bounds = [n_items * i // n_threads for i in range(n_threads + 1)]
+    futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, n_threads)]
+    fn(bounds[0], bounds[1])
+    for f in futures:
+        f.result()
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().numpy()
+
+
+def _strip(t: torch.Tensor) -> torch.Tensor:
+    while t.ndim > 0 and t.shape[0] == 1:
+        t = t[0]
+    return t
+
+
+def _period(t: torch.Tensor | None, shape: torch.Size) -> int | None:
+    """Period of a broadcast operand along the flat index: 1 scalar, n full, None other."""
+    if t is None:
+        return 1
+    s = _strip(t)
+    if s.numel() == 1:
+        return 1
+    if s.ndim <= len(shape) and tuple(s.shape) == tuple(shape[len(shape) - s.ndim :]):
+        return s.numel()
+    return None
+
+
+def _operand(
+    t: torch.Tensor | None, shape: torch.Size, n: int, block: int, dtype: torch.dtype, scale: float
+) -> tuple[np.ndarray, bool]:
+    """(array, full): full arrays are indexed by the flat index, tiles by the block offset."""
+    if t is None:
+        return np.full(block, scale, dtype=_np_dtype(dtype)), False
+    t = t.detach().to(dtype)
+    p = _period(t, shape)
+    if p == 1:
+        return np.full(block, float(t.reshape(-1)[0]) * scale, dtype=_np_dtype(dtype)), False
+    if p is not None and p != n:
+        tile = _strip(t).reshape(-1).repeat(block // p)
+        return _np(tile * scale if scale != 1.0 else tile).copy(), False
+    full = t.expand(shape).contiguous().reshape(-1)
+    if scale != 1.0:
+        full = full * scale
+    return _np(full), True
+
+
+def _np_dtype(dtype: torch.dtype) -> Any:
+    return np.float64 if dtype == torch.float64 else np.float32
+
+
+def _block_for(periods: list[int], n: int) -> int | None:
+    """Block length: a multiple of every per-label period, near ``_BLOCK``."""
+    lcm = 1
+    for p in periods:
+        if 1 < p < n:
+            lcm = lcm * p // math.gcd(lcm, p)
+    if lcm > 1 << 20:
+        return None
+    return lcm * max(1, round(_BLOCK / lcm))
+
+
+def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, int]:
+    ig = int(gamma) if float(gamma).is_integer() and gamma < 16 else -1
+    return dtype(gamma), ig
+
+
+def _target_array(target: torch.Tensor, dtype: torch.dtype) -> np.ndarray:
+    if target.dtype == torch.bool:
+        target = target.view(torch.uint8)
+    elif target.dtype not in (torch.uint8, dtype):
+        target = target.to(dtype)
+    return _np(target.contiguous().reshape(-1))
+
+
+def binary(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: torch.Tensor | None,
+    *,
+    gamma: float,
+    alpha: float | None,
+    reduction: str,
+    grad_output: torch.Tensor | None = None,
+) -> torch.Tensor | None:
+    """Forward loss (``grad_output`` None) or gradient; None when no fast path applies."""
+    n = input.numel()
+    if (
+        input.device.type != "cpu"
+        or input.dtype not in _FLOATS
+        or n < BINARY_MIN_NUMEL
+        or target.shape != input.shape
+        or not available()
+    ):
+        return None
+    shape = input.shape
+    periods = [_period(weight, shape), _period(pos_weight, shape)]
+    go_t = None
+    scale = 1.0
+    if grad_output is not None:
+        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
+            go_t = grad_output.reshape(shape) if grad_output.shape != shape else grad_output
+        else:
+            scale = float(grad_output.reshape(-1)[0])
+            if reduction == "mean":
+                scale /= n
+    periods.append(_period(go_t, shape))
+    block = _block_for([p for p in periods if p is not None], n)
+    if block is None:
+        return None
+    dt = input.dtype
+    npdt = _np_dtype(dt)
+    x = _np(input.contiguous().reshape(-1))
+    y = _target_array(target, dt)
+    a_pos = 1.0 if alpha is None else float(alpha)
+    a0 = npdt(1.0 if alpha is None else 1.0 - float(alpha))
+    w, w_full = _operand(weight, shape, n, block, dt, 1.0)
+    a1, a1_full = _operand(pos_weight, shape, n, block, dt, a_pos)
+    go, go_full = _operand(go_t, shape, n, block, dt, scale)
+    g, ig = _gamma_args(gamma, npdt)
+    kern = _numba.binary_blocks
+    n_blocks = -(-n // block)
+    if grad_output is not None or reduction == "none":
+        out_t = torch.empty(shape, dtype=dt)
+        out = _np(out_t).reshape(-1)
+        mode = 2 if grad_output is not None else 1
+        dummy = np.empty(1, dtype=np.float64)
+
+        def run(b0: int, b1: int) -> None:
+            kern(x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1,
+                 out, dummy, mode)
+
+        _parallel(run, n_blocks, block)
+        return out_t
+    partial = np.empty(n_blocks, dtype=np.float64)
+    out = np.empty(1, dtype=npdt)
+
+    def run_sum(b0: int, b1: int) -> None:
+        kern(x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1,
+             out, partial, 0)
+
+    _parallel(run_sum, n_blocks, block)
+    total = math.fsum(partial) if n_blocks < 64 else float(partial.sum())
+    if reduction == "mean":
+        total /= n
+    return torch.tensor(total, dtype=dt)
+
+
+def softmax(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    *,
+    gamma: float,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+    grad_output: torch.Tensor | None = None,
+) -> torch.Tensor | None:
+    """Softmax focal loss (``grad_output`` None) or its gradient for (N, C) logits."""
+    if (
+        input.device.type != "cpu"
+        or input.dtype not in _FLOATS
+        or input.ndim != 2
+        or input.numel() < SOFTMAX_MIN_NUMEL
+        or target.ndim != 1
+        or target.shape[0] != input.shape[0]
+        or target.dtype.is_floating_point
+        or target.dtype == torch.bool
+        or (weight is not None and weight.numel() != input.shape[1])
+        or not available()
+    ):
+        return None
+    n, c = input.shape
+    t = target.detach().to(torch.int64).contiguous()
+    valid = t != ignore_index
+    if not bool((((t >= 0) & (t < c)) | ~valid).all()):
+        return None  # out-of-range labels: the reference raises the error
+    dt = input.dtype
+    npdt = _np_dtype(dt)
+    cw_t = (
+        torch.ones(c, dtype=dt) if weight is None else weight.detach().to(dt).reshape(-1)
+    ).contiguous()
+    denom = 1.0
+    if reduction == "mean":
+        tv = t.clamp(0, c - 1)
+        denom = float((cw_t[tv] * valid.to(dt)).sum())
+    x = _np(input.contiguous())
+    ta = _np(t)
+    cw = _np(cw_t)
+    eps = float(label_smoothing)
+    fe, fy = npdt(eps / c), npdt(1.0 - eps)
+    g, ig = _gamma_args(gamma, npdt)
+    kern = _numba.softmax_rows
+    if grad_output is not None:
+        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
+            go = _np(grad_output.detach().to(dt).contiguous().reshape(-1))
+            go_full = True
+        else:
+            s = float(grad_output.reshape(-1)[0])
+            go = np.array([s / denom if reduction == "mean" else s], dtype=npdt)
+            go_full = False
+        out_t = torch.empty((n, c), dtype=dt)
+        out = _np(out_t)
+        dummy = np.empty(1, dtype=np.float64)
+
+        def run(r0: int, r1: int) -> None:
+            kern(x, ta, cw, fe, fy, eps > 0, ignore_index, go, go_full, g, ig, r0, r1,
+                 out, dummy, 2)
+
+        _parallel(run, n, c)
+        return out_t
+    partial = np.empty(n, dtype=np.float64)
+    out = np.empty((1, 1), dtype=npdt)
+    one = np.ones(1, dtype=npdt)
+
+    def run_fwd(r0: int, r1: int) -> None:
+        kern(x, ta, cw, fe, fy, eps > 0, ignore_index, one, False, g, ig, r0, r1,
+             out, partial, 0)
+
+    _parallel(run_fwd, n, c)
+    if reduction == "none":
+        return torch.from_numpy(partial).to(dt)
+    total = float(partial.sum())
+    if reduction == "mean":
+        total /= denom
+    return torch.tensor(total, dtype=dt)

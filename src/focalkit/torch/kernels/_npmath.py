@@ -1,0 +1,218 @@
+"""Vectorisable float32/float64 primitives for the numba CPU kernels.
+
+numba has no SIMD ``exp``/``log`` without Intel's SVML, and a loop that calls libm is
+never vectorised. These helpers are plain arithmetic (polynomials plus an exponent built
+from integer bits), so LLVM vectorises the loops that inline them. Each has a float32 and a
+float64 version chosen by the argument's type (``numba.extending.overload``).
+
+Accuracy (checked against NumPy in ``tests/kernels``): a few ulp over the ranges used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
+
+__all__ = ["exp_neg", "expm1_neg", "ipow", "log1p_unit"]
+
+_LN2 = 0.6931471805599453
+
+
+@intrinsic
+def _i32_as_f32(typingctx, i):  # type: ignore[no-untyped-def]
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _i64_as_f64(typingctx, i):  # type: ignore[no-untyped-def]
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+def exp_neg(x):  # type: ignore[no-untyped-def]
+    """exp(x) for x <= 0 (larger x is not supported); underflows smoothly to 0."""
+    raise NotImplementedError  # pragma: no cover - only the numba overload runs
+
+
+def log1p_unit(e):  # type: ignore[no-untyped-def]
+    """log1p(e) for e in [0, 1]."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def expm1_neg(x):  # type: ignore[no-untyped-def]
+    """expm1(x) for x <= 0."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def ipow(q, n):  # type: ignore[no-untyped-def]
+    """q**n for an integer 0 <= n < 16 by multiplication (0**0 = 1)."""
+    raise NotImplementedError  # pragma: no cover
+
+
+@overload(exp_neg, jit_options={"forceinline": True})
+def _exp_neg_ol(x):  # type: ignore[no-untyped-def]
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        f = np.float32
+
+        def impl32(x):  # type: ignore[no-untyped-def]
+            x = max(x, f(-104.0))
+            k = np.floor(x * f(1.4426950408889634) + f(0.5))
+            r = x - k * f(0.693359375) - k * f(-2.12194440e-4)
+            p = f(1.0 / 5040.0)
+            p = p * r + f(1.0 / 720.0)
+            p = p * r + f(1.0 / 120.0)
+            p = p * r + f(1.0 / 24.0)
+            p = p * r + f(1.0 / 6.0)
+            p = p * r + f(0.5)
+            p = p * r + f(1.0)
+            p = p * r + f(1.0)
+            ki = np.int32(k)
+            ka = ki >> np.int32(1)
+            kb = ki - ka
+            sa = _i32_as_f32((ka + np.int32(127)) << np.int32(23))
+            sb = _i32_as_f32((kb + np.int32(127)) << np.int32(23))
+            return p * sa * sb
+
+        return impl32
+
+    def impl64(x):  # type: ignore[no-untyped-def]
+        x = max(x, -746.0)
+        k = np.floor(x * 1.4426950408889634 + 0.5)
+        r = x - k * 6.93147180369123816490e-01 - k * 1.90821492927058770002e-10
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        ki = np.int64(k)
+        ka = ki >> np.int64(1)
+        kb = ki - ka
+        sa = _i64_as_f64((ka + np.int64(1023)) << np.int64(52))
+        sb = _i64_as_f64((kb + np.int64(1023)) << np.int64(52))
+        return p * sa * sb
+
+    return impl64
+
+
+@overload(log1p_unit, jit_options={"forceinline": True})
+def _log1p_unit_ol(e):  # type: ignore[no-untyped-def]
+    # 1 + e = 2^j (1 + u) with u in [-0.25, 0.5]; log1p(u) = 2 atanh(s), s = u / (2 + u),
+    # |s| <= 0.2: an odd series in s.
+    if isinstance(e, types.Float) and e.bitwidth == 32:
+        f = np.float32
+
+        def impl32(e):  # type: ignore[no-untyped-def]
+            big = e > f(0.5)
+            u = (e - f(1.0)) * f(0.5) if big else e
+            s = u / (f(2.0) + u)
+            s2 = s * s
+            p = f(1.0 / 11.0)
+            p = p * s2 + f(1.0 / 9.0)
+            p = p * s2 + f(1.0 / 7.0)
+            p = p * s2 + f(1.0 / 5.0)
+            p = p * s2 + f(1.0 / 3.0)
+            p = p * s2 + f(1.0)
+            return f(2.0) * s * p + (f(_LN2) if big else f(0.0))
+
+        return impl32
+
+    def impl64(e):  # type: ignore[no-untyped-def]
+        big = e > 0.5
+        u = (e - 1.0) * 0.5 if big else e
+        s = u / (2.0 + u)
+        s2 = s * s
+        p = 1.0 / 25.0
+        p = p * s2 + 1.0 / 23.0
+        p = p * s2 + 1.0 / 21.0
+        p = p * s2 + 1.0 / 19.0
+        p = p * s2 + 1.0 / 17.0
+        p = p * s2 + 1.0 / 15.0
+        p = p * s2 + 1.0 / 13.0
+        p = p * s2 + 1.0 / 11.0
+        p = p * s2 + 1.0 / 9.0
+        p = p * s2 + 1.0 / 7.0
+        p = p * s2 + 1.0 / 5.0
+        p = p * s2 + 1.0 / 3.0
+        p = p * s2 + 1.0
+        return 2.0 * s * p + (_LN2 if big else 0.0)
+
+    return impl64
+
+
+@overload(expm1_neg, jit_options={"forceinline": True})
+def _expm1_neg_ol(x):  # type: ignore[no-untyped-def]
+    # Taylor series near 0 (|x| < 0.35), exp(x) - 1 elsewhere (no cancellation there).
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+        f = np.float32
+
+        def impl32(x):  # type: ignore[no-untyped-def]
+            p = f(1.0 / 40320.0)
+            p = p * x + f(1.0 / 5040.0)
+            p = p * x + f(1.0 / 720.0)
+            p = p * x + f(1.0 / 120.0)
+            p = p * x + f(1.0 / 24.0)
+            p = p * x + f(1.0 / 6.0)
+            p = p * x + f(0.5)
+            p = p * x + f(1.0)
+            small = p * x
+            big = exp_neg(x) - f(1.0)
+            return small if x > f(-0.35) else big
+
+        return impl32
+
+    def impl64(x):  # type: ignore[no-untyped-def]
+        p = 1.0 / 87178291200.0
+        p = p * x + 1.0 / 6227020800.0
+        p = p * x + 1.0 / 479001600.0
+        p = p * x + 1.0 / 39916800.0
+        p = p * x + 1.0 / 3628800.0
+        p = p * x + 1.0 / 362880.0
+        p = p * x + 1.0 / 40320.0
+        p = p * x + 1.0 / 5040.0
+        p = p * x + 1.0 / 720.0
+        p = p * x + 1.0 / 120.0
+        p = p * x + 1.0 / 24.0
+        p = p * x + 1.0 / 6.0
+        p = p * x + 0.5
+        p = p * x + 1.0
+        small = p * x
+        big = exp_neg(x) - 1.0
+        return small if x > -0.35 else big
+
+    return impl64
+
+
+@overload(ipow, jit_options={"forceinline": True})
+def _ipow_ol(q, n):  # type: ignore[no-untyped-def]
+    def impl(q, n):  # type: ignore[no-untyped-def]
+        one = type(q)(1.0)
+        q2 = q * q
+        q4 = q2 * q2
+        q8 = q4 * q4
+        r = q if n & 1 else one
+        r = r * q2 if n & 2 else r
+        r = r * q4 if n & 4 else r
+        r = r * q8 if n & 8 else r
+        return r
+
+    return impl
