@@ -91,8 +91,8 @@ def _sigmoid_parts(ops: Any, x: Array) -> tuple[Array, Array, Array, Array]:
     lp1 = ops.log1p(e)
     p = ops.where(pos, inv, e * inv)
     q = ops.where(pos, e * inv, inv)
-    relu_x = x - ops.neg_part(x)  # max(x, 0)
-    return p, q, lp1 + relu_x - x, lp1 + relu_x
+    neg = ops.neg_part(x)  # min(x, 0)
+    return p, q, lp1 - neg, lp1 + (x - neg)
 
 
 def _float(value: Any, name: str, owner: str, *, low: float = 0.0, open_low: bool = False,
@@ -710,7 +710,7 @@ def poly1_softmax_focal_grad(logits: Array, target: Array, *, epsilon: float = 1
                              axis: int = -1) -> Array:
     r"""Gradient of :func:`poly1_softmax_focal_loss` with respect to ``logits``.
 
-    The polynomial term adds :math:`(\gamma+1)\,p_j (V - v_j)` with
+    The polynomial term adds :math:`(\gamma+1)\,(p_j V - v_j)` with
     :math:`v_k = t_k (1-p_k)^\gamma p_k`, :math:`V = \sum_k v_k`.
 
     Returns
@@ -729,7 +729,7 @@ def poly1_softmax_focal_grad(logits: Array, target: Array, *, epsilon: float = 1
     t = _dense_target(ops, logits, target, ax)
     v = t * q ** float(gamma) * p
     big_v = ops.sum(v, ax, keepdims=True)
-    return base + eps * (float(gamma) + 1.0) * p * (big_v - v)
+    return base + eps * (float(gamma) + 1.0) * (p * big_v - v)
 
 
 # --------------------------------------------------------------------------- label smoothing
