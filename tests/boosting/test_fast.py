@@ -1,0 +1,89 @@
+"""The fused numba kernel against _core (the kernel may not drift from THE math)."""
+
+import numpy as np
+import pytest
+
+from focalkit._core import binary_focal_grad_hess
+from focalkit.boosting import _fast
+from focalkit.boosting._fast import binary_focal_grad_hess_fast
+
+pytest.importorskip("numba")
+
+GAMMAS = [0.0, 0.25, 0.5, 1.0, 2.0, 5.0]
+MARGINS = np.concatenate([
+    np.linspace(-1e4, 1e4, 2001),
+    np.linspace(-60.0, 60.0, 24001),
+    [0.0, -0.0, 1e-300, -1e-300, 700.0, -700.0, 745.0, -745.0, 746.0, -746.0],
+])
+
+
+def _close(got, want, *, rtol):
+    # relative error, with an absolute floor at the array's scale for values that cancel
+    scale = np.max(np.abs(want))
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-13 * scale)
+
+
+@pytest.mark.parametrize("hessian", ["irls", "clipped", "exact"])
+@pytest.mark.parametrize("alpha", [None, 0.25], ids=["alpha=None", "alpha=0.25"])
+@pytest.mark.parametrize("gamma", GAMMAS, ids=lambda g: f"gamma={g}")
+@pytest.mark.parametrize("target", [0.0, 1.0, 0.3], ids=["y=0", "y=1", "y=0.3"])
+def test_kernel_matches_core_float64(gamma, alpha, hessian, target):
+    y = np.full_like(MARGINS, target)
+    g, h = binary_focal_grad_hess_fast(MARGINS, y, gamma=gamma, alpha=alpha, hessian=hessian)
+    g_ref, h_ref = binary_focal_grad_hess(MARGINS, y, gamma=gamma, alpha=alpha, hessian=hessian)
+    assert g.dtype == np.float64
+    assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+    _close(g, g_ref, rtol=1e-11)
+    _close(h, h_ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("gamma", GAMMAS, ids=lambda g: f"gamma={g}")
+def test_kernel_float32_margins_finite_and_close(gamma):
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.normal(scale=8, size=5000), [-1e3, 1e3, -1e4, 1e4]])
+    z = z.astype(np.float32)
+    y = (rng.random(z.size) < 0.2).astype(np.float32)
+    g, h = binary_focal_grad_hess_fast(z, y, gamma=gamma, alpha=0.25)
+    assert g.dtype == np.float32 and h.dtype == np.float32
+    assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+    g_ref, h_ref = binary_focal_grad_hess(z.astype(np.float64), y.astype(np.float64),
+                                          gamma=gamma, alpha=0.25)
+    np.testing.assert_allclose(g, g_ref, rtol=2e-6, atol=1e-30)
+    np.testing.assert_allclose(h, h_ref, rtol=2e-6, atol=1e-30)
+
+
+def test_weights_multiply_and_floor_applies_before_weight():
+    rng = np.random.default_rng(1)
+    z = rng.normal(scale=5, size=1000)
+    y = (rng.random(1000) < 0.5).astype(float)
+    w = rng.random(1000) * 3
+    g, h = binary_focal_grad_hess_fast(z, y, gamma=2.0, hessian="clipped", weight=w)
+    g0, h0 = binary_focal_grad_hess(z, y, gamma=2.0, hessian="clipped")
+    np.testing.assert_allclose(g, g0 * w, rtol=1e-12)
+    np.testing.assert_allclose(h, h0 * w, rtol=1e-10, atol=1e-18)
+
+
+def test_thread_count_does_not_change_results():
+    import numba
+
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=10_001)
+    y = (rng.random(z.size) < 0.3).astype(float)
+    before = numba.get_num_threads()
+    g1, h1 = binary_focal_grad_hess_fast(z, y, gamma=0.5, n_threads=1)
+    assert numba.get_num_threads() == before  # restored
+    g2, h2 = binary_focal_grad_hess_fast(z, y, gamma=0.5, n_threads=2)
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_array_equal(h1, h2)
+
+
+def test_numpy_fallback_without_numba(monkeypatch):
+    monkeypatch.setattr(_fast, "_numba", None)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=100)
+    y = (rng.random(100) < 0.3).astype(float)
+    w = rng.random(100)
+    g, h = binary_focal_grad_hess_fast(z, y, gamma=2.0, alpha=0.25, weight=w)
+    g0, h0 = binary_focal_grad_hess(z, y, gamma=2.0, alpha=0.25)
+    np.testing.assert_array_equal(g, g0 * w)
+    np.testing.assert_array_equal(h, h0 * w)
