@@ -280,6 +280,11 @@ class BinaryFocalLossWithLogits(nn.Module):
     0.0114
     """
 
+    weight: torch.Tensor | None
+    pos_weight: torch.Tensor | None
+    gamma_vector: torch.Tensor | None
+    alpha_vector: torch.Tensor | None
+
     def __init__(
         self,
         alpha: Any = None,
@@ -302,7 +307,9 @@ class BinaryFocalLossWithLogits(nn.Module):
     @property
     def gamma(self) -> float | torch.Tensor:
         """The focusing parameter (float or per-label tensor)."""
-        return self._gamma_float if self.gamma_vector is None else self.gamma_vector
+        if self.gamma_vector is not None:
+            return self.gamma_vector
+        return float(self._gamma_float)  # type: ignore[arg-type]  # set when no vector
 
     @property
     def alpha(self) -> float | torch.Tensor | None:

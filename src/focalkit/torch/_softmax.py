@@ -344,6 +344,9 @@ class FocalLoss(nn.Module):
     0.4872
     """
 
+    weight: torch.Tensor | None
+    gamma_vector: torch.Tensor | None
+
     def __init__(
         self,
         gamma: Any = 2.0,
@@ -367,7 +370,9 @@ class FocalLoss(nn.Module):
     @property
     def gamma(self) -> float | torch.Tensor:
         """The focusing parameter (float or per-class tensor)."""
-        return self._gamma_float if self.gamma_vector is None else self.gamma_vector
+        if self.gamma_vector is not None:
+            return self.gamma_vector
+        return float(self._gamma_float)  # type: ignore[arg-type]  # set when no vector
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Loss of ``input`` logits against ``target``; see :func:`focal_loss`."""
