@@ -211,7 +211,8 @@ def test_deferred_reweighting():
     np.testing.assert_allclose(drw.class_weight(3),
                                resolve_class_weight("effective_number", labels, beta=0.99))
     w = drw.class_weight(10)
-    assert w[2] > w[1] > w[0] and w.sum() == pytest.approx(3.0)
+    assert w[2] > w[1] > w[0]
+    assert w.sum() == pytest.approx(3.0)
 
 
 def test_prior_bias():
@@ -282,7 +283,8 @@ def test_asymmetric_surrogate_hessians_are_positive(hessian):
     for y in (0.0, 1.0):
         g, h = A.asymmetric_grad_hess(z, y, gamma_pos=1.0, gamma_neg=4.0, clip=0.05,
                                       hessian=hessian)
-        assert np.all(np.isfinite(g)) and np.all(h >= 0)
+        assert np.all(np.isfinite(g))
+        assert np.all(h >= 0)
         np.testing.assert_allclose(g, A.asymmetric_grad(z, y, gamma_pos=1.0, gamma_neg=4.0,
                                                         clip=0.05))
     _, h = A.asymmetric_grad_hess(z, 0.0, hessian="clipped", hessian_floor=1e-3)

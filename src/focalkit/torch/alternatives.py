@@ -1,8 +1,12 @@
 r"""PyTorch losses for the alternatives to focal loss, with their ``nn.Module`` twins.
 
-Each function computes the loss with the margin-form mathematics of
-:mod:`focalkit._core.alternatives` on tensors and lets autograd differentiate it (the
-gradients are checked with float64 ``gradcheck`` in the tests). Signatures follow
+Each function computes the loss and its gradient with the margin-form mathematics of
+:mod:`focalkit._core.alternatives` on tensors; a small ``autograd.Function`` returns that
+analytic gradient in the backward pass (checked with float64 ``gradcheck`` in the tests).
+Differentiating the ``_core`` expressions with autograd instead would give NaN gradients
+for focusing parameters in (0, 1) once a probability rounds to 1 (DESIGN.md, "Known
+failures"); the analytic form stays finite. Targets, weights and loss parameters are
+constants (no gradient flows to them). Signatures follow
 ``torch.nn.functional``: sigmoid losses mirror ``binary_cross_entropy_with_logits``
 (``input`` and ``target`` of the same shape, elementwise ``weight``, ``reduction``),
 softmax losses mirror ``cross_entropy`` (classes on dim 1, integer targets,
@@ -84,7 +88,7 @@ def _binary_reduce(loss: Tensor, weight: Any, reduction: str) -> Tensor:
     return loss
 
 
-def _softmax_call(core_fn: Any, input: Tensor, target: Tensor, *, weight: Any,
+def _softmax_call(core_fn: Any, core_grad: Any, input: Tensor, target: Tensor, *, weight: Any,
                   ignore_index: int, reduction: str, owner: str, **kw: Any) -> Tensor:
     """Run a per-sample ``_core`` softmax loss with ``F.cross_entropy``'s conventions."""
     check_in(reduction, _REDUCTIONS, "reduction", owner)
@@ -104,7 +108,8 @@ def _softmax_call(core_fn: Any, input: Tensor, target: Tensor, *, weight: Any,
                               tuple(w.shape))
     dense = target.shape == x.shape
     if dense:
-        loss = core_fn(x, target.to(x.dtype), class_weight=w, axis=1, **kw)
+        loss = _apply(core_fn, core_grad, x, target.to(x.dtype), 1, class_weight=w, axis=1,
+                      **kw)
         if reduction == "mean":
             return loss.sum() / max(loss.numel(), 1)
         return loss.sum() if reduction == "sum" else loss
@@ -125,7 +130,7 @@ def _softmax_call(core_fn: Any, input: Tensor, target: Tensor, *, weight: Any,
         raise InvalidParameterError(
             f"{owner}: target labels must be in [0, {n_classes - 1}] or ignore_index."
         )
-    loss = core_fn(x, safe, class_weight=w, axis=1, **kw)
+    loss = _apply(core_fn, core_grad, x, safe, 1, class_weight=w, axis=1, **kw)
     loss = torch.where(valid, loss, torch.zeros_like(loss))
     if reduction == "none":
         return loss
@@ -155,6 +160,14 @@ class _CoreLossFunction(torch.autograd.Function):
         if ctx.class_dim is not None:
             grad_output = grad_output.unsqueeze(ctx.class_dim)
         return grad_output * grad, None, None, None, None
+
+
+def _apply(loss_fn: Any, grad_fn: Any, x: Tensor, t: Tensor, class_dim: Any = None,
+           **kw: Any) -> Tensor:
+    def loss_grad(z: Tensor, y: Tensor, **k: Any) -> tuple[Tensor, Tensor]:
+        return loss_fn(z, y, **k), grad_fn(z, y, **k)
+
+    return _CoreLossFunction.apply(x, t, loss_grad, kw, class_dim)
 
 
 def _core_binary_focal_loss(input: Tensor, target: Tensor, *, gamma: Any = 2.0,
@@ -213,7 +226,8 @@ def weighted_bce_with_logits(input: Tensor, target: Tensor, *, pos_weight: Any =
     4.1826
     """
     x, t = _binary_prepare(input, target, reduction, "weighted_bce_with_logits")
-    loss = _alt.weighted_bce_loss(x, t, pos_weight=pos_weight, neg_weight=neg_weight)
+    loss = _apply(_alt.weighted_bce_loss, _alt.weighted_bce_grad, x, t,
+                  pos_weight=pos_weight, neg_weight=neg_weight)
     return _binary_reduce(loss, weight, reduction)
 
 
@@ -250,8 +264,9 @@ def logit_adjusted_bce_with_logits(input: Tensor, target: Tensor, *, prior: floa
     2.3026
     """
     x, t = _binary_prepare(input, target, reduction, "logit_adjusted_bce_with_logits")
-    return _binary_reduce(_alt.logit_adjusted_bce_loss(x, t, prior=prior, tau=tau), weight,
-                          reduction)
+    loss = _apply(_alt.logit_adjusted_bce_loss, _alt.logit_adjusted_bce_grad, x, t,
+                  prior=prior, tau=tau)
+    return _binary_reduce(loss, weight, reduction)
 
 
 def logit_adjusted_cross_entropy(input: Tensor, target: Tensor, *, prior: Any,
@@ -289,7 +304,8 @@ def logit_adjusted_cross_entropy(input: Tensor, target: Tensor, *, prior: Any,
     >>> round(logit_adjusted_cross_entropy(x, y, prior=[0.9, 0.1]).item(), 4)
     2.3026
     """
-    return _softmax_call(_alt.logit_adjusted_ce_loss, input, target, weight=weight,
+    return _softmax_call(_alt.logit_adjusted_ce_loss, _alt.logit_adjusted_ce_grad,
+                         input, target, weight=weight,
                          ignore_index=ignore_index, reduction=reduction,
                          owner="logit_adjusted_cross_entropy", prior=prior, tau=tau)
 
@@ -332,7 +348,8 @@ def asymmetric_loss_with_logits(input: Tensor, target: Tensor, *, gamma_pos: flo
     0.2459
     """
     x, t = _binary_prepare(input, target, reduction, "asymmetric_loss_with_logits")
-    loss = _alt.asymmetric_loss(x, t, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
+    loss = _apply(_alt.asymmetric_loss, _alt.asymmetric_grad, x, t, gamma_pos=gamma_pos,
+                  gamma_neg=gamma_neg, clip=clip)
     return _binary_reduce(loss, weight, reduction)
 
 
@@ -370,7 +387,8 @@ def poly1_binary_focal_loss_with_logits(input: Tensor, target: Tensor, *, epsilo
     1.1931
     """
     x, t = _binary_prepare(input, target, reduction, "poly1_binary_focal_loss_with_logits")
-    loss = _alt.poly1_binary_focal_loss(x, t, epsilon=epsilon, gamma=gamma, alpha=alpha)
+    loss = _apply(_alt.poly1_binary_focal_loss, _alt.poly1_binary_focal_grad, x, t,
+                  epsilon=epsilon, gamma=gamma, alpha=alpha)
     return _binary_reduce(loss, weight, reduction)
 
 
@@ -409,7 +427,8 @@ def poly1_softmax_focal_loss(input: Tensor, target: Tensor, *, epsilon: float = 
     >>> round(poly1_softmax_focal_loss(x, y).item(), 4)
     0.2983
     """
-    return _softmax_call(_alt.poly1_softmax_focal_loss, input, target, weight=weight,
+    return _softmax_call(_alt.poly1_softmax_focal_loss, _alt.poly1_softmax_focal_grad,
+                         input, target, weight=weight,
                          ignore_index=ignore_index, reduction=reduction,
                          owner="poly1_softmax_focal_loss", epsilon=epsilon, gamma=gamma)
 
@@ -470,9 +489,10 @@ def label_smoothing_bce_with_logits(input: Tensor, target: Tensor, *, smoothing:
     """
     x, t = _binary_prepare(input, target, reduction, "label_smoothing_bce_with_logits")
     ts = _alt.smooth_binary_targets(t, smoothing)
-    from focalkit._core.binary import binary_focal_loss
+    from focalkit._core.binary import binary_focal_grad, binary_focal_loss
 
-    loss = binary_focal_loss(x, ts, gamma=0.0, pos_weight=pos_weight)
+    loss = _apply(binary_focal_loss, binary_focal_grad, x, ts, gamma=0.0,
+                  pos_weight=pos_weight)
     return _binary_reduce(loss, weight, reduction)
 
 
@@ -508,7 +528,8 @@ def focal_star_loss_with_logits(input: Tensor, target: Tensor, *, gamma_star: fl
     0.1566
     """
     x, t = _binary_prepare(input, target, reduction, "focal_star_loss_with_logits")
-    loss = _alt.focal_star_loss(x, t, gamma_star=gamma_star, beta_star=beta_star)
+    loss = _apply(_alt.focal_star_loss, _alt.focal_star_grad, x, t, gamma_star=gamma_star,
+                  beta_star=beta_star)
     return _binary_reduce(loss, weight, reduction)
 
 
@@ -551,7 +572,7 @@ def ldam_loss(input: Tensor, target: Tensor, *, margins: Any, scale: float = 30.
     >>> round(ldam_loss(x, y, margins=[0.1, 0.5], scale=1.0).item(), 4)
     1.7014
     """
-    return _softmax_call(_alt.ldam_loss, input, target, weight=weight,
+    return _softmax_call(_alt.ldam_loss, _alt.ldam_grad, input, target, weight=weight,
                          ignore_index=ignore_index, reduction=reduction, owner="ldam_loss",
                          margins=margins, scale=scale)
 
@@ -589,8 +610,9 @@ def flsd_binary_focal_loss_with_logits(input: Tensor, target: Tensor, *,
     0.0866
     """
     x, t = _binary_prepare(input, target, reduction, "flsd_binary_focal_loss_with_logits")
-    loss = _alt.flsd_binary_focal_loss(x, t, threshold=threshold, gamma_low=gamma_low,
-                                       gamma_high=gamma_high, alpha=alpha)
+    loss = _apply(_alt.flsd_binary_focal_loss, _alt.flsd_binary_focal_grad, x, t,
+                  threshold=threshold, gamma_low=gamma_low, gamma_high=gamma_high,
+                  alpha=alpha)
     return _binary_reduce(loss, weight, reduction)
 
 
@@ -625,7 +647,8 @@ def flsd_softmax_focal_loss(input: Tensor, target: Tensor, *, threshold: float =
     >>> round(flsd_softmax_focal_loss(torch.zeros(1, 2), torch.tensor([0])).item(), 4)
     0.0866
     """
-    return _softmax_call(_alt.flsd_softmax_focal_loss, input, target, weight=weight,
+    return _softmax_call(_alt.flsd_softmax_focal_loss, _alt.flsd_softmax_focal_grad,
+                         input, target, weight=weight,
                          ignore_index=ignore_index, reduction=reduction,
                          owner="flsd_softmax_focal_loss", threshold=threshold,
                          gamma_low=gamma_low, gamma_high=gamma_high)
