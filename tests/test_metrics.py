@@ -156,7 +156,7 @@ def test_ece_constant_prediction_equals_calibration_gap():
 
 def test_reliability_curve_bins():
     rc = reliability_curve([0, 1, 1, 0, 1], [0.0, 1.0, 0.95, 0.05, 0.5], n_bins=4)
-    assert rc.count.tolist() == [2.0, 0.0, 1.0, 2.0]  # p == 1 lands in the last bin
+    assert rc.counts.tolist() == [2.0, 0.0, 1.0, 2.0]  # p == 1 lands in the last bin
     assert np.isnan(rc.mean_prob[1])
     assert np.isnan(rc.frac_pos[1])
     assert rc.frac_pos[3] == 1.0

@@ -130,14 +130,14 @@ def geometric_mean_score(y_true: Any, y_pred: Any) -> float:
 class ReliabilityCurve(NamedTuple):
     """Per-bin statistics of a reliability diagram (equal-width bins on [0, 1]).
 
-    ``mean_prob`` and ``frac_pos`` are NaN for empty bins; ``count`` is the number of
+    ``mean_prob`` and ``frac_pos`` are NaN for empty bins; ``counts`` is the number of
     samples in each bin; ``edges`` has ``n_bins + 1`` entries.
     """
 
     edges: np.ndarray
     mean_prob: np.ndarray
     frac_pos: np.ndarray
-    count: np.ndarray
+    counts: np.ndarray
 
 
 def _bin_sums(y: np.ndarray, p: np.ndarray, n_bins: int) -> tuple[np.ndarray, ...]:
@@ -172,7 +172,7 @@ def reliability_curve(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> Reliabil
     Examples
     --------
     >>> rc = reliability_curve([0, 1, 1, 1], [0.2, 0.2, 0.9, 0.9], n_bins=2)
-    >>> rc.frac_pos.tolist(), rc.count.tolist()
+    >>> rc.frac_pos.tolist(), rc.counts.tolist()
     ([0.5, 1.0], [2.0, 2.0])
     """
     owner = "reliability_curve"

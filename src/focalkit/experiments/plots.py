@@ -93,8 +93,8 @@ def draw_pr_curves(
 
     y = np.asarray(y_true)
     seen_markers: set[str] = set()
-    for i, (label, s) in enumerate(scores.items()):
-        s = np.asarray(s, dtype=np.float64)
+    for i, (label, raw) in enumerate(scores.items()):
+        s = np.asarray(raw, dtype=np.float64)
         color = (colors or {}).get(label, color_for(i))
         precision, recall, _ = precision_recall_curve(y, s)
         extra = (legend_extra or {}).get(label, "")

@@ -163,7 +163,7 @@ class DemoConfig:
     @classmethod
     def quick(cls, **changes: Any) -> DemoConfig:
         """A tiny configuration for tests and smoke runs (a second or two)."""
-        small = {
+        small: dict[str, Any] = {
             "data": replace(POST_90_10, n_samples=600),
             "seeds": 2,
             "epochs": 15,
@@ -407,6 +407,7 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
     regions: dict[str, Any] = {}
     split_sizes: dict[str, Any] = {}
     train_s = 0.0
+    train_by_model: dict[str, float] = {}
 
     for seed in seeds:
         split = train_val_test_split(
@@ -429,7 +430,9 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
                 spec, config, seed, scaled.X_train, scaled.y_train,
                 scaled.X_val, scaled.y_val, progress,
             )
-            train_s += time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0
+            train_s += elapsed
+            train_by_model[spec.key] = train_by_model.get(spec.key, 0.0) + elapsed
             nets[spec.key] = net
             resolved_models[spec.key] = {"label": spec.label, **resolved}
             for name in ("loss", "minority_fraction", "minority_recall"):
@@ -460,8 +463,8 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
                 per_seed.append({"seed": seed, "model": key, "rule": rule, **metrics})
             rc = reliability_curve(scaled.y_test, test_probs[key], n_bins=config.n_bins)
             reliab[key] += np.stack(
-                [rc.count, np.nan_to_num(rc.mean_prob) * rc.count,
-                 np.nan_to_num(rc.frac_pos) * rc.count]
+                [rc.counts, np.nan_to_num(rc.mean_prob) * rc.counts,
+                 np.nan_to_num(rc.frac_pos) * rc.counts]
             )
 
         if seed == seeds[0]:
@@ -511,7 +514,7 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
         for k in all_keys
     }
     curves["reliability_pooled"] = reliability
-    result = {
+    result: dict[str, Any] = {
         "config": config.as_dict(),
         "dataset": {
             "generator": "sklearn.datasets.make_classification",
@@ -538,7 +541,10 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
         "dynamics": dynamics,
         "curves": curves,
         "regions": regions,
-        "timing": {"train_s": round(train_s, 3)},
+        "timing": {
+            "train_s": round(train_s, 3),
+            "train_s_by_model": {k: round(v, 3) for k, v in train_by_model.items()},
+        },
     }
     for m in result["methods"]:
         m["label"] = model_label(result, m["model"]) + (
