@@ -77,7 +77,7 @@ def _tree_sum(buf, m):  # type: ignore[no-untyped-def]
 def binary_blocks(  # type: ignore[no-untyped-def]
     x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode
 ):
-    """mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad."""
+    """Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad."""
     n = x.size
     buf = np.empty(block, dtype=x.dtype)
     want_grad = mode == 2

@@ -1,0 +1,197 @@
+"""CPU (numba) fast path against the float64 ``_core`` reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("numba")
+
+from focalkit.torch import kernels  # noqa: E402
+from focalkit.torch.kernels import _cpu  # noqa: E402
+
+GAMMAS = (0.0, 0.25, 0.5, 1.0, 2.0, 5.0)
+TOL = {torch.float32: 2e-6, torch.float64: 1e-13}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("target", ["hard", "soft", "uint8", "bool"])
+def test_binary_matches_core_every_gamma(kc, dtype, gamma, target):
+    z, y, _, _ = kc.binary_case(3000, dtype=dtype, target=target, seed=int(gamma * 4))
+    for alpha in (None, 0.25):
+        kw = {"gamma": gamma, "alpha": alpha}
+        loss = kernels.binary_forward(z, y, None, None, reduction="none", **kw)
+        ref = kc.ref_binary(z, y, None, None, reduction="none", **kw)
+        assert loss.dtype == dtype
+        assert kc.rel_err(loss, ref) < TOL[dtype]
+        go = torch.ones((), dtype=dtype)
+        grad = kernels.binary_backward(go, z, y, None, None, reduction="sum", **kw)
+        ref_g = kc.ref_binary(z, y, None, None, reduction="sum", grad_output=go, **kw)
+        assert grad.dtype == dtype
+        assert grad.shape == z.shape
+        assert kc.rel_err(grad, ref_g) < 10 * TOL[dtype]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize(
+    ("weight", "pos_weight"),
+    [("none", "none"), ("full", "label"), ("label", "scalar"), ("row", "full"),
+     ("scalar", "none"), ("none", "row")],
+)
+def test_binary_weights_and_reductions(kc, reduction, weight, pos_weight):
+    z, y, w, pw = kc.binary_case(shape=(97, 31), target="soft", weight=weight,
+                                 pos_weight=pos_weight, seed=3)
+    kw = {"gamma": 2.0, "alpha": 0.3, "reduction": reduction}
+    out = kernels.binary_forward(z, y, w, pw, **kw)
+    assert kc.rel_err(out, kc.ref_binary(z, y, w, pw, **kw)) < 2e-6
+    # grad_output: a scalar, or for "none" a full tensor and an expanded scalar
+    gos = [torch.tensor(0.7)]
+    if reduction == "none":
+        gos = [torch.rand(z.shape) + 0.1, torch.tensor(0.7).expand(z.shape)]
+    for go in gos:
+        grad = kernels.binary_backward(go, z, y, w, pw, **kw)
+        ref = kc.ref_binary(z, y, w, pw, grad_output=go, **kw)
+        assert kc.rel_err(grad, ref) < 2e-5
+
+
+def test_binary_gamma0_is_bce(kc):
+    z, y, w, pw = kc.binary_case(shape=(64, 40), target="soft", weight="full",
+                                 pos_weight="label", dtype=torch.float64)
+    zz = z.clone().requires_grad_()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(zz, y, weight=w, pos_weight=pw)
+    bce.backward()
+    out = kernels.binary_forward(z, y, w, pw, gamma=0.0, alpha=None, reduction="mean")
+    grad = kernels.binary_backward(torch.tensor(1.0, dtype=torch.float64), z, y, w, pw,
+                                   gamma=0.0, alpha=None, reduction="mean")
+    torch.testing.assert_close(out, bce.detach(), rtol=1e-13, atol=0)
+    torch.testing.assert_close(grad, zz.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_binary_finite_at_extremes_small_gamma():
+    # 0 < gamma < 1 at |z| >> 16.6: torchvision's formula gives NaN gradients here
+    z = torch.tensor([30.0, -30.0, 1e4, -1e4, 100.0] * 300)
+    y = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0] * 300)
+    for gamma in (0.25, 0.5):
+        g = kernels.binary_backward(torch.tensor(1.0), z, y, None, None, gamma=gamma,
+                                    alpha=None, reduction="sum")
+        assert bool(torch.isfinite(g).all())
+        assert g[4].item() > 0  # confidently wrong: a real gradient (no clipping)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_softmax_matches_core(kc, dtype, gamma, label_smoothing):
+    x, t, cw = kc.softmax_case(300, 37, dtype=dtype, seed=int(gamma * 4))
+    for weight in (None, cw.to(dtype)):
+        for reduction in ("none", "mean", "sum"):
+            kw = {"gamma": gamma, "ignore_index": -100, "label_smoothing": label_smoothing,
+                  "reduction": reduction}
+            out = kernels.softmax_forward(x, t, weight, **kw)
+            assert kc.rel_err(out, kc.ref_softmax(x, t, weight, **kw)) < TOL[dtype]
+            go = torch.rand(x.shape[0], dtype=dtype) if reduction == "none" else \
+                torch.tensor(1.3, dtype=dtype)
+            grad = kernels.softmax_backward(go, x, t, weight, **kw)
+            ref = kc.ref_softmax(x, t, weight, grad_output=go, **kw)
+            assert grad.dtype == dtype
+            assert kc.rel_err(grad, ref) < 10 * TOL[dtype]
+
+
+def test_softmax_ignored_rows_zero_and_gamma0_is_cross_entropy(kc):
+    x, t, cw = kc.softmax_case(200, 50, dtype=torch.float64, ignore_index=3)
+    t[t == -100] = 3  # ignore a real class index this time
+    xx = x.clone().requires_grad_()
+    ce = torch.nn.functional.cross_entropy(xx, t, weight=cw, ignore_index=3,
+                                           label_smoothing=0.05)
+    ce.backward()
+    kw = {"gamma": 0.0, "ignore_index": 3, "label_smoothing": 0.05, "reduction": "mean"}
+    out = kernels.softmax_forward(x, t, cw, **kw)
+    grad = kernels.softmax_backward(torch.tensor(1.0, dtype=torch.float64), x, t, cw, **kw)
+    torch.testing.assert_close(out, ce.detach(), rtol=1e-12, atol=0)
+    torch.testing.assert_close(grad, xx.grad, rtol=1e-10, atol=1e-14)
+    assert bool((grad[t == 3] == 0).all())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z[:100], y[:100], None, None, gamma=2.0, alpha=None, reduction="mean"),
+            id="small"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z.half(), y, None, None, gamma=2.0, alpha=None, reduction="mean"), id="half"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z, y, None, None, gamma=torch.tensor([2.0]), alpha=None, reduction="mean"),
+            id="gamma-tensor"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z, y, None, None, gamma=2.0, alpha=torch.tensor(0.2), reduction="mean"),
+            id="alpha-tensor"),
+        pytest.param(lambda z, y: kernels.softmax_forward(
+            z.reshape(8, 2, -1), y[:8].long(), None, gamma=2.0, ignore_index=-100,
+            label_smoothing=0.0, reduction="mean"), id="softmax-nd"),
+        pytest.param(lambda z, y: kernels.softmax_forward(
+            z.reshape(64, -1), torch.softmax(z.reshape(64, -1), 1), None, gamma=2.0,
+            ignore_index=-100, label_smoothing=0.0, reduction="mean"), id="softmax-probs"),
+        pytest.param(lambda z, y: kernels.softmax_forward(
+            z.reshape(64, -1), torch.full((64,), 999), None, gamma=2.0,
+            ignore_index=-100, label_smoothing=0.0, reduction="mean"), id="label-range"),
+    ],
+)
+def test_no_fast_path_returns_none(kc, call):
+    z, y, _, _ = kc.binary_case(4096)
+    assert call(z, y) is None
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_threads_follow_torch(monkeypatch, threads):
+    seen = []
+
+    def record(a: int, b: int) -> None:
+        seen.append((a, b))
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    _cpu._parallel(record, 1000, 1 << 20)
+    assert sorted(seen) == [(1000 * i // threads, 1000 * (i + 1) // threads)
+                            for i in range(threads)]
+
+
+def test_parallel_result_independent_of_threads(kc):
+    z, y, _, _ = kc.binary_case(200_000, target="soft")
+    old = torch.get_num_threads()
+    try:
+        outs = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            outs.append(kernels.binary_forward(z, y, None, None, gamma=2.0, alpha=0.25,
+                                               reduction="sum"))
+    finally:
+        torch.set_num_threads(old)
+    assert outs[0].item() == outs[1].item()  # fixed blocks: same sums, same order
+
+
+def test_primitives_match_numpy():
+    from numba import njit
+
+    from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, log1p_unit
+
+    @njit
+    def run(x, e, out):  # pragma: no cover - compiled
+        for i in range(x.size):
+            out[0, i] = exp_neg(x[i])
+            out[1, i] = log1p_unit(e[i])
+            out[2, i] = expm1_neg(x[i] * 1e-2)
+
+    for dt, tol in ((np.float32, 5e-7), (np.float64, 1e-15)):
+        x = -np.concatenate([np.linspace(0, 110, 20001), np.geomspace(1e-30, 1, 2001)])
+        x = x.astype(dt)
+        e = np.concatenate([np.linspace(0, 1, 20001), np.geomspace(1e-38, 1, 2001)]).astype(dt)
+        out = np.empty((3, x.size), dtype=dt)
+        run(x, e, out)
+        xd, ed = x.astype(np.float64), e.astype(np.float64)
+        tiny = np.finfo(dt).tiny
+        for got, want in ((out[0], np.exp(xd)), (out[1], np.log1p(ed)),
+                          (out[2], np.expm1(xd * 1e-2))):
+            err = np.abs(got - want) / np.maximum(np.abs(want), tiny)
+            assert err[np.abs(want) > tiny].max() < tol

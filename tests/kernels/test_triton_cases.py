@@ -1,0 +1,150 @@
+"""Triton kernels against the float64 ``_core`` reference.
+
+Runs in one of two modes, chosen when the module is imported:
+
+* CUDA available (and no interpreter): the real kernels through the public dispatch,
+  marked ``gpu``;
+* ``TRITON_INTERPRET=1`` set before triton was imported: the kernels interpreted on CPU
+  tensors (``test_triton.py`` runs this module in such a subprocess).
+
+Otherwise every test here is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("triton")
+
+from focalkit.torch import kernels  # noqa: E402
+from focalkit.torch.kernels import _triton  # noqa: E402
+
+INTERPRET = os.environ.get("TRITON_INTERPRET", "") == "1"
+if INTERPRET:
+    MODE, DEVICE = "interpret", "cpu"
+elif torch.cuda.is_available():
+    MODE, DEVICE = "cuda", "cuda"
+else:
+    MODE, DEVICE = None, "cpu"
+
+pytestmark = [
+    pytest.mark.skipif(MODE is None, reason="needs CUDA, or TRITON_INTERPRET=1 (subprocess)"),
+    *([pytest.mark.gpu] if MODE == "cuda" else []),
+]
+GAMMAS = (0.0, 0.25, 0.5, 1.0, 2.0, 5.0)
+DTYPES = [torch.float32, torch.bfloat16, torch.float16]
+# loss in fp32 from the (rounded) half inputs; the gradient is stored in the input dtype
+TOL_LOSS = {torch.float32: 2e-6, torch.bfloat16: 2e-6, torch.float16: 2e-6}
+TOL_GRAD = {torch.float32: 2e-6, torch.bfloat16: 6e-3, torch.float16: 8e-4}
+
+
+def _km():
+    return _triton.interpreted_kernels() if MODE == "interpret" else None
+
+
+def binary(*args, grad_output=None, **kw):
+    """The GPU path: the public dispatch on CUDA, the interpreted kernels on CPU."""
+    if MODE == "cuda":
+        if grad_output is None:
+            return kernels.binary_forward(*args, **kw)
+        return kernels.binary_backward(grad_output, *args, **kw)
+    return _triton.binary(*args, grad_output=grad_output, km=_km(), **kw)
+
+
+def softmax(*args, grad_output=None, **kw):
+    if MODE == "cuda":
+        if grad_output is None:
+            return kernels.softmax_forward(*args, **kw)
+        return kernels.softmax_backward(grad_output, *args, **kw)
+    return _triton.softmax(*args, grad_output=grad_output, km=_km(), **kw)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "bf16", "f16"])
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("target", ["uint8", "soft"])
+def test_binary_every_gamma(kc, dtype, gamma, target):
+    n = 5000 if MODE == "interpret" else 300_001
+    z, y, _, _ = kc.binary_case(n, dtype=dtype, target=target, seed=int(4 * gamma),
+                                device=DEVICE)
+    if dtype == torch.float16:
+        z = z.clamp(-6e4, 6e4)
+    for alpha in (None, 0.25):
+        for reduction in ("none", "mean", "sum"):
+            kw = {"gamma": gamma, "alpha": alpha, "reduction": reduction}
+            loss = binary(z, y, None, None, **kw)
+            assert loss.dtype == torch.float32
+            ref = kc.ref_binary(z, y, None, None, **kw)
+            assert kc.rel_err(loss, ref) < TOL_LOSS[dtype]
+        go = torch.tensor(0.5, device=DEVICE)
+        kw["reduction"] = "mean"
+        grad = binary(z, y, None, None, grad_output=go, **kw)
+        assert grad.dtype == dtype
+        assert grad.shape == z.shape
+        ref = kc.ref_binary(z, y, None, None, grad_output=go, **kw)
+        assert kc.rel_err(grad, ref) < TOL_GRAD[dtype]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize(
+    ("weight", "pos_weight"),
+    [("full", "label"), ("label", "scalar"), ("row", "full"), ("none", "row")],
+)
+def test_binary_weights(kc, reduction, weight, pos_weight):
+    z, y, w, pw = kc.binary_case(shape=(67, 45), target="soft", weight=weight,
+                                 pos_weight=pos_weight, seed=5, device=DEVICE)
+    kw = {"gamma": 2.0, "alpha": 0.3, "reduction": reduction}
+    assert kc.rel_err(binary(z, y, w, pw, **kw), kc.ref_binary(z, y, w, pw, **kw)) < 2e-6
+    go = torch.rand(z.shape, device=DEVICE) if reduction == "none" else \
+        torch.tensor(1.5, device=DEVICE)
+    grad = binary(z, y, w, pw, grad_output=go, **kw)
+    assert kc.rel_err(grad, kc.ref_binary(z, y, w, pw, grad_output=go, **kw)) < 2e-6
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["f32", "bf16"])
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("c", [3, 80, 1000])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_softmax(kc, dtype, gamma, c, label_smoothing):
+    n = 64 if MODE == "interpret" else 4099
+    if MODE == "interpret" and (c == 1000 or dtype != torch.float32) and gamma not in (0.5, 2.0):
+        pytest.skip("interpreter time: C=1000 and bf16 checked at two gammas")
+    if MODE == "interpret" and c == 1000 and dtype != torch.float32:
+        pytest.skip("interpreter time: C=1000 checked in float32")
+    x, t, cw = kc.softmax_case(n, c, dtype=dtype, seed=int(4 * gamma), device=DEVICE)
+    for weight in (None, cw):
+        for reduction in ("none", "mean", "sum"):
+            kw = {"gamma": gamma, "ignore_index": -100, "label_smoothing": label_smoothing,
+                  "reduction": reduction}
+            out = softmax(x, t, weight, **kw)
+            assert kc.rel_err(out, kc.ref_softmax(x, t, weight, **kw)) < 3e-6
+            go = torch.rand(n, device=DEVICE) if reduction == "none" else \
+                torch.tensor(0.8, device=DEVICE)
+            grad = softmax(x, t, weight, grad_output=go, **kw)
+            assert grad.dtype == dtype
+            assert grad.shape == x.shape
+            ref = kc.ref_softmax(x, t, weight, grad_output=go, **kw)
+            assert kc.rel_err(grad, ref) < TOL_GRAD[dtype]
+            assert bool((grad[(t == -100)] == 0).all())
+
+
+def test_softmax_ignore_index_real_class(kc):
+    x, t, cw = kc.softmax_case(50, 7, seed=1, device=DEVICE)
+    t[t == -100] = 2
+    kw = {"gamma": 1.0, "ignore_index": 2, "label_smoothing": 0.0, "reduction": "mean"}
+    out = softmax(x, t, cw, **kw)
+    assert kc.rel_err(out, kc.ref_softmax(x, t, cw, **kw)) < 2e-6
+
+
+def test_returns_none_when_unsupported(kc):
+    x, t, _ = kc.softmax_case(64, 10, device=DEVICE)
+    kw = {"gamma": 2.0, "ignore_index": -100, "label_smoothing": 0.0, "reduction": "mean"}
+    assert softmax(x.reshape(8, 8, 10), t[:8], None, **kw) is None  # N-D
+    assert softmax(x, torch.softmax(x, 1), None, **kw) is None  # probabilities
+    bad = t.clone()
+    bad[3] = 10
+    assert softmax(x, bad, None, **kw) is None  # out-of-range label: reference raises
+    z, y, _, _ = kc.binary_case(100, dtype=torch.float64, device=DEVICE)
+    assert binary(z, y, None, None, gamma=2.0, alpha=None, reduction="sum") is None
