@@ -244,12 +244,12 @@ def _fast_and_reference(fn, z, y, kw):
 @pytest.mark.parametrize("case", range(len(BINARY_CASES)))
 def test_binary_fast_path_matches_reference(case, dtype):
     kw = dict(BINARY_CASES[case])
-    z = (torch.randn(257, 3) * 6).to(dtype)
-    y = torch.randint(0, 2, (257, 3)).to(dtype)
+    z = (torch.randn(701, 3) * 6).to(dtype)
+    y = torch.randint(0, 2, (701, 3)).to(dtype)
     if kw.get("weight") == "w":
-        kw["weight"], kw["pos_weight"] = torch.rand(257, 1), torch.tensor([1.0, 2.0, 3.0])
+        kw["weight"], kw["pos_weight"] = torch.rand(701, 1), torch.tensor([1.0, 2.0, 3.0])
     (fast, g_fast), (ref, g_ref) = _fast_and_reference(binary_focal_loss_with_logits, z, y, kw)
-    tol = {"rtol": 1e-5, "atol": 1e-7} if dtype == torch.float32 else {}
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {}
     torch.testing.assert_close(fast, ref, **tol)
     torch.testing.assert_close(g_fast, g_ref, **tol)
 
@@ -258,14 +258,15 @@ def test_binary_fast_path_matches_reference(case, dtype):
 @pytest.mark.parametrize("case", range(len(SOFTMAX_CASES)))
 def test_softmax_fast_path_matches_reference(case, layout):
     kw = dict(SOFTMAX_CASES[case])
-    shape = (130, 7) if layout == "2d" else (4, 7, 5, 3)
+    shape = (301, 7) if layout == "2d" else (4, 7, 9, 5)
     z = torch.randn(shape) * 5
     y = torch.randint(0, 7, (shape[0],) + shape[2:])
     if kw.get("weight") == "w":
         kw["weight"] = torch.rand(7)
     (fast, g_fast), (ref, g_ref) = _fast_and_reference(focal_loss, z, y, kw)
-    torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-7)
-    torch.testing.assert_close(g_fast, g_ref, rtol=1e-5, atol=1e-7)
+    # gradients are O(1): a few float32 ulps apart (both ~1e-6 from the float64 values)
+    torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(g_fast, g_ref, rtol=1e-5, atol=3e-6)
 
 
 def _run(code, env=None):
