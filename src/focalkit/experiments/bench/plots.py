@@ -1,0 +1,151 @@
+"""Figures of the bench (matplotlib, no pyplot state).
+
+Each function takes the results table and/or the summary and returns a
+:class:`matplotlib.figure.Figure`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from focalkit.experiments.bench.analysis import mean_table
+from focalkit.experiments.bench.scoring import HIGHER_IS_BETTER, LABELS
+
+__all__ = [
+    "cd_diagram",
+    "delta_boxplot",
+    "delta_heatmap",
+    "draw_all",
+    "threshold_calibration",
+]
+
+DPI = 90
+
+
+def _figure(w: float, h: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(w, h), layout="constrained")
+
+
+def cd_diagram(summary: dict[str, Any]) -> Any:
+    """Critical-difference diagram (scikit-posthocs) of the tuned variants' ranks."""
+    import pandas as pd
+    import scikit_posthocs as sp
+
+    fr = summary["friedman"]
+    if not fr.get("nemenyi"):
+        return None
+    ranks = pd.Series(fr["avg_ranks"])
+    sig = pd.DataFrame(fr["nemenyi"]).loc[ranks.index, ranks.index]
+    fig = _figure(9, 0.9 + 0.28 * len(ranks))
+    ax = fig.add_subplot()
+    sp.critical_difference_diagram(ranks, sig, ax=ax, label_props={"fontsize": 8})
+    label = LABELS.get(fr["metric"], fr["metric"])
+    ax.set_title(
+        f"Average rank by {label}, tuned thresholds, {fr['n_datasets']} datasets "
+        f"(Friedman p = {fr['p']:.3g}; bars join methods Nemenyi cannot separate)",
+        fontsize=9,
+    )
+    return fig
+
+
+def _deltas(results: Any, summary: dict[str, Any]) -> Any:
+    metric = summary["primary_metric"]
+    tab = mean_table(results, metric)
+    base = summary["baseline_variant"]
+    if metric not in results or base not in tab:
+        base = summary["baseline"]
+    sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
+    d = sign * tab.sub(tab[base], axis=0).drop(columns=[base])
+    return d[d.median().sort_values().index]
+
+
+def delta_boxplot(results: Any, summary: dict[str, Any]) -> Any:
+    """Per-dataset difference to the baseline of every variant (positive = better)."""
+    d = _deltas(results, summary)
+    fig = _figure(8, 1.0 + 0.27 * d.shape[1])
+    ax = fig.add_subplot()
+    data = [d[c].dropna().to_numpy() for c in d.columns]
+    ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False,
+               medianprops={"color": "black"})  # fmt: skip
+    rng = np.random.default_rng(0)
+    for i, v in enumerate(data, start=1):
+        ax.scatter(v, i + rng.uniform(-0.18, 0.18, v.size), s=9, alpha=0.6, color="tab:blue")
+    ax.axvline(0.0, color="tab:red", lw=1)
+    ax.set_yticks(range(1, d.shape[1] + 1), list(d.columns), fontsize=8)
+    label = LABELS.get(summary["primary_metric"], summary["primary_metric"])
+    ax.set_xlabel(f"{label}: variant minus {summary['baseline_variant']} (per dataset; "
+                  "right = better)")  # fmt: skip
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def delta_heatmap(results: Any, summary: dict[str, Any]) -> Any:
+    """Datasets x tuned methods: mean difference to the baseline (diverging colours)."""
+    metric = summary["primary_metric"]
+    tab = mean_table(results, metric, tuned_only=True)
+    base = summary["baseline"]
+    sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
+    d = sign * tab.sub(tab[base], axis=0).drop(columns=[base])
+    d = d[d.median().sort_values(ascending=False).index]
+    fig = _figure(max(5.0, 2.2 + 0.55 * d.shape[1]), max(3.0, 2.4 + 0.26 * d.shape[0]))
+    ax = fig.add_subplot()
+    lim = float(np.nanmax(np.abs(d.to_numpy()))) or 1.0
+    im = ax.imshow(d.to_numpy(), cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+    ax.set_xticks(range(d.shape[1]), list(d.columns), rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(d.shape[0]), [str(i) for i in d.index], fontsize=7)
+    for (i, j), v in np.ndenumerate(d.to_numpy()):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize=5.5)
+    label = LABELS.get(metric, metric)
+    ax.set_title(f"{label} minus {base} (tuned thresholds; blue = better)", fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.6)
+    return fig
+
+
+def threshold_calibration(results: Any, summary: dict[str, Any]) -> Any:
+    """Tuned thresholds and ECE per method, over datasets.
+
+    Focal outputs are not posteriors: their thresholds and calibration differ from BCE's.
+    """
+    tuned = results[results["threshold_mode"] == "tuned"]
+    per = tuned.groupby(["method", "dataset"], sort=False)[["threshold", "ece"]].mean()
+    methods = list(dict.fromkeys(tuned["method"]))
+    fig = _figure(10, 1.0 + 0.3 * len(methods))
+    for k, (col, title) in enumerate((("threshold", "tuned threshold (mean per dataset)"),
+                                      ("ece", "ECE of the probabilities (per dataset)"))):
+        ax = fig.add_subplot(1, 2, k + 1)
+        data = [per.loc[m][col].to_numpy() for m in methods]
+        ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False)
+        ax.set_yticks(range(1, len(methods) + 1), methods if k == 0 else [""] * len(methods),
+                      fontsize=8)  # fmt: skip
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        if col == "threshold":
+            ax.axvline(0.5, color="tab:red", lw=1)
+    return fig
+
+
+def draw_all(results: Any, summary: dict[str, Any], fig_dir: str | Path) -> dict[str, str]:
+    """Draw every figure into ``fig_dir``; returns ``{name: path relative to its parent}``."""
+    fig_dir = Path(fig_dir)
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    out: dict[str, str] = {}
+    makers = {
+        "cd_diagram": lambda: cd_diagram(summary),
+        "deltas": lambda: delta_boxplot(results, summary),
+        "heatmap": lambda: delta_heatmap(results, summary),
+        "thresholds_calibration": lambda: threshold_calibration(results, summary),
+    }
+    for name, make in makers.items():
+        fig = make()
+        if fig is None:
+            continue
+        path = fig_dir / f"{name}.png"
+        fig.savefig(path, dpi=DPI)
+        out[name] = f"{fig_dir.name}/{path.name}"
+    return out

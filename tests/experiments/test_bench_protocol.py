@@ -1,0 +1,167 @@
+"""Protocol of the bench: paired splits, incremental store, resume, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+
+from focalkit.exceptions import InvalidParameterError  # noqa: E402
+from focalkit.experiments.bench import BenchConfig, run_bench  # noqa: E402
+from focalkit.experiments.bench.protocol import CellStore, make_plan  # noqa: E402
+
+TINY = BenchConfig(
+    datasets=("synth(ir=4,n=240,d=4)",),
+    methods=("logreg", "logreg+balanced", "hgb(max_iter=15)"),
+    baseline="logreg",
+    n_splits=2,
+    n_repeats=2,
+)
+N_CELLS = 1 * 3 * 2 * 2
+
+
+def test_splits_are_paired_and_disjoint():
+    plan = make_plan(TINY)
+    assert len(plan.cells) == N_CELLS
+    groups: dict = {}
+    for c in plan.cells:
+        groups.setdefault((c["dataset"], c["repeat"], c["fold"]), []).append(c)
+    for cells in groups.values():
+        first = cells[0]
+        assert len(cells) == 3
+        for c in cells[1:]:
+            for part in ("train", "val", "test"):
+                np.testing.assert_array_equal(c[part], first[part])
+            assert c["seed"] == first["seed"]
+        assert not set(first["train"]) & set(first["test"])
+        assert not set(first["val"]) & set(first["test"])
+        assert not set(first["train"]) & set(first["val"])
+    n = plan.datasets[plan.cells[0]["dataset"]].n
+    for r in range(2):
+        tests = np.concatenate([c["test"] for (d, rr, f), cs in groups.items() if rr == r
+                                for c in cs[:1]])  # fmt: skip
+        assert sorted(tests.tolist()) == list(range(n))
+
+
+def test_run_writes_tables(tmp_path):
+    s = run_bench(TINY, tmp_path, progress=False, figures=False)
+    assert s["complete"]
+    assert s["baseline_variant"] == "logreg @tuned"
+    res = pd.read_parquet(tmp_path / "results.parquet")
+    assert len(res) == 2 * N_CELLS
+    for col in ("dataset", "method", "variant", "threshold_mode", "threshold", "repeat",
+                "fold", "f1", "mcc", "balanced_accuracy", "average_precision", "brier", "ece"):
+        assert col in res.columns
+    assert set(res["threshold_mode"]) == {"0.5", "tuned"}
+    assert (res.loc[res.threshold_mode == "0.5", "threshold"] == 0.5).all()
+    pred = pd.read_parquet(tmp_path / "predictions.parquet")
+    assert len(pred) == 240 * 2 * 3  # every row tested once per repeat and method
+    # any metric can be recomputed from the stored predictions
+    from sklearn.metrics import f1_score
+
+    one = pred[(pred.method == "logreg") & (pred.repeat == 0) & (pred.fold == 1)]
+    f1 = f1_score(one.y_true, one.score >= one.threshold_tuned.iloc[0])
+    row = res[(res.variant == "logreg @tuned") & (res.repeat == 0) & (res.fold == 1)]
+    assert f1 == pytest.approx(row["f1"].iloc[0], abs=1e-6)
+    csv = pd.read_csv(tmp_path / "results.csv")
+    assert list(csv.columns) == list(res.columns)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["timing"]["cells"] == N_CELLS
+    assert "logreg @tuned" in (tmp_path / "report.md").read_text()
+
+
+def test_resume_recomputes_nothing_finished(tmp_path):
+    first: list = []
+    partial = run_bench(TINY, tmp_path, progress=False, figures=False, stop_after=5,
+                        on_cell=first.append)  # fmt: skip
+    assert not partial["complete"]
+    assert len(first) == 5
+    stamps = {r["key"]: r["finished_at"] for r in first}
+    with pytest.raises(InvalidParameterError, match="already holds bench results"):
+        run_bench(TINY, tmp_path, progress=False, figures=False)
+    # a crash in the middle of writing leaves a torn last line: it is cut off
+    with open(tmp_path / "cells.jsonl", "a") as fh:
+        fh.write('{"key": "torn')
+    second: list = []
+    s = run_bench(TINY, tmp_path, resume=True, progress=False, figures=False,
+                  on_cell=second.append)  # fmt: skip
+    assert len(second) == N_CELLS - 5
+    assert not {r["key"] for r in second} & set(stamps)
+    recs = CellStore(tmp_path).records()
+    assert len(recs) == N_CELLS
+    assert {k: recs[k]["finished_at"] for k in stamps} == stamps
+    assert s["timing"]["cells_reused"] == 5
+    assert s["timing"]["cells_computed"] == N_CELLS - 5
+    third: list = []
+    run_bench(TINY, tmp_path, resume=True, progress=False, figures=False,
+              on_cell=third.append)  # fmt: skip
+    assert third == []
+
+
+def test_resume_refuses_another_config(tmp_path):
+    run_bench(TINY, tmp_path, progress=False, figures=False, stop_after=1)
+    with pytest.raises(InvalidParameterError, match="settings differ"):
+        run_bench(TINY.replace(seed=1), tmp_path, resume=True, progress=False)
+
+
+def test_deterministic_from_config_json(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    run_bench(TINY, a, progress=False, figures=False)
+    cfg = BenchConfig.from_json(a / "config.json")
+    assert cfg == TINY
+    run_bench(cfg, b, jobs=2, progress=False, figures=False)
+    ra = pd.read_parquet(a / "results.parquet").drop(columns="seconds")
+    rb = pd.read_parquet(b / "results.parquet").drop(columns="seconds")
+    pd.testing.assert_frame_equal(ra, rb)
+    pa = pd.read_parquet(a / "predictions.parquet")
+    pb = pd.read_parquet(b / "predictions.parquet")
+    key = ["dataset", "method", "repeat", "fold", "row"]
+    pd.testing.assert_frame_equal(pa.sort_values(key).reset_index(drop=True),
+                                  pb.sort_values(key).reset_index(drop=True))  # fmt: skip
+
+
+def test_unavailable_and_failing_methods_do_not_stop_the_run(tmp_path, monkeypatch):
+    import focalkit.experiments.bench.protocol as protocol
+
+    real = protocol.availability
+    monkeypatch.setattr(
+        protocol, "availability",
+        lambda spec: "pretend it is missing" if spec.model == "hgb" else real(spec),
+    )  # fmt: skip
+    cfg = TINY.replace(methods=("logreg", "hgb", "logreg(C=-1)"))
+    s = run_bench(cfg, tmp_path, progress=False, figures=False)
+    assert s["skipped_methods"] == [{"method": "hgb", "reason": "pretend it is missing"}]
+    assert {e["method"] for e in s["errors"]} == {"logreg(C=-1)"}
+    assert len(s["errors"]) == 4
+    report = (tmp_path / "report.md").read_text()
+    assert "pretend it is missing" in report
+    assert "Failed cells (4)" in report
+
+
+def test_baseline_falls_back_to_logreg(tmp_path, monkeypatch):
+    import focalkit.experiments.bench.protocol as protocol
+
+    monkeypatch.setattr(
+        protocol, "availability",
+        lambda spec: "torch is not installed" if spec.model == "mlp" else None,
+    )  # fmt: skip
+    plan = make_plan(TINY.replace(baseline="mlp:bce", methods=("hgb",)))
+    assert plan.baseline == "logreg"
+    assert list(plan.methods) == ["logreg", "hgb"]
+    assert "falls back to logreg" in plan.skipped_methods[-1]["reason"]
+
+
+def test_too_few_positives_are_skipped_or_refused(tmp_path):
+    cfg = TINY.replace(datasets=("synth(ir=60,n=200,d=3)", "synth(ir=4,n=240,d=4)"),
+                       n_splits=5)  # fmt: skip
+    plan = make_plan(cfg)
+    assert plan.skipped_datasets[0]["dataset"] == "synth(ir=60,n=200,d=3)"
+    assert "needs at least 10" in plan.skipped_datasets[0]["reason"]
+    p = tmp_path / "few.csv"
+    p.write_text("a,y\n" + "".join(f"{i},{int(i < 3)}\n" for i in range(40)))
+    with pytest.raises(InvalidParameterError, match="only 3 rows in the minority class"):
+        make_plan(BenchConfig(datasets=(), methods=("logreg",), baseline="logreg",
+                              data=str(p), target="y"))  # fmt: skip
