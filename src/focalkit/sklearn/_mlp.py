@@ -385,10 +385,11 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
         acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
         layers: list[Any] = []
         width = n_in
-        for h in sizes:
-            layers += [nn.Linear(width, h), acts[act]()]
-            width = h
-        layers.append(nn.Linear(width, n_out))
+        with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from it
+            for h in sizes:
+                layers += [nn.Linear(width, h), acts[act]()]
+                width = h
+            layers.append(nn.Linear(width, n_out))
         net = nn.Sequential(*layers)
         # deterministic init from our own generator (PyTorch's default scheme), so that the
         # global torch random state is neither used nor changed
