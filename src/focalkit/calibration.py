@@ -237,9 +237,9 @@ class _ScalingCalibrator(_Calibrator):
                 u = u + (bias[0] if binary else bias)
             if binary:
                 val, du = _binary_nll(u, yy, sw)
-                g = [-(du @ (z * inv_t))]
+                g: list[float] = [-float(du @ (z * inv_t))]
                 if nb:
-                    g.append(du.sum())
+                    g.append(float(du.sum()))
             else:
                 val, du = _softmax_nll(u, yy, sw)
                 g = [-float(np.sum(du * z * inv_t))]
@@ -251,6 +251,7 @@ class _ScalingCalibrator(_Calibrator):
                        bounds=[(-20.0, 20.0)] + [(None, None)] * nb,
                        options={"maxiter": 500, "gtol": 1e-10, "ftol": 1e-14})
         self.temperature_ = float(math.exp(res.x[0]))
+        self.bias_: Any
         if binary:
             self.bias_ = float(res.x[1]) if nb else 0.0
         else:

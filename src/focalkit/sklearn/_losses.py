@@ -201,7 +201,9 @@ def bind_loss(
                 return alt.logit_adjusted_bce_with_logits(z, t, prior=pi, tau=tau,
                                                           reduction="none")
         elif name == "asymmetric":
-            kw = {k: float(params[k]) for k in ("gamma_pos", "gamma_neg", "clip") if k in params}
+            kw: dict[str, float] = {
+                k: float(params[k]) for k in ("gamma_pos", "gamma_neg", "clip") if k in params
+            }
 
             def fn(z, t, epoch):
                 return alt.asymmetric_loss_with_logits(z, t, reduction="none", **kw)

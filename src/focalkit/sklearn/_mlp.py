@@ -35,7 +35,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
 
 
-_ACT_NUMPY = {"relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh, "gelu": _gelu}
+_ACT_NUMPY: dict[str, Any] = {"relu": lambda x: np.maximum(x, 0.0), "tanh": np.tanh, "gelu": _gelu}
 
 #: Checks of ``sklearn.utils.estimator_checks`` that are expected to fail, with the reason.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {
