@@ -66,6 +66,10 @@ def softmax(*args, grad_output=None, **kw):
 @pytest.mark.parametrize("gamma", GAMMAS)
 @pytest.mark.parametrize("target", ["uint8", "soft"])
 def test_binary_every_gamma(kc, dtype, gamma, target):
+    if MODE == "cuda" and (dtype != torch.float32 or target != "uint8") and gamma not in (
+        0.5, 2.0
+    ):
+        pytest.skip("GPU compile time: every gamma in float32 (uint8), two elsewhere")
     n = 5000 if MODE == "interpret" else 300_001
     z, y, _, _ = kc.binary_case(n, dtype=dtype, target=target, seed=int(4 * gamma),
                                 device=DEVICE)
@@ -108,7 +112,9 @@ def test_binary_weights(kc, reduction, weight, pos_weight):
 @pytest.mark.parametrize("c", [3, 80, 1000])
 @pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
 def test_softmax(kc, dtype, gamma, c, label_smoothing):
-    n = 64 if MODE == "interpret" else 4099
+    n = 64 if MODE == "interpret" else (4099 if c < 1000 else 1031)
+    if MODE == "cuda" and gamma not in (0.0, 0.5, 2.0):
+        pytest.skip("GPU compile time: three gammas (all of them run interpreted)")
     if MODE == "interpret" and (c == 1000 or dtype != torch.float32) and gamma not in (0.5, 2.0):
         pytest.skip("interpreter time: C=1000 and bf16 checked at two gammas")
     if MODE == "interpret" and c == 1000 and dtype != torch.float32:

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One device session: the Triton kernel tests on CUDA, then the speed harness on cuda.
+# Run from the repository root on a GPU machine; logs and JSON go to $OUT (default
+# bench-out). The package is pure Python: src/ goes on PYTHONPATH (no install).
+set -u -o pipefail
+OUT=${OUT:-bench-out}
+mkdir -p "$OUT"
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+PY=${PY:-python3}
+T_TESTS=${T_TESTS:-150}
+T_BENCH=${T_BENCH:-210}
+T_COMPILE=${T_COMPILE:-0}
+
+{ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv
+  $PY -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__, torch.cuda.get_device_name())"
+} 2>&1 | tee "$OUT/env.txt"
+
+echo "== kernel tests on CUDA (pytest -m gpu)"
+NX=""; $PY -c "import xdist" 2>/dev/null && NX="-n 8"
+timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu $NX -o addopts="" \
+    --strict-markers --import-mode=importlib -W error -W "ignore::DeprecationWarning" \
+    tests/kernels/test_triton_cases.py 2>&1 | tee "$OUT/tests.log" | tail -25
+echo "tests exit: $?"
+
+echo "== speed harness on CUDA"
+timeout "$T_BENCH" $PY benchmarks/bench_speed.py --device cuda --sizes 16,20,24,27 \
+    --out "$OUT/speed.json" > "$OUT/bench.log" 2>&1
+echo "bench exit: $?"; tail -3 "$OUT/bench.log"
+$PY benchmarks/bench_speed.py --summarize "$OUT/speed.json"
+
+if [ "$T_COMPILE" -gt 0 ]; then
+  echo "== torch.compile of the formulas at 2^27"
+  timeout "$T_COMPILE" $PY benchmarks/bench_speed.py --device cuda --sizes 27 --compile \
+      --dtypes fp32 --methods copy,tv-compile,kernel --out "$OUT/speed_compile.json" 2>&1 \
+      | tee "$OUT/compile.log" | grep -E "^(binary|softmax)"
+fi
