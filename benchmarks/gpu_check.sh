@@ -34,3 +34,8 @@ if [ "$T_COMPILE" -gt 0 ]; then
       --dtypes fp32 --methods copy,tv-compile,kernel --out "$OUT/speed_compile.json" 2>&1 \
       | tee "$OUT/compile.log" | grep -E "^(binary|softmax)"
 fi
+
+if [ "${T_SWEEP:-0}" -gt 0 ]; then
+  echo "== tile sweep (kernels only, 2^27)"
+  timeout "$T_SWEEP" $PY benchmarks/gpu_sweep.py 2>&1 | tee "$OUT/sweep.log"
+fi

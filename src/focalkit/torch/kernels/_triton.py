@@ -17,8 +17,12 @@ __all__ = ["available", "binary", "interpreted_kernels", "softmax"]
 # float64 takes the reference path: Triton materialises Python float literals (the series
 # coefficients) as float32, which would cap float64 accuracy near 1e-10.
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32)
-#: Elements per program of the binary kernel.
+#: Elements per program and warps of the binary kernel.
 BINARY_BLOCK = 4096
+BINARY_WARPS = 8
+#: Logits per program of the softmax kernel (whole rows), and warps (None: by size).
+SOFTMAX_TILE = 4096
+SOFTMAX_WARPS: int | None = None
 #: Largest class count held in registers by the softmax kernel.
 SOFTMAX_MAX_CLASSES = 8192
 _kernels: Any = None
@@ -123,7 +127,7 @@ def binary(
     grid = (triton_cdiv(n, block),)
     dummy = x
     common = {"IG": ig, "HARD": hard, "IS64": is64, "BLOCK": block,
-              "W_MODE": w_mode, "PW_MODE": pw_mode, "num_warps": 8}
+              "W_MODE": w_mode, "PW_MODE": pw_mode, "num_warps": BINARY_WARPS}
     if grad_output is not None:
         go = grad_output.detach()
         scale = 1.0 / n if reduction == "mean" else 1.0
@@ -160,13 +164,13 @@ def triton_cdiv(a: int, b: int) -> int:
 
 
 def _softmax_tiles(c: int) -> tuple[int, int, int]:
-    """(ROWS, BC, num_warps) for ``c`` classes: about 4096 elements per program."""
+    """(ROWS, BC, num_warps) for ``c`` classes: about ``SOFTMAX_TILE`` logits per program."""
     bc = 1 << max(4, (c - 1).bit_length())
-    rows = max(1, 4096 // bc)
+    rows = max(1, SOFTMAX_TILE // bc)
     warps = 4 if bc * rows <= 2048 else 8
     if bc >= 8192:
         warps = 16
-    return rows, bc, warps
+    return rows, bc, SOFTMAX_WARPS or warps
 
 
 def softmax(
