@@ -108,6 +108,25 @@ def test_posterior_map_keeps_ranking_and_improves_calibration(result):
         assert mapped["log_loss"] < raw["log_loss"]
 
 
+def test_early_snapshot(result):
+    early = result["early"]
+    assert early["epoch"] == TINY.early_epoch < TINY.epochs
+    assert len(early["per_seed"]) == len(result["per_seed"])
+    final = {(r["seed"], r["model"], r["rule"]): r for r in result["per_seed"]}
+    changed = [r["log_loss"] != final[(r["seed"], r["model"], r["rule"])]["log_loss"]
+               for r in early["per_seed"]]
+    assert all(changed)  # a snapshot of other weights, not a copy of the final numbers
+    assert early["paired"]["baseline"] == "bce+tuned"
+    assert "focal_alpha" in early["paired"]["methods"]
+    assert "Short against full training" in render_report(result)
+
+
+def test_no_early_snapshot_when_not_before_the_end():
+    out = run_demo(replace(TINY, seeds=1, epochs=3, early_epoch=3))
+    assert out["early"] is None
+    assert "Short against full training" not in render_report(out)
+
+
 def test_dynamics_per_epoch(result):
     for key in (m.key for m in TRAINED_MODELS):
         d = result["dynamics"][key]
@@ -165,7 +184,7 @@ def test_methods_are_paired_focal_gamma0_equals_bce():
     ("changes", "name"),
     [({"seeds": 0}, "seeds"), ({"epochs": -1}, "epochs"), ({"lr": 0.0}, "lr"),
      ({"gamma": -1.0}, "gamma"), ({"tune_metric": "auc"}, "tune_metric"),
-     ({"batch_size": 0}, "batch_size")],
+     ({"batch_size": 0}, "batch_size"), ({"early_epoch": 0}, "early_epoch")],
     ids=lambda v: str(v),
 )
 def test_config_rejects_bad_values(changes, name):

@@ -103,3 +103,18 @@ def test_demo_cli_module_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_example_script_runs(tmp_path, capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "demo_post_experiment.py"
+    module = runpy.run_path(str(script), run_name="example")
+    assert module["main"]([str(tmp_path), "--quick"]) == 0
+    assert (tmp_path / "report.md").exists()
+    assert (tmp_path / "decision_regions.png").stat().st_size > 10_000
+    assert "minority F1" in capsys.readouterr().out

@@ -103,7 +103,7 @@ class DemoConfig:
         by every method (paired comparison).
     base_seed : int, default=0
         Seeds are ``base_seed, ..., base_seed + seeds - 1``.
-    epochs : int, default=300
+    epochs : int, default=200
         Training epochs (full passes over the training split).
     batch_size : int or None, default=None
         Mini-batch size; None trains full-batch (one step per epoch).
@@ -119,6 +119,10 @@ class DemoConfig:
         Equal-width bins of the expected calibration error and the reliability diagram.
     grid_size : int, default=80
         Resolution of the decision-region grid (seed ``base_seed`` only).
+    early_epoch : int or None, default=20
+        Also evaluate every network after this many epochs (a snapshot, no extra
+        training), to compare an under-trained regime with the end of training. Ignored
+        when None or not smaller than ``epochs``.
     threads : int, default=1
         ``torch.set_num_threads`` while training (a tiny MLP is fastest on one thread).
 
@@ -133,7 +137,7 @@ class DemoConfig:
     test_size: float = 0.2
     seeds: int = 5
     base_seed: int = 0
-    epochs: int = 300
+    epochs: int = 200
     batch_size: int | None = None
     hidden: int = 16
     lr: float = 0.01
@@ -141,6 +145,7 @@ class DemoConfig:
     tune_metric: str = "f1"
     n_bins: int = 10
     grid_size: int = 80
+    early_epoch: int | None = 20
     threads: int = 1
     models: tuple[ModelSpec, ...] = field(default=TRAINED_MODELS, repr=False)
 
@@ -152,6 +157,10 @@ class DemoConfig:
                 raise param_error(name, owner, "an int >= 1", value)
         if self.grid_size < 2:
             raise param_error("grid_size", owner, "an int >= 2", self.grid_size)
+        if self.early_epoch is not None and (
+            isinstance(self.early_epoch, bool) or self.early_epoch < 1
+        ):
+            raise param_error("early_epoch", owner, "None or an int >= 1", self.early_epoch)
         if self.batch_size is not None and self.batch_size < 1:
             raise param_error("batch_size", owner, "None or an int >= 1", self.batch_size)
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -168,6 +177,7 @@ class DemoConfig:
             "seeds": 2,
             "epochs": 15,
             "grid_size": 20,
+            "early_epoch": 5,
         }
         small.update(changes)
         return cls(**small)
@@ -256,8 +266,13 @@ def _train(
     X_val: np.ndarray,
     y_val: np.ndarray,
     progress: ProgressCallback | None,
-) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
-    """Train one MLP; returns the network, its per-epoch dynamics and resolved loss."""
+    snapshot: tuple[int, list[np.ndarray]] | None = None,
+) -> tuple[Any, dict[str, list[float]], dict[str, Any], list[np.ndarray]]:
+    """Train one MLP; returns the network, its per-epoch dynamics and resolved loss.
+
+    ``snapshot = (epoch, [X, ...])``: the probabilities on each ``X`` after that many
+    epochs are returned as the last element (empty list without a snapshot).
+    """
     import torch
 
     loss_fn, resolved = _criterion(spec, y_train, config.gamma)
@@ -273,6 +288,7 @@ def _train(
     shuffle = torch.Generator().manual_seed(seed)  # same batch order for every method
     dyn: dict[str, list[float]] = {"loss": [], "minority_fraction": [], "minority_recall": []}
     n_val_pos = max(int(yv_pos.sum()), 1)
+    snapped: list[np.ndarray] = []
     for epoch in range(config.epochs):
         net.train()
         order = torch.randperm(n, generator=shuffle) if batch < n else None
@@ -291,10 +307,12 @@ def _train(
         dyn["loss"].append(total / n)
         dyn["minority_fraction"].append(float(pred_pos.float().mean()))
         dyn["minority_recall"].append(float((pred_pos & yv_pos).sum()) / n_val_pos)
+        if snapshot is not None and epoch + 1 == snapshot[0]:
+            snapped = [_predict(net, x) for x in snapshot[1]]
         if progress is not None:
             progress(spec.key, seed, epoch + 1, config.epochs)
     net.eval()
-    return net, dyn, resolved
+    return net, dyn, resolved, snapped
 
 
 def _predict(net: Any, X: np.ndarray) -> np.ndarray:
@@ -406,6 +424,8 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
     curves: dict[str, Any] = {}
     regions: dict[str, Any] = {}
     split_sizes: dict[str, Any] = {}
+    early = config.early_epoch if (config.early_epoch or config.epochs) < config.epochs else None
+    early_rows: list[dict[str, Any]] = []
     train_s = 0.0
     train_by_model: dict[str, float] = {}
 
@@ -423,13 +443,18 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
             }
         val_probs: dict[str, np.ndarray] = {}
         test_probs: dict[str, np.ndarray] = {}
+        early_val: dict[str, np.ndarray] = {}
+        early_test: dict[str, np.ndarray] = {}
         nets: dict[str, Any] = {}
         for spec in config.models:
             t0 = time.perf_counter()
-            net, dyn, resolved = _train(
+            net, dyn, resolved, snapped = _train(
                 spec, config, seed, scaled.X_train, scaled.y_train,
                 scaled.X_val, scaled.y_val, progress,
+                None if early is None else (early, [scaled.X_val, scaled.X_test]),
             )
+            if snapped:
+                early_val[spec.key], early_test[spec.key] = snapped
             elapsed = time.perf_counter() - t0
             train_s += elapsed
             train_by_model[spec.key] = train_by_model.get(spec.key, 0.0) + elapsed
@@ -447,20 +472,20 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
                 continue
             r = resolved_models[src]
             mapping = {"gamma": r["gamma"], "alpha": r["alpha"], "pos_weight": r["pos_weight"]}
-            val_probs[key] = focal_to_posterior(val_probs[src], **mapping)
-            test_probs[key] = focal_to_posterior(test_probs[src], **mapping)
+            for probs in (val_probs, test_probs, early_val, early_test):
+                if src in probs:
+                    probs[key] = focal_to_posterior(probs[src], **mapping)
             resolved_models[key] = {
                 "label": DERIVED_MODELS[key][1], "derived_from": src,
                 "map": "focalkit.focal_to_posterior", **mapping,
             }
 
         for key in all_keys:
-            tuned = tune_threshold(scaled.y_val, val_probs[key], metric=config.tune_metric)
-            for rule, threshold in (("0.5", 0.5), ("tuned", tuned)):
-                metrics = imbalance_metrics(
-                    scaled.y_test, test_probs[key], threshold=threshold, n_bins=config.n_bins
-                )
-                per_seed.append({"seed": seed, "model": key, "rule": rule, **metrics})
+            per_seed += _evaluate(config, seed, key, scaled.y_val, val_probs[key],
+                                  scaled.y_test, test_probs[key])
+            if key in early_test:
+                early_rows += _evaluate(config, seed, key, scaled.y_val, early_val[key],
+                                        scaled.y_test, early_test[key])
             rc = reliability_curve(scaled.y_test, test_probs[key], n_bins=config.n_bins)
             reliab[key] += np.stack(
                 [rc.counts, np.nan_to_num(rc.mean_prob) * rc.counts,
@@ -538,6 +563,12 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
         "per_seed": per_seed,
         "summary": summary,
         "paired": paired,
+        "early": None if early is None else {
+            "epoch": early,
+            "per_seed": early_rows,
+            "summary": _summarise(early_rows, all_keys),
+            "paired": _paired(early_rows, all_keys),
+        },
         "dynamics": dynamics,
         "curves": curves,
         "regions": regions,
@@ -551,6 +582,24 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
             " + tuned threshold" if m["rule"] == "tuned" else ""
         )
     return _json_safe(result)
+
+
+def _evaluate(
+    config: DemoConfig,
+    seed: int,
+    key: str,
+    y_val: np.ndarray,
+    p_val: np.ndarray,
+    y_test: np.ndarray,
+    p_test: np.ndarray,
+) -> list[dict[str, Any]]:
+    """Test metrics at threshold 0.5 and at the threshold tuned on validation."""
+    tuned = tune_threshold(y_val, p_val, metric=config.tune_metric)
+    return [
+        {"seed": seed, "model": key, "rule": rule,
+         **imbalance_metrics(y_test, p_test, threshold=threshold, n_bins=config.n_bins)}
+        for rule, threshold in (("0.5", 0.5), ("tuned", tuned))
+    ]
 
 
 def _median_or_none(values: list[Any]) -> float | None:

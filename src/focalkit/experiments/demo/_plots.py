@@ -185,8 +185,15 @@ def plot_dynamics(result: dict) -> Any:
         _band(axes[1], x, np.asarray(d["minority_recall"], dtype=float), color, label)
         loss = np.asarray(d["loss"], dtype=float)
         _band(axes[2], x, loss / loss[:, :1], color, label)
-    axes[0].axhline(prevalence, color="0.3", ls=":", lw=1.2,
-                    label=f"true minority fraction ({prevalence:.2f})")
+    axes[0].axhline(prevalence, color="0.3", ls=":", lw=1.2)
+    axes[0].text(n_epochs, prevalence + 0.015, f"true minority share {prevalence:.2f}",
+                 ha="right", va="bottom", fontsize=8, color="0.3")
+    early = (result.get("early") or {}).get("epoch")
+    if early:
+        for ax in axes:
+            ax.axvline(early, color="0.4", ls="--", lw=1)
+        axes[1].text(early * 1.05, 0.5, f"snapshot at epoch {early}\n(short-training\n"
+                     "comparison)", fontsize=8, color="0.3", va="center")
     bce = [s for s in dyn.get("bce", {}).get("majority_only", []) if s["epochs_majority_only"]]
     if bce:
         lo = float(np.median([s["first_epoch_majority_only"] for s in bce]))
@@ -273,17 +280,24 @@ def plot_reliability(result: dict) -> Any:
 def plot_overview(result: dict) -> Any:
     """One-figure summary: minority F1, PR-AUC and ECE per method, every seed shown.
 
-    Each dot is one seed, the vertical bar the mean. Methods sharing a network (BCE and BCE +
-    tuned threshold) share a colour.
+    With an early snapshot (``DemoConfig.early_epoch``) a second panel shows minority F1
+    after that many epochs. Each dot is one seed, the vertical bar the mean. Methods
+    sharing a network (BCE and BCE + tuned threshold) share a colour.
     """
     methods = result["methods"]
-    metrics = (("minority_f1_score", "minority F1 (test)"), ("pr_auc_score", "PR-AUC (test)"),
-               ("ece_loss", "ECE (test, lower is better)"))
-    fig, axes = new_figure(15, 4.6, nrows=1, ncols=3)
+    epochs = result["config"]["epochs"]
+    panels = [("minority_f1_score", f"minority F1 (test), {epochs} epochs", result)]
+    if result.get("early"):
+        panels.append(("minority_f1_score",
+                       f"minority F1 after only {result['early']['epoch']} epochs",
+                       result["early"]))
+    panels += [("pr_auc_score", f"PR-AUC (test), {epochs} epochs", result),
+               ("ece_loss", f"ECE (test, lower is better), {epochs} epochs", result)]
+    fig, axes = new_figure(4.2 * len(panels) + 2.5, 4.6, nrows=1, ncols=len(panels))
     ypos = np.arange(len(methods))[::-1]
-    for ax, (metric, title) in zip(axes, metrics, strict=True):
+    for ax, (metric, title, source) in zip(axes, panels, strict=True):
         for yi, m in zip(ypos, methods, strict=True):
-            vals = [r[metric] for r in result["per_seed"]
+            vals = [r[metric] for r in source["per_seed"]
                     if r["model"] == m["model"] and r["rule"] == m["rule"]]
             color = MODEL_COLORS.get(m["model"], "k")
             mean = float(np.mean(vals))

@@ -31,16 +31,19 @@ FIGURES: dict[str, tuple[str, str]] = {
     "overview.png": (
         "Every method, every seed",
         "Each dot is one seed (same split and initial weights for every method), the "
-        "vertical bar the mean. Left: minority F1 at the method's threshold; middle: "
-        "PR-AUC (threshold-free ranking quality); right: ECE (calibration, lower is better).",
+        "vertical bar the mean. From the left: minority F1 at the method's threshold after "
+        "the full training; the same for the networks snapshotted early in training "
+        "(under-trained); PR-AUC (threshold-free ranking quality); ECE (calibration, lower "
+        "is better).",
     ),
     "training_dynamics.png": (
         "Training dynamics: when does a model predict only the majority?",
         "Per epoch (log scale): the fraction of validation points predicted as minority at "
-        "threshold 0.5 (the dotted line is the true 10 %), the validation minority recall, "
-        "and the training loss. A curve at 0 in the left panel means the network predicts "
-        "only the majority class at that epoch - the post's picture. Watch whether it "
-        "lasts to the end of training or is a transient.",
+        "threshold 0.5 (the dotted line is the true minority share), the validation "
+        "minority recall, and the training loss. A curve at 0 in the left panel means the "
+        "network predicts only the majority class at that epoch - the post's picture. "
+        "Watch whether it lasts to the end of training or is a transient. The dashed "
+        "vertical line marks the early snapshot used for the short-training comparison.",
     ),
     "loss_curves.png": (
         "BCE vs focal loss for several gammas",
@@ -74,6 +77,15 @@ _TABLE_METRICS = (
     "accuracy_score",
 )
 _FREE_METRICS = ("pr_auc_score", "roc_auc_score", "log_loss", "brier_loss", "ece_loss")
+
+
+_TUNE_NAMES = {
+    "f1": "minority F1",
+    "balanced_accuracy": "balanced accuracy",
+    "gmean": "G-mean",
+    "mcc": "MCC",
+    "accuracy": "accuracy",
+}
 
 
 def _summary(result: Mapping[str, Any], model: str, rule: str) -> dict[str, Any]:
@@ -152,7 +164,7 @@ def _word(x: float, y: float, more: str = "higher", less: str = "lower") -> str:
 
 
 def _paired_text(result: Mapping[str, Any], method: str, metric: str) -> str | None:
-    entry = result.get("paired", {}).get("methods", {}).get(method, {}).get(metric)
+    entry = (result.get("paired") or {}).get("methods", {}).get(method, {}).get(metric)
     if not entry:
         return None
     n = entry["wins"] + entry["losses"] + entry["ties"]
@@ -174,7 +186,8 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
     """
     r = dict(result)
     out: dict[str, list[str]] = {k: [] for k in (
-        "dynamics", "baseline", "threshold", "ranking", "calibration", "accuracy", "versus_post"
+        "dynamics", "baseline", "budget", "threshold", "ranking", "calibration", "accuracy",
+        "versus_post",
     )}
     n_seeds = len(r["seeds"])
     cfg = r["config"]
@@ -205,11 +218,11 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
             )
         if at_end == 0:
             out["dynamics"].append(
-                f"After {epochs} epochs it predicted the minority class for "
-                f"{100 * frac_end:.1f} % of the validation points (true share "
-                f"{100 * prevalence:.1f} %) with minority recall {rec_end:.2f} at threshold "
-                f"0.5, in every seed: \"BCE always predicts the majority\" is a transient of "
-                f"under-training here, not the trained model's behaviour."
+                f"After {epochs} epochs no seed predicted only the majority: BCE flagged "
+                f"{100 * frac_end:.1f} % of the validation points as minority on average (true "
+                f"share {100 * prevalence:.1f} %), minority recall {rec_end:.2f} at threshold "
+                f"0.5. \"BCE always predicts the majority\" is a transient of under-training "
+                f"here, not the trained model's behaviour."
                 if some else
                 f"After {epochs} epochs it predicted the minority class for "
                 f"{100 * frac_end:.1f} % of the validation points (true share "
@@ -274,6 +287,38 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
                     f"(focal recipe at 0.5 vs BCE + tuned threshold, {n_seeds} seeds): "
                     f"p = {p:.3g}."
                 )
+
+    # -- a short training budget (snapshot at early_epoch) against the full one
+    early = r.get("early")
+    if early and _has(r, "bce", post):
+        e_epoch = early["epoch"]
+        e_post = _summary(early, post, "0.5")["minority_f1_score"]
+        e_bt = _summary(early, "bce", "tuned")["minority_f1_score"]
+        e_b = _summary(early, "bce", "0.5")["minority_f1_score"]
+        e_fr = _summary(early, "bce", "0.5")["predicted_minority_fraction"]["mean"]
+        f_post = _mean(r, post, "0.5", "minority_f1_score")
+        f_bt = _mean(r, "bce", "tuned", "minority_f1_score")
+        e_paired = _paired_text(early, post, "minority_f1_score")
+        out["budget"].append(
+            f"After only {e_epoch} epochs (under-trained networks), {post_label} "
+            f"reached minority F1 {_pm(e_post)} at 0.5, vs {_pm(e_bt)} for BCE + tuned "
+            f"threshold" + (f" ({e_paired} for focal)" if e_paired else "") + f" and "
+            f"{_pm(e_b)} for BCE at 0.5, which flagged {100 * e_fr:.1f} % of the test points "
+            f"as minority."
+        )
+        out["budget"].append(
+            f"After {epochs} epochs: {f_post:.3f} for the focal recipe vs {f_bt:.3f} for BCE "
+            f"+ tuned threshold."
+        )
+        early_win, final_win = e_post["mean"] > e_bt["mean"], f_post > f_bt
+        verdict = {
+            (True, False): "Focal loss helped the under-trained networks but not the trained "
+                           "ones: here its advantage is a property of short training.",
+            (True, True): "Focal loss was ahead at both training budgets.",
+            (False, False): "Focal loss was behind at both training budgets.",
+            (False, True): "Focal loss was ahead only after full training.",
+        }[(early_win, final_win)]
+        out["budget"].append(verdict)
 
     # -- alpha moves the threshold
     if _has(r, "bce", post):
@@ -398,6 +443,15 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
             f"minority F1 was {_word(f_post, f_b)} than BCE's ({f_post:.3f} vs {f_b:.3f}), "
             f"and {_word(f_post, f_bt)} than BCE with a tuned threshold ({f_bt:.3f})."
         )
+        if early:
+            e_post = _mean(early, post, "0.5", "minority_f1_score")
+            e_bt = _mean(early, "bce", "tuned", "minority_f1_score")
+            out["versus_post"].append(
+                f"After {early['epoch']} epochs the recipe's minority F1 was "
+                f"{_word(e_post, e_bt)} than BCE + tuned threshold ({e_post:.3f} vs "
+                f"{e_bt:.3f}); after {epochs}, {_word(f_post, f_bt)} ({f_post:.3f} vs "
+                f"{f_bt:.3f})."
+            )
         if _has(r, "focal_alpha_posterior"):
             out["versus_post"].append(
                 "The post reads focal outputs as probabilities. They are not: use "
@@ -454,8 +508,8 @@ def render_report(
         f"{cfg['lr']:g}, {batch}, {cfg['epochs']} epochs) is trained with each loss on "
         f"{n_seeds} seeds; a seed fixes the split and the initial weights, shared by every "
         f"method (paired). Thresholds are tuned on validation to maximise "
-        f"{cfg['tune_metric']}; every number below is on the test split, mean ± sd over "
-        f"seeds.",
+        f"{_TUNE_NAMES.get(cfg['tune_metric'], cfg['tune_metric'])}; every number below is on "
+        f"the test split, mean ± sd over seeds.",
         "",
         "## Headline",
         "",
@@ -479,6 +533,7 @@ def render_report(
     titles = {
         "dynamics": "Does BCE predict only the majority?",
         "baseline": "Focal loss against the baseline to beat (BCE + tuned threshold)",
+        "budget": "Short against full training",
         "threshold": "What alpha does",
         "ranking": "Ranking quality",
         "calibration": "Calibration",

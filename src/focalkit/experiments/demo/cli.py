@@ -77,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of seeds; each fixes a split and the initial weights, "
                              "shared by every method (default: 5)")
     parser.add_argument("--epochs", type=_int_at_least(1), default=None, metavar="N",
-                        help="training epochs (default: 300)")
+                        help="training epochs (default: 200)")
     parser.add_argument("--seed", type=_int_at_least(0), default=None, metavar="S",
                         help="first seed (default: 0)")
     parser.add_argument("--n-samples", type=_int_at_least(100), default=None, metavar="N",
@@ -175,7 +175,9 @@ def _print_summary(console: Any, result: dict, out_dir: str) -> None:
     title = (f"Test metrics, mean over {n} seed(s); majority-class baseline accuracy "
              f"{base['majority_baseline_score']['mean']:.3f}")
     found = findings(result)
-    notes = found.get("baseline", [])[:2] + found.get("calibration", [])[-1:]
+    budget = found.get("budget", [])
+    notes = (found.get("baseline", [])[:2] + budget[:1] + budget[2:3]
+             + found.get("calibration", [])[-1:])
     if console is None:
         print(title)
         print(" | ".join(["method", "thr"] + [c[1] for c in cols]))
