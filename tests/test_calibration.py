@@ -220,3 +220,41 @@ def test_get_calibrator():
 def test_bad_input_raises(call, match):
     with pytest.raises(InvalidParameterError, match=match):
         call()
+
+
+# ------------------------------------------------------------------ posterior_calibrator
+def _fitted(loss, **kw):
+    pytest.importorskip("torch")
+    from focalkit.sklearn import FocalMLPClassifier
+
+    X = RNG.normal(size=(600, 3))
+    y = (RNG.random(600) < expit(X @ [2.0, -1.0, 0.5] - 2.5)).astype(int)
+    return FocalMLPClassifier(loss, max_epochs=5, hidden_layer_sizes=(8,), random_state=0,
+                              early_stopping=False,  # the whole y is the training part
+                              **kw).fit(X, y), X, y
+
+
+def test_posterior_calibrator_odds_factors():
+    clf, X, y = _fitted("weighted_bce")
+    pw = (y == 0).sum() / (y == 1).sum()
+    p = clf.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(C.posterior_calibrator(clf).transform(p), C.correct_odds(p, 1 / pw))
+    clf, X, y = _fitted("bce", class_weight={0: 1.0, 1: 4.0})
+    p = clf.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(C.posterior_calibrator(clf).transform(p), C.correct_odds(p, 0.25))
+    clf, X, y = _fitted("logit_adjusted", loss_params={"tau": 0.5})
+    pi = y.mean()
+    p = clf.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(C.posterior_calibrator(clf).transform(p),
+                               C.correct_odds(p, (pi / (1 - pi)) ** 0.5), rtol=1e-10)
+
+
+def test_posterior_calibrator_focal():
+    clf, X, y = _fitted("focal", gamma=1.0, alpha="balanced")
+    p = clf.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(C.posterior_calibrator(clf).transform(p),
+                               focal_to_posterior(p, gamma=1.0, alpha=1 - y.mean()))
+    with pytest.raises(InvalidParameterError, match="no exact posterior map"):
+        C.posterior_calibrator(_fitted("poly1")[0])
+    with pytest.raises(InvalidParameterError, match="fitted"):
+        C.posterior_calibrator(LogisticRegression())

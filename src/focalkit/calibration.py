@@ -49,6 +49,7 @@ __all__ = [
     "correct_odds",
     "get_calibrator",
     "odds_correction_factor",
+    "posterior_calibrator",
     "tune_threshold",
     "tuned_threshold_classifier",
 ]
@@ -687,6 +688,66 @@ class OddsCorrection(_Calibrator):
                 raise InvalidParameterError("OddsCorrection (binary): pass (n,) logits.")
             return expit(s + math.log(self.factor_))
         return correct_odds(_binary_proba(s, "OddsCorrection"), self.factor_)
+
+
+def posterior_calibrator(estimator: Any) -> _Calibrator:
+    """The exact, fit-free posterior map of a fitted binary ``FocalMLPClassifier``.
+
+    Reads the resolved loss parameters (``loss_params_``, ``class_weight_``) and returns
+    the calibrator that maps its ``predict_proba(X)[:, 1]`` back to posteriors:
+
+    * ``"bce"``: :class:`OddsCorrection` for the class weights (identity without them);
+    * ``"weighted_bce"``: :class:`OddsCorrection` with the resolved ``pos_weight``;
+    * ``"logit_adjusted"``: :class:`OddsCorrection` re-applying ``tau log(pi/(1-pi))``;
+    * ``"focal"``: :class:`FocalPosteriorCalibrator` with ``gamma`` and the resolved
+      ``alpha``.
+
+    Class weights are included; per-sample weights that differ by class are not known to
+    the estimator and are not undone. Other losses have no exact map: use
+    :class:`PlattScaling` on validation data.
+
+    Parameters
+    ----------
+    estimator : FocalMLPClassifier
+        Fitted, binary.
+
+    Returns
+    -------
+    calibrator
+        Already fitted; ``transform(proba_of_class_1)``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from focalkit.sklearn import FocalMLPClassifier
+    >>> X, y = make_classification(300, weights=[0.9], random_state=0)
+    >>> clf = FocalMLPClassifier("weighted_bce", max_epochs=5, random_state=0).fit(X, y)
+    >>> type(posterior_calibrator(clf)).__name__
+    'OddsCorrection'
+    """
+    owner = "posterior_calibrator"
+    if not hasattr(estimator, "loss_params_") or not hasattr(estimator, "classes_"):
+        raise InvalidParameterError(f"{owner} needs a fitted FocalMLPClassifier.")
+    if len(estimator.classes_) != 2:
+        raise InvalidParameterError(f"{owner} supports binary classifiers only.")
+    name, params = estimator.loss_, estimator.loss_params_
+    cw = estimator.class_weight_
+    class_ratio = 1.0 if cw is None else float(cw[1]) / float(cw[0])
+    if name == "focal":
+        return FocalPosteriorCalibrator(
+            gamma=float(params["gamma"]), alpha=params["alpha"],
+            pos_weight=None if cw is None else class_ratio, input="proba").fit()
+    if name == "bce":
+        return OddsCorrection(pos_weight=class_ratio).fit()
+    if name == "weighted_bce":
+        return OddsCorrection(pos_weight=float(params["pos_weight"]) * class_ratio).fit()
+    if name == "logit_adjusted":
+        pi, tau = float(params["prior"]), float(params["tau"])
+        return OddsCorrection(pos_weight=((1.0 - pi) / pi) ** tau * class_ratio).fit()
+    raise InvalidParameterError(
+        f"{owner}: the loss {name!r} has no exact posterior map; fit PlattScaling on "
+        "validation data instead."
+    )
 
 
 # --------------------------------------------------------------------------- thresholds

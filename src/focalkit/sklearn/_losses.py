@@ -8,7 +8,7 @@ imported inside :func:`bind_loss` only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -72,12 +72,16 @@ class BoundLoss:
         The output layer's initial bias (the loss-optimal constant where known).
     name : str
         The resolved name (or ``"callable"``).
+    resolved : dict
+        The loss's parameters after resolution against the training labels (``gamma``,
+        ``alpha``, ``pos_weight``, ``prior``, ``tau``, ...), for posterior corrections.
     """
 
     fn: Callable[[Any, Any, int], Any]
     softmax: bool
     init_bias: np.ndarray
     name: str
+    resolved: dict[str, Any] = field(default_factory=dict)
 
 
 def _resolved_alpha(alpha: Any, y: np.ndarray, sw: np.ndarray | None, binary: bool) -> Any:
@@ -174,6 +178,8 @@ def bind_loss(
     prior = _prior(y, n_classes, sample_weight)
     log_prior = np.log(np.maximum(prior, 1e-300))
     init = np.array([log_prior[1] - log_prior[0]]) if not softmax else log_prior - log_prior.mean()
+    resolved: dict[str, Any] = {"gamma": gamma_v, "alpha": alpha_v}
+    resolved.update({k: params[k] for k in params if k != "pos_weight"})
 
     fn: Callable[[Any, Any, int], Any]
     if not softmax:
@@ -190,12 +196,14 @@ def bind_loss(
         elif name == "weighted_bce":
             pw = resolve_pos_weight(params.get("pos_weight", "balanced"), yf,
                                         sample_weight=sample_weight)
+            resolved["pos_weight"] = pw
 
             def fn(z, t, epoch):
                 return alt.weighted_bce_with_logits(z, t, pos_weight=pw, reduction="none")
         elif name == "logit_adjusted":
             tau = float(params.get("tau", 1.0))
             pi = float(prior[1])
+            resolved.update(prior=pi, tau=tau)
 
             def fn(z, t, epoch):
                 return alt.logit_adjusted_bce_with_logits(z, t, prior=pi, tau=tau,
@@ -234,7 +242,7 @@ def bind_loss(
                                                               reduction="none", **kw)
         else:  # pragma: no cover - guarded by LOSS_NAMES
             raise AssertionError(name)
-        return BoundLoss(fn, False, init, name)
+        return BoundLoss(fn, False, init, name, resolved)
 
     # softmax losses: logits (n, C), integer targets
     cw_alpha = None
@@ -254,11 +262,13 @@ def bind_loss(
         w = resolve_class_weight(params.get("pos_weight", "balanced"), y, n_classes=n_classes,
                                  sample_weight=sample_weight, owner=OWNER)
         wt = torch.as_tensor(w)
+        resolved["class_weight"] = w
 
         def fn(z, t, epoch):
             return F.cross_entropy(z, t, weight=wt.to(z.dtype), reduction="none")
     elif name == "logit_adjusted":
         tau = float(params.get("tau", 1.0))
+        resolved.update(prior=prior, tau=tau)
 
         def fn(z, t, epoch):
             return alt.logit_adjusted_cross_entropy(z, t, prior=prior, tau=tau,
@@ -299,4 +309,4 @@ def bind_loss(
             return module(z, t, weight=cw)
     else:
         raise AssertionError(name)  # pragma: no cover
-    return BoundLoss(fn, True, init, name)
+    return BoundLoss(fn, True, init, name, resolved)

@@ -152,6 +152,13 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
         Only when ``X`` has string column names.
     loss_ : str
         The resolved loss name.
+    loss_params_ : dict
+        The loss parameters resolved on the training labels: ``gamma``, ``alpha`` (a float
+        for ``"balanced"``), ``pos_weight`` (``"weighted_bce"``), ``prior`` and ``tau``
+        (``"logit_adjusted"``), and the given ``loss_params``. Used by
+        :func:`focalkit.calibration.posterior_calibrator`.
+    class_weight_ : ndarray or None
+        The resolved per-class weights (in ``classes_`` order).
     n_epochs_ : int
         Epochs run.
     best_epoch_ : int
@@ -343,6 +350,8 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
             gamma=self.gamma, alpha=self.alpha, loss_params=self.loss_params,
         )
         self.loss_ = bound.name
+        self.loss_params_ = bound.resolved
+        self.class_weight_ = cw
         self._softmax = bound.softmax
         n_out = n_classes if bound.softmax else 1
 
