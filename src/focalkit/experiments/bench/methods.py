@@ -248,7 +248,9 @@ def search_space(spec: MethodSpec) -> dict[str, list[Any]]:
         space = {"learning_rate": [0.1, 0.05, 0.2], "max_leaf_nodes": [31, 15, 63],
                  "l2_regularization": [0.0, 1.0]}  # fmt: skip
     else:
-        space = {"learning_rate": [0.1, 0.05, 0.3], "max_depth": [6, 3, 8]}
+        depth = {"xgb": "max_depth", "lgbm": "num_leaves", "catboost": "depth"}[spec.model]
+        levels = [31, 7, 63] if spec.model == "lgbm" else [6, 3, 8]
+        space = {"learning_rate": [0.1, 0.05, 0.3], depth: levels}
         if spec.loss == "focal":
             space["gamma"] = [2.0, 0.5, 1.0]
     return {k: v for k, v in space.items() if k not in spec.params}
@@ -364,7 +366,7 @@ def fit_predict(
         fit_kw.update(X_val=X_val, y_val=y_val)
     elif "eval_set" in sig and spec.model in BOOSTER_CLASSES:
         fit_kw["eval_set"] = [(X_val, y_val)]
-    if spec.balanced and spec.model in BOOSTER_CLASSES:
+    if spec.balanced and spec.model in BOOSTER_CLASSES:  # balanced sample weights
         from sklearn.utils.class_weight import compute_sample_weight
 
         fit_kw["sample_weight"] = compute_sample_weight("balanced", yf)
@@ -416,7 +418,10 @@ def _calibrator(kind: str) -> Any:
     }[kind]
     for n in names:
         if hasattr(cal, n):
-            return getattr(cal, n)()
+            cls = getattr(cal, n)
+            if "input" in inspect.signature(cls).parameters:
+                return cls(input="proba")  # the bench hands over probabilities
+            return cls()
     raise ImportError(f"focalkit.calibration has none of {', '.join(names)}")
 
 

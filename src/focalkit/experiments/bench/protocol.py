@@ -242,7 +242,7 @@ def run_cell(
     from focalkit.experiments.bench.methods import candidates, fit_predict
     from focalkit.experiments.bench.scoring import score_all, threshold_metrics, tune_threshold
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rec: dict[str, Any] = {
         "key": cell["key"], "dataset": cell["dataset"], "method": cell["method"],
         "repeat": cell["repeat"], "fold": cell["fold"], "seed": cell["seed"],
@@ -294,6 +294,7 @@ def run_cell(
     except Exception as exc:  # noqa: BLE001 - a failing method must not stop the bench
         rec.update(status="error", error=f"{type(exc).__name__}: {exc}")
     rec["seconds"] = round(time.perf_counter() - t0, 4)
+    rec["cpu_seconds"] = round(time.process_time() - c0, 4)  # load-independent cost
     rec["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     return rec
 

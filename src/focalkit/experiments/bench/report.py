@@ -75,7 +75,8 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
               f"{cfg['tuning_budget']} candidate(s) per method. Baseline: **{bvar}**. "
               f"Wall time {t['wall_seconds']:.0f} s with {t['jobs']} job(s) "
               f"({t['cells']} cells; {t['cells_computed']} computed, {t['cells_reused']} "
-              f"resumed)."))  # fmt: skip
+              f"resumed; CPU time summed over cells "
+              f"{_f(t.get('sum_cell_cpu_seconds'), 0)} s)."))  # fmt: skip
     b.append(("code", f"focalkit bench --config config.json --out <dir>   "
                       f"# reproduces this run (fingerprint {s['fingerprint']})"))  # fmt: skip
     b.append(("h2", "Conclusions"))

@@ -233,6 +233,7 @@ def records_to_tables(records: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
                 **{k: m["free"][k] for k in THRESHOLD_FREE},
                 "n_train": rec["n_train"], "n_val": rec["n_val"], "n_test": rec["n_test"],
                 "n_pos_test": rec["n_pos_test"], "seconds": rec["seconds"],
+                "cpu_seconds": rec.get("cpu_seconds", float("nan")),
             })  # fmt: skip
         n = len(rec["scores"])
         preds.append(pd.DataFrame({
@@ -287,8 +288,9 @@ def write_outputs(
 
     analysis = analyze(results, config, baseline=plan.baseline,
                        datasets={n: d.info() for n, d in plan.datasets.items()})  # fmt: skip
-    cell_seconds = float(results.drop_duplicates(["dataset", "method", "repeat", "fold"])
-                         ["seconds"].sum())  # fmt: skip
+    per_cell = results.drop_duplicates(["dataset", "method", "repeat", "fold"])
+    cell_seconds = float(per_cell["seconds"].sum())
+    cpu_seconds = float(per_cell["cpu_seconds"].sum())
     error_list = errors.to_dict("records") if len(errors) else []
     summary: dict[str, Any] = {
         "complete": True,
@@ -303,7 +305,8 @@ def write_outputs(
         "skipped_methods": plan.skipped_methods,
         "errors": error_list,
         "timing": {"wall_seconds": round(wall_seconds, 2),
-                   "sum_cell_seconds": round(cell_seconds, 2), "jobs": jobs,
+                   "sum_cell_seconds": round(cell_seconds, 2),
+                   "sum_cell_cpu_seconds": round(cpu_seconds, 2), "jobs": jobs,
                    "cells": len(plan.cells), "cells_computed": n_new,
                    "cells_reused": n_reused},  # fmt: skip
         **analysis,
