@@ -48,9 +48,14 @@ def _check_compiled(backend):
     y = torch.randint(0, 2, (8, 3)).float()
     w, pw = torch.rand(8, 1), torch.tensor([1.0, 2.0, 3.0])
     labels = torch.randint(0, 3, (8,))
+    per_label = BinaryFocalLossWithLogits(alpha=[0.2, 0.5, 0.8], gamma=torch.tensor([0.5, 1, 2]),
+                                          reduction="sum")
+    per_class = FocalLoss(gamma=torch.tensor([0.0, 1.0, 2.0]), reduction="none")
     cases = [
         (_binary_step, (y, w, pw)),
         (_softmax_step, (labels, torch.rand(3))),
+        (per_label, (y,)),
+        (per_class, (labels,)),
     ]
     for fn, rest in cases:
         compiled = torch.compile(fn, fullgraph=True, backend=backend)  # raises on graph break
@@ -58,8 +63,8 @@ def _check_compiled(backend):
         z_e = z.clone().requires_grad_(True)
         out_c = compiled(z_c, *rest)
         out_e = fn(z_e, *rest)
-        out_c.backward()
-        out_e.backward()
+        out_c.sum().backward()
+        out_e.sum().backward()
         torch.testing.assert_close(out_c, out_e)
         torch.testing.assert_close(z_c.grad, z_e.grad)
 
@@ -303,3 +308,81 @@ def test_modules_are_plain_nn_modules():
     assert "gamma=2.0" in repr(FocalLoss())
     assert "alpha=0.25" in repr(BinaryFocalLossWithLogits(alpha=0.25))
     assert list(BinaryFocalLossWithLogits().parameters()) == []
+
+
+# ------------------------------------------------------------- blocks of the reference path
+
+
+def _reference_values(fn, z, y, kw, wrt_target=False):
+    zz = z.clone().requires_grad_(True)
+    yy = y.clone().requires_grad_(True) if wrt_target else y
+    with use_fast_path(False):
+        out = fn(zz, yy, **kw)
+        upstream = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype).reshape(out.shape)
+        (out * upstream).sum().backward()
+    return out.detach(), zz.grad, (yy.grad if wrt_target else None)
+
+
+BLOCK_BINARY = {
+    "sample-weight": ((23, 4), {"weight": "rows", "pos_weight": "labels", "alpha": 0.3}),
+    "label-vectors": ((23, 4), {"gamma": "labels", "alpha": "labels"}),
+    "1d-per-element": ((50,), {"gamma": "elements", "weight": "elements"}),
+    "nd": ((9, 2, 3), {"weight": "rows", "gamma": 0.5}),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", list(BLOCK_BINARY))
+def test_binary_reference_in_blocks_equals_one_block(case, reduction, monkeypatch):
+    from focalkit.torch import _chunks
+
+    shape, spec = BLOCK_BINARY[case]
+    d64 = torch.float64
+    z = torch.randn(shape, dtype=d64) * 3
+    y = torch.rand(shape, dtype=d64)
+    make = {
+        "rows": lambda: torch.rand((shape[0],) + (1,) * (len(shape) - 1), dtype=d64),
+        "labels": lambda: torch.rand(shape[-1], dtype=d64),
+        "elements": lambda: torch.rand(shape, dtype=d64),
+    }
+    kw = {k: (make[v]() if isinstance(v, str) else v) for k, v in spec.items()}
+    kw["reduction"] = reduction
+    whole = _reference_values(binary_focal_loss_with_logits, z, y, kw, wrt_target=True)
+    monkeypatch.setattr(_chunks, "CPU_BLOCK_ELEMENTS", 7)
+    assert _chunks.row_blocks(z) is not None
+    blocked = _reference_values(binary_focal_loss_with_logits, z, y, kw, wrt_target=True)
+    for a, b in zip(blocked, whole, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-15)
+
+
+BLOCK_SOFTMAX = {
+    "ignore-weight-smoothing": ((23, 5), {"weight": True, "ignore_index": 1,
+                                          "label_smoothing": 0.1}),
+    "class-gamma": ((23, 5), {"gamma": torch.tensor([0.0, 0.5, 1.0, 2.0, 4.0],
+                                                    dtype=torch.float64)}),
+    "nd": ((7, 5, 3, 2), {"weight": True, "ignore_index": 0}),
+    "probabilities": ((11, 5, 3), {"dense": True, "weight": True, "label_smoothing": 0.2}),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", list(BLOCK_SOFTMAX))
+def test_softmax_reference_in_blocks_equals_one_block(case, reduction, monkeypatch):
+    from focalkit.torch import _chunks
+
+    shape, spec = BLOCK_SOFTMAX[case]
+    kw = dict(spec)
+    z = torch.randn(shape, dtype=torch.float64) * 3
+    if kw.pop("dense", False):
+        y = torch.softmax(torch.randn(shape, dtype=torch.float64), dim=1)
+    else:
+        y = torch.randint(0, shape[1], (shape[0],) + shape[2:])
+    if kw.get("weight"):
+        kw["weight"] = torch.rand(shape[1], dtype=torch.float64)
+    kw["reduction"] = reduction
+    whole = _reference_values(focal_loss, z, y, kw)
+    monkeypatch.setattr(_chunks, "CPU_BLOCK_ELEMENTS", 12)
+    assert len(_chunks.row_blocks(z)) > 2
+    blocked = _reference_values(focal_loss, z, y, kw)
+    for a, b in zip(blocked[:2], whole[:2], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-15)

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from focalkit._core import binary_focal_grad, binary_focal_loss
 from focalkit.exceptions import InvalidParameterError
-from focalkit.torch import _checks, _dispatch
+from focalkit.torch import _checks, _chunks, _dispatch
 from torch import nn
 
 __all__ = ["BinaryFocalLossWithLogits", "binary_focal_loss_with_logits"]
@@ -20,6 +20,48 @@ def _cast(v: Any, dtype: torch.dtype) -> Any:
     return v.to(dtype) if isinstance(v, torch.Tensor) else v
 
 
+def _elementwise_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: Any,
+    gamma: Any,
+    alpha: Any,
+) -> torch.Tensor:
+    """Weighted elementwise loss in the compute dtype (the ``_core`` reference)."""
+    cd = _checks.compute_dtype(input)
+    loss = binary_focal_loss(
+        input.to(cd), target.to(cd),
+        gamma=_cast(gamma, cd), alpha=_cast(alpha, cd), pos_weight=_cast(pos_weight, cd),
+    )
+    return loss if weight is None else loss * weight.to(cd)
+
+
+def _elementwise_grad(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: Any,
+    gamma: Any,
+    alpha: Any,
+    scale: torch.Tensor,
+    wrt: str,
+) -> torch.Tensor:
+    """``scale`` times the elementwise derivative w.r.t. the input or the target."""
+    cd = _checks.compute_dtype(input)
+    z = input.to(cd)
+    kw = {"gamma": _cast(gamma, cd), "alpha": _cast(alpha, cd),
+          "pos_weight": _cast(pos_weight, cd)}
+    if wrt == "input":
+        g = binary_focal_grad(z, target.to(cd), **kw)
+    else:  # the loss is linear in the target: dL/dy = L(z, 1) - L(z, 0)
+        g = binary_focal_loss(z, torch.ones_like(z), **kw)
+        g = g - binary_focal_loss(z, torch.zeros_like(z), **kw)
+    if weight is not None:
+        g = g * weight.to(cd)
+    return g * scale
+
+
 def _reference_forward(
     input: torch.Tensor,
     target: torch.Tensor,
@@ -30,25 +72,52 @@ def _reference_forward(
     reduction: str,
 ) -> torch.Tensor:
     cd = _checks.compute_dtype(input)
-    loss = binary_focal_loss(
-        input.to(cd), target.to(cd),
-        gamma=_cast(gamma, cd), alpha=_cast(alpha, cd), pos_weight=_cast(pos_weight, cd),
-    )
-    if weight is not None:
-        loss = loss * weight.to(cd)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    args = (input, target, weight, pos_weight, gamma, alpha)
+    blocks = _chunks.row_blocks(input)
+    if blocks is None:
+        loss = _elementwise_loss(*args)
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+    else:
+        nd = input.ndim
+        out = torch.empty(input.shape, dtype=cd, device=input.device)
+        total = torch.zeros((), dtype=cd, device=input.device)
+        for b in blocks:
+            loss = _elementwise_loss(*(_chunks.rows(a, nd, b) for a in args))
+            if reduction == "none":
+                out[b] = loss
+            else:
+                total = total + loss.sum()
+        if reduction == "none":
+            return out
+    return total / input.numel() if reduction == "mean" else total
 
 
-def _grad_scale(grad_output: torch.Tensor, input: torch.Tensor, reduction: str) -> torch.Tensor:
-    """d(reduced loss)/d(elementwise loss) times the incoming gradient, in compute dtype."""
-    g = grad_output.to(_checks.compute_dtype(input))
+def _reference_backward(
+    grad_output: torch.Tensor,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: torch.Tensor | None,
+    gamma: Any,
+    alpha: Any,
+    reduction: str,
+    wrt: str,
+) -> torch.Tensor:
+    """Gradient w.r.t. ``input`` (``wrt="input"``) or ``target``, in that tensor's dtype."""
+    dtype = input.dtype if wrt == "input" else target.dtype
+    scale = grad_output.to(_checks.compute_dtype(input))
     if reduction == "mean":
-        return g / input.numel()
-    return g
+        scale = scale / input.numel()
+    args = (input, target, weight, pos_weight, gamma, alpha, scale)
+    blocks = _chunks.row_blocks(input)
+    if blocks is None:
+        return _elementwise_grad(*args, wrt=wrt).to(dtype)
+    out = torch.empty(input.shape, dtype=dtype, device=input.device)
+    for b in blocks:
+        out[b] = _elementwise_grad(*(_chunks.rows(a, input.ndim, b) for a in args), wrt=wrt)
+    return out
 
 
 class _BinaryFocalFunction(torch.autograd.Function):
@@ -85,32 +154,16 @@ class _BinaryFocalFunction(torch.autograd.Function):
         alpha = alpha_t if alpha_t is not None else ctx.alpha
         reduction = ctx.reduction
         grad_input = grad_target = None
+        args = (input, target, weight, pos_weight, gamma, alpha, reduction)
         if ctx.needs_input_grad[0]:
             grad_input = _dispatch.binary_backward(
                 grad_output, input, target, weight, pos_weight,
                 gamma=gamma, alpha=alpha, reduction=reduction,
             )
             if grad_input is None:
-                cd = _checks.compute_dtype(input)
-                g = binary_focal_grad(
-                    input.to(cd), target.to(cd),
-                    gamma=_cast(gamma, cd), alpha=_cast(alpha, cd),
-                    pos_weight=_cast(pos_weight, cd),
-                )
-                if weight is not None:
-                    g = g * weight.to(cd)
-                grad_input = (g * _grad_scale(grad_output, input, reduction)).to(input.dtype)
+                grad_input = _reference_backward(grad_output, *args, wrt="input")
         if ctx.needs_input_grad[1]:
-            # The loss is linear in the target: dL/dy = L(z, 1) - L(z, 0).
-            cd = _checks.compute_dtype(input)
-            z = input.to(cd)
-            kw = {"gamma": _cast(gamma, cd), "alpha": _cast(alpha, cd),
-                  "pos_weight": _cast(pos_weight, cd)}
-            g = binary_focal_loss(z, torch.ones_like(z), **kw)
-            g = g - binary_focal_loss(z, torch.zeros_like(z), **kw)
-            if weight is not None:
-                g = g * weight.to(cd)
-            grad_target = (g * _grad_scale(grad_output, input, reduction)).to(target.dtype)
+            grad_target = _reference_backward(grad_output, *args, wrt="target")
         return grad_input, grad_target, None, None, None, None, None
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from focalkit._core import softmax_focal_grad, softmax_focal_loss
 from focalkit.exceptions import InvalidParameterError
-from focalkit.torch import _checks, _dispatch
+from focalkit.torch import _checks, _chunks, _dispatch
 from torch import nn
 
 __all__ = ["FocalLoss", "focal_loss"]
@@ -47,6 +47,35 @@ def _denominator(
     return torch.where(valid, w, torch.zeros_like(w)).sum()
 
 
+def _per_position(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    gamma: Any,
+    ignore_index: int,
+    label_smoothing: float,
+    scale: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Loss per position (``scale is None``) or ``scale`` times its gradient, in compute dtype.
+
+    For the gradient, ``scale`` broadcasts against the logits (class dimension kept).
+    """
+    cd = _checks.compute_dtype(input)
+    kw = {"gamma": _cast(gamma, cd), "class_weight": _cast(weight, cd),
+          "label_smoothing": label_smoothing, "axis": 1}
+    z = input.to(cd)
+    fn = softmax_focal_loss if scale is None else softmax_focal_grad
+    if _is_dense(input, target):
+        out = fn(z, target.to(cd), **kw)
+        return out if scale is None else out * scale
+    valid, safe = _valid_and_safe(target, ignore_index)
+    out = fn(z, safe, **kw)
+    if scale is not None:
+        out = out * scale
+        valid = valid.unsqueeze(1)
+    return torch.where(valid, out, torch.zeros_like(out))  # NaN logits ignored too
+
+
 def _reference_forward(
     input: torch.Tensor,
     target: torch.Tensor,
@@ -57,17 +86,25 @@ def _reference_forward(
     reduction: str,
 ) -> torch.Tensor:
     cd = _checks.compute_dtype(input)
-    kw = {"gamma": _cast(gamma, cd), "class_weight": _cast(weight, cd),
-          "label_smoothing": label_smoothing, "axis": 1}
-    if _is_dense(input, target):
-        loss = softmax_focal_loss(input.to(cd), target.to(cd), **kw)
+    rest = (weight, gamma, ignore_index, label_smoothing)
+    blocks = _chunks.row_blocks(input)
+    if blocks is None:
+        loss = _per_position(input, target, *rest)
+        if reduction == "none":
+            return loss
+        total = loss.sum()
     else:
-        valid, safe = _valid_and_safe(target, ignore_index)
-        loss = softmax_focal_loss(input.to(cd), safe, **kw)
-        loss = torch.where(valid, loss, torch.zeros_like(loss))  # NaN logits ignored too
-    if reduction == "none":
-        return loss
-    total = loss.sum()
+        out_shape = (input.shape[0],) + tuple(input.shape[2:])
+        out = torch.empty(out_shape, dtype=cd, device=input.device)
+        total = torch.zeros((), dtype=cd, device=input.device)
+        for b in blocks:
+            loss = _per_position(input[b], target[b], *rest)
+            if reduction == "none":
+                out[b] = loss
+            else:
+                total = total + loss.sum()
+        if reduction == "none":
+            return out
     if reduction == "sum":
         return total
     return total / _denominator(input, target, weight, ignore_index, cd)
@@ -133,22 +170,20 @@ def _reference_backward(
     reduction: str,
 ) -> torch.Tensor:
     cd = _checks.compute_dtype(input)
-    go = grad_output.to(cd)
+    scale = grad_output.to(cd)
     if reduction == "none":
-        scale = go.unsqueeze(1)
-    elif reduction == "sum":
-        scale = go
-    else:
-        scale = go / _denominator(input, target, weight, ignore_index, cd)
-    kw = {"gamma": _cast(gamma, cd), "class_weight": _cast(weight, cd),
-          "label_smoothing": label_smoothing, "axis": 1}
-    if _is_dense(input, target):
-        g = softmax_focal_grad(input.to(cd), target.to(cd), **kw) * scale
-    else:
-        valid, safe = _valid_and_safe(target, ignore_index)
-        g = softmax_focal_grad(input.to(cd), safe, **kw) * scale
-        g = torch.where(valid.unsqueeze(1), g, torch.zeros_like(g))
-    return g.to(input.dtype)
+        scale = scale.unsqueeze(1)
+    elif reduction == "mean":
+        scale = scale / _denominator(input, target, weight, ignore_index, cd)
+    rest = (weight, gamma, ignore_index, label_smoothing)
+    blocks = _chunks.row_blocks(input)
+    if blocks is None:
+        return _per_position(input, target, *rest, scale=scale).to(input.dtype)
+    out = torch.empty_like(input)
+    for b in blocks:
+        block_scale = scale[b] if reduction == "none" else scale
+        out[b] = _per_position(input[b], target[b], *rest, scale=block_scale)
+    return out
 
 
 def _check_data(
