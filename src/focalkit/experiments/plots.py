@@ -92,7 +92,7 @@ def draw_pr_curves(
     from sklearn.metrics import precision_recall_curve
 
     y = np.asarray(y_true)
-    seen_markers: set[str] = set()
+    marker_names: dict[str, str] = {}
     for i, (label, raw) in enumerate(scores.items()):
         s = np.asarray(raw, dtype=np.float64)
         color = (colors or {}).get(label, color_for(i))
@@ -105,13 +105,14 @@ def draw_pr_curves(
             tp = float(np.sum(pred & (y == 1)))
             rec = tp / max(float(np.sum(y == 1)), 1.0)
             prec = tp / float(pred.sum()) if pred.any() else 1.0
-            first = marker not in seen_markers
-            seen_markers.add(marker)
+            marker_names.setdefault(marker, name)
             ax.plot(
                 [rec], [prec], marker=marker, ms=9, mfc="white" if marker == "o" else color,
                 mec=color, mew=2, ls="none", zorder=5,
-                label=name if first else None,
             )
+    for marker, name in marker_names.items():  # legend entries after the curves, in grey
+        ax.plot([], [], marker=marker, ms=9, mfc="white" if marker == "o" else "0.4",
+                mec="0.4", mew=2, ls="none", label=name)
     prevalence = float(np.mean(y))
     ax.axhline(prevalence, color="0.5", ls=":", lw=1,
                label=f"no skill (prevalence {prevalence:.2f})")

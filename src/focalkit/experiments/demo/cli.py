@@ -152,49 +152,75 @@ def _print_setup(console: Any, config: Any) -> None:
             console.print(line, markup=False)
 
 
+def _short_label(result: dict, model: str, rule: str) -> str:
+    """A compact method name for the terminal table."""
+    m = result["models"][model]
+    if m.get("derived_from"):
+        text = _short_label(result, m["derived_from"], "0.5") + " → posterior"
+    elif m.get("loss") == "focal":
+        alpha = "" if m.get("alpha") is None else f"α={m['alpha']:.2g} "
+        text = f"focal {alpha}γ={m['gamma']:g}"
+    elif m.get("pos_weight") is not None:
+        text = f"BCE pos_weight={m['pos_weight']:.2g}"
+    else:
+        text = "BCE"
+    return text + (" + tuned" if rule == "tuned" else "")
+
+
 def _print_summary(console: Any, result: dict, out_dir: str) -> None:
     from focalkit.experiments.demo._report import _summary, findings
 
-    cols = (
+    wide = console is None or console.width >= 110
+    cols = [
         ("minority_f1_score", "min. F1", True), ("minority_recall_score", "recall", True),
-        ("minority_precision_score", "precision", True),
-        ("balanced_accuracy_score", "bal. acc", True), ("mcc_score", "MCC", True),
-        ("pr_auc_score", "PR-AUC", True), ("ece_loss", "ECE", False),
-        ("accuracy_score", "accuracy", True),
-    )
+        ("minority_precision_score", "prec.", True),
+    ]
+    if wide:
+        cols += [("balanced_accuracy_score", "bal.acc", True), ("mcc_score", "MCC", True)]
+    cols += [("pr_auc_score", "PR-AUC", True), ("ece_loss", "ECE", False)]
+    if wide:
+        cols += [("accuracy_score", "acc.", True)]
     rows = []
     for m in result["methods"]:
         s = _summary(result, m["model"], m["rule"])
         thr = "0.5" if m["rule"] == "0.5" else f"{s['threshold']['mean']:.2f}*"
-        rows.append((m["label"], thr, [s[k]["mean"] for k, _, _ in cols]))
+        label = _short_label(result, m["model"], m["rule"])
+        rows.append((label, thr, [s[k]["mean"] for k, _, _ in cols]))
     best = [
         (max if hib else min)(r[2][i] for r in rows) for i, (_, _, hib) in enumerate(cols)
     ]
     n = len(result["seeds"])
     base = _summary(result, result["methods"][0]["model"], "0.5")
-    title = (f"Test metrics, mean over {n} seed(s); majority-class baseline accuracy "
-             f"{base['majority_baseline_score']['mean']:.3f}")
+    title = (f"Test metrics, mean of {n} seed(s) "
+             f"(majority-class accuracy {base['majority_baseline_score']['mean']:.3f})")
+    post = result["models"].get("focal_alpha")
+    caption = "* threshold tuned on validation"
+    if post:
+        caption += f"; {_short_label(result, 'focal_alpha', '0.5')} is the post's recipe"
     found = findings(result)
     budget = found.get("budget", [])
     notes = (found.get("baseline", [])[:2] + budget[:1] + budget[2:3]
              + found.get("calibration", [])[-1:])
+    done = f"Wrote {out_dir}/report.md (± sd, every metric, figures) and results.json/.csv"
     if console is None:
         print(title)
         print(" | ".join(["method", "thr"] + [c[1] for c in cols]))
         for label, thr, vals in rows:
             print(" | ".join([label, thr] + [f"{v:.3f}" for v in vals]))
+        print(caption)
         for note in notes:
             print("- " + note)
-        print(f"Wrote {out_dir}/report.md (and results, figures)")
+        print(done)
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_style="bold", caption="* threshold tuned on validation "
-                  "(mean over seeds); ± sd and every metric: report.md, results.csv")
-    table.add_column("method", no_wrap=True)
-    table.add_column("thr", justify="right")
+    table = Table(title=title, title_style="bold", caption=caption, box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("method", min_width=12)  # wraps on narrow terminals; numbers never do
+    table.add_column("thr", justify="right", no_wrap=True, min_width=5)
     for _, head, _ in cols:
-        table.add_column(head, justify="right")
+        table.add_column(head, justify="right", no_wrap=True, min_width=max(5, len(head)))
     for label, thr, vals in rows:
         cells = [
             f"[bold green]{v:.3f}[/]" if abs(v - b) < 5e-4 else f"{v:.3f}"
@@ -204,8 +230,7 @@ def _print_summary(console: Any, result: dict, out_dir: str) -> None:
     console.print(table)
     for note in notes:
         console.print("- " + note, markup=False)
-    console.print(f"Wrote {out_dir}/report.md (and results.json/.csv, config.json, figures)",
-                  markup=False)
+    console.print(done, markup=False)
 
 
 def run(args: argparse.Namespace) -> int:
