@@ -32,7 +32,8 @@ def test_kernel_matches_core_float64(gamma, alpha, hessian, target):
     g, h = binary_focal_grad_hess_fast(MARGINS, y, gamma=gamma, alpha=alpha, hessian=hessian)
     g_ref, h_ref = binary_focal_grad_hess(MARGINS, y, gamma=gamma, alpha=alpha, hessian=hessian)
     assert g.dtype == np.float64
-    assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+    assert np.all(np.isfinite(g))
+    assert np.all(np.isfinite(h))
     _close(g, g_ref, rtol=1e-11)
     _close(h, h_ref, rtol=1e-10)
 
@@ -44,8 +45,10 @@ def test_kernel_float32_margins_finite_and_close(gamma):
     z = z.astype(np.float32)
     y = (rng.random(z.size) < 0.2).astype(np.float32)
     g, h = binary_focal_grad_hess_fast(z, y, gamma=gamma, alpha=0.25)
-    assert g.dtype == np.float32 and h.dtype == np.float32
-    assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+    assert g.dtype == np.float32
+    assert h.dtype == np.float32
+    assert np.all(np.isfinite(g))
+    assert np.all(np.isfinite(h))
     g_ref, h_ref = binary_focal_grad_hess(z.astype(np.float64), y.astype(np.float64),
                                           gamma=gamma, alpha=0.25)
     np.testing.assert_allclose(g, g_ref, rtol=2e-6, atol=1e-30)

@@ -158,7 +158,8 @@ def test_softmax_grad_and_diag_hessian_equal_finite_differences(booster, gamma):
         rows = [obj.calc_ders_multi(z[i], float(y[i]), 1.0) for i in range(60)]
         g = -np.array([r[0] for r in rows])
         h = -np.array([np.diag(r[1]) for r in rows])
-    assert g.shape == (60, 4) and h.shape == (60, 4)
+    assert g.shape == (60, 4)
+    assert h.shape == (60, 4)
     np.testing.assert_allclose(g, g_fd, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(h, h_fd, rtol=1e-3, atol=1e-5)
 
@@ -172,7 +173,8 @@ def test_multilabel_grad_hess_shapes_and_per_label_parameters(strategy):
     alpha = np.array([0.5, 0.25, 0.9])
     obj = XGBoostFocalObjective(gamma=gamma, alpha=alpha, hessian="exact")
     g, h = obj(z, xgb.DMatrix(np.zeros((200, 1)), Y))
-    assert g.shape == (200, 3) and h.shape == (200, 3)
+    assert g.shape == (200, 3)
+    assert h.shape == (200, 3)
     for j in range(3):
         g_fd, h_fd = _fd_binary(z[:, j].astype(float), Y[:, j], gamma[j], alpha[j])
         np.testing.assert_allclose(g[:, j], g_fd, rtol=1e-4, atol=1e-6)
@@ -180,7 +182,8 @@ def test_multilabel_grad_hess_shapes_and_per_label_parameters(strategy):
     metric = XGBoostFocalMetric(gamma=gamma, alpha=alpha)
     name, value = metric(z, xgb.DMatrix(np.zeros((200, 1)), Y))
     want = binary_focal_loss(z.astype(float), Y, gamma=gamma, alpha=alpha).sum(axis=1).mean()
-    assert name == "focal" and value == pytest.approx(want, rel=1e-6)
+    assert name == "focal"
+    assert value == pytest.approx(want, rel=1e-6)
 
 
 def test_sample_weights_multiply_grad_and_hess():
@@ -203,16 +206,19 @@ def test_no_nan_or_inf_at_extreme_float32_margins(gamma):
         for obj in (XGBoostFocalObjective(gamma=gamma, alpha=0.25, hessian=hessian),
                     LightGBMFocalObjective(gamma=gamma, alpha=0.25, hessian=hessian)):
             g, h = obj(y, z)
-            assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))
+            assert np.all(np.isfinite(g))
+            assert np.all(np.isfinite(h))
         ders = np.asarray(CatBoostFocalObjective(gamma=gamma, hessian=hessian)
                           .calc_ders_range(z, y, None))
         assert np.all(np.isfinite(ders))
     # confidently wrong samples keep a non-zero pull (no probability clipping)
     g, _ = XGBoostFocalObjective(gamma=gamma)(y, z)
-    assert g[0] < 0 and g[13] > 0
+    assert g[0] < 0
+    assert g[13] > 0
     zc = np.array([[-1e3, 0.0, 1e3], [1e3, -1e3, 0.0]], dtype=np.float32)
     gs, hs = XGBoostSoftmaxFocalObjective(gamma=gamma)(np.array([0, 1]), zc)
-    assert np.all(np.isfinite(gs)) and np.all(np.isfinite(hs))
+    assert np.all(np.isfinite(gs))
+    assert np.all(np.isfinite(hs))
     assert np.isfinite(XGBoostSoftmaxFocalMetric(gamma=gamma)(np.array([0, 1]), zc))
 
 

@@ -9,11 +9,13 @@ margins to probabilities (optionally through the focal -> posterior map).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -85,10 +87,20 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
 
     def _encode_y(self, y: Any) -> tuple[str, np.ndarray]:
         owner = type(self).__name__
+        if y is None:
+            raise InvalidParameterError(
+                f"{owner} requires y to be passed, but the target y is None."
+            )
         arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is raveled.",
+                DataConversionWarning, stacklevel=3,
+            )
             arr = arr[:, 0]
-        kind = type_of_target(arr, input_name="y")
+        if arr.dtype.kind in "fc":  # NaN / inf labels: scikit-learn's own message
+            check_array(arr, ensure_2d=False, dtype=None, input_name="y")
+        kind = type_of_target(arr, input_name="y", raise_unknown=True)
         if kind == "multilabel-indicator":
             return "multilabel", arr.astype(np.float64)
         if kind == "binary" or kind == "multiclass":
@@ -96,7 +108,8 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
             self.classes_ = enc.classes_
             if len(self.classes_) < 2:
                 raise InvalidParameterError(
-                    f"{owner} needs at least two classes in y; got only {self.classes_.tolist()}."
+                    f"{owner} needs at least two classes in y; got one class: "
+                    f"{self.classes_.tolist()}."
                 )
             codes = enc.transform(arr)
             return ("binary" if len(self.classes_) == 2 else "multiclass"), codes
@@ -107,7 +120,8 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
             )
         if arr.ndim == 1 and np.unique(arr).size < 2:
             raise InvalidParameterError(
-                f"{owner} needs at least two classes in y; got only {np.unique(arr).tolist()}."
+                f"{owner} needs at least two classes in y; got one class: "
+                f"{np.unique(arr).tolist()}."
             )
         raise InvalidParameterError(
             f"{owner} is a classifier: y must be class labels (binary or multi-class) or a 0/1 "
@@ -173,6 +187,11 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
                     f"sample_weight must be {Xa.shape[0]} finite non-negative numbers; "
                     f"got shape {sw.shape}."
                 )
+            if not np.any(sw > 0):
+                raise InvalidParameterError(
+                    "Sample weights must contain at least one non-zero number; all weights "
+                    "are zero."
+                )
         self.task_ = task
         if task == "multilabel":
             self.n_labels_ = Y.shape[1]
@@ -221,7 +240,7 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
                 )
             focal = SigmoidFocal(
                 gamma=self.gamma, alpha=self.alpha_, hessian=self.hessian,
-                n_threads=self.n_jobs, owner=owner,
+                owner=owner,
             )
             init = focal.init_score(Y, sw)
         self.init_score_ = np.asarray(init, dtype=np.float64)

@@ -428,7 +428,7 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
         for j in range(k):
             focal_j = SigmoidFocal(
                 gamma=float(gammas[j]), alpha=None if alphas[j] is None else float(alphas[j]),
-                hessian=self.hessian, n_threads=self.n_jobs, owner=type(self).__name__,
+                hessian=self.hessian, owner=type(self).__name__,
             )
             evals_j = [(Xv, Yv[:, j]) for Xv, Yv in evals]
             booster, best = self._fit_one(
