@@ -9,7 +9,7 @@ export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 PY=${PY:-python3}
 T_TESTS=${T_TESTS:-150}
 T_BENCH=${T_BENCH:-210}
-T_COMPILE=${T_COMPILE:-0}
+
 
 { nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv
   $PY -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__, torch.cuda.get_device_name())"
@@ -17,7 +17,7 @@ T_COMPILE=${T_COMPILE:-0}
 
 echo "== kernel tests on CUDA (pytest -m gpu)"
 NX=""; $PY -c "import xdist" 2>/dev/null && NX="-n 8"
-timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu $NX -o addopts="" \
+timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu $NX -p no:benchmark -o addopts="" \
     --strict-markers --import-mode=importlib -W error -W "ignore::DeprecationWarning" \
     tests/kernels/test_triton_cases.py 2>&1 | tee "$OUT/tests.log" | tail -25
 echo "tests exit: $?"
@@ -28,14 +28,23 @@ timeout "$T_BENCH" $PY benchmarks/bench_speed.py --device cuda --sizes 16,20,24,
 echo "bench exit: $?"; tail -3 "$OUT/bench.log"
 $PY benchmarks/bench_speed.py --summarize "$OUT/speed.json"
 
-if [ "$T_COMPILE" -gt 0 ]; then
-  echo "== torch.compile of the formulas at 2^27"
-  timeout "$T_COMPILE" $PY benchmarks/bench_speed.py --device cuda --sizes 27 --compile \
-      --dtypes fp32 --methods copy,tv-compile,kernel --out "$OUT/speed_compile.json" 2>&1 \
-      | tee "$OUT/compile.log" | grep -E "^(binary|softmax)"
-fi
 
 if [ "${T_SWEEP:-0}" -gt 0 ]; then
   echo "== tile sweep (kernels only, 2^27)"
   timeout "$T_SWEEP" $PY benchmarks/gpu_sweep.py 2>&1 | tee "$OUT/sweep.log"
+fi
+
+if [ "${T_NCU:-0}" -gt 0 ] && command -v ncu >/dev/null; then
+  echo "== ncu: speed of light and occupancy of the four kernels"
+  timeout "$T_NCU" ncu --kernel-name regex:"binary_kernel|softmax_kernel" --launch-skip 4 \
+      --launch-count 4 --section SpeedOfLight --section Occupancy --section LaunchStats \
+      $PY benchmarks/gpu_profile_target.py > "$OUT/ncu.log" 2>&1
+  grep -E "binary_kernel|softmax_kernel|Memory Throughput|Compute \(SM\) Throughput|Duration|Registers Per|Achieved Occupancy|Theoretical Occupancy|Block Size|Grid Size" "$OUT/ncu.log" | head -60
+fi
+
+if [ "${T_COMPILE:-0}" -gt 0 ]; then
+  echo "== torch.compile of the formulas at 2^27"
+  timeout "$T_COMPILE" $PY benchmarks/bench_speed.py --device cuda --sizes 27 --compile \
+      --dtypes fp32 --tasks binary,softmax80 --methods copy,tv-compile,kernel --out "$OUT/speed_compile.json" 2>&1 \
+      | tee "$OUT/compile.log" | grep -E "^(binary|softmax)"
 fi

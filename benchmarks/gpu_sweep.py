@@ -46,7 +46,8 @@ def main() -> None:
         print(f"binary {dtype}: copy {copy:.3f} ms, two-pass limit {limit:.3f} ms")
         for block, warps in ((1024, 4), (2048, 4), (4096, 4), (4096, 8), (8192, 8)):
             if True:
-                _triton.BINARY_BLOCK, _triton.BINARY_WARPS = block, warps
+                _triton.BINARY_BLOCK = {4: block, 2: block}
+                _triton.BINARY_WARPS = {4: warps, 2: warps}
 
                 def fb() -> None:
                     kernels.binary_forward(x, y, None, None, **kw)  # noqa: B023
@@ -54,7 +55,6 @@ def main() -> None:
 
                 ms = bench(fb)
                 print(f"  block {block:5d} warps {warps:2d}: {ms:.3f} ms  {ms / limit:.2f}x")
-    _triton.BINARY_BLOCK, _triton.BINARY_WARPS = 4096, 8
     for c in (80, 1000):
         for dtype in (torch.float32, torch.bfloat16):
             rows = n // c

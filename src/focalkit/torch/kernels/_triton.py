@@ -17,12 +17,13 @@ __all__ = ["available", "binary", "interpreted_kernels", "softmax"]
 # float64 takes the reference path: Triton materialises Python float literals (the series
 # coefficients) as float32, which would cap float64 accuracy near 1e-10.
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32)
-#: Elements per program and warps of the binary kernel.
-BINARY_BLOCK = 4096
-BINARY_WARPS = 8
+#: Elements per program and warps of the binary kernel, for 4-byte and 2-byte logits
+#: (chosen by benchmarks/gpu_sweep.py on an H100, docs/performance.md).
+BINARY_BLOCK = {4: 4096, 2: 2048}
+BINARY_WARPS = {4: 8, 2: 4}
 #: Logits per program of the softmax kernel (whole rows), and warps (None: by size).
-SOFTMAX_TILE = 4096
-SOFTMAX_WARPS: int | None = None
+SOFTMAX_TILE = 2048
+SOFTMAX_WARPS: int | None = 4
 #: Largest class count held in registers by the softmax kernel.
 SOFTMAX_MAX_CLASSES = 8192
 _kernels: Any = None
@@ -123,11 +124,13 @@ def binary(
     a_neg = 1.0 if alpha is None else 1.0 - float(alpha)
     is64 = input.dtype == torch.float64
     cdt = torch.float64 if is64 else torch.float32
-    block = BINARY_BLOCK
+    es = min(x.element_size(), 4)
+    block = BINARY_BLOCK[es]
     grid = (triton_cdiv(n, block),)
     dummy = x
     common = {"IG": ig, "HARD": hard, "IS64": is64, "BLOCK": block,
-              "W_MODE": w_mode, "PW_MODE": pw_mode, "num_warps": BINARY_WARPS}
+              "FAST": input.device.type == "cuda", "W_MODE": w_mode, "PW_MODE": pw_mode,
+              "num_warps": BINARY_WARPS[es]}
     if grad_output is not None:
         go = grad_output.detach()
         scale = 1.0 / n if reduction == "mean" else 1.0
@@ -167,10 +170,8 @@ def _softmax_tiles(c: int) -> tuple[int, int, int]:
     """(ROWS, BC, num_warps) for ``c`` classes: about ``SOFTMAX_TILE`` logits per program."""
     bc = 1 << max(4, (c - 1).bit_length())
     rows = max(1, SOFTMAX_TILE // bc)
-    warps = 4 if bc * rows <= 2048 else 8
-    if bc >= 8192:
-        warps = 16
-    return rows, bc, SOFTMAX_WARPS or warps
+    warps = SOFTMAX_WARPS or (4 if bc * rows <= 2048 else 8)
+    return rows, bc, max(warps, min(16, bc // 512))  # long rows: more threads per row
 
 
 def softmax(
@@ -200,6 +201,7 @@ def softmax(
         or target.dtype.is_floating_point
         or target.dtype == torch.bool
         or (weight is not None and weight.numel() != input.shape[1])
+        or not -(2**31) <= ignore_index < 2**31
     ):
         return None
     n, c = input.shape
@@ -218,7 +220,7 @@ def softmax(
     g, ig = _gamma(gamma)
     eps = float(label_smoothing)
     common = {"HAS_CW": cw is not None, "SMOOTH": eps > 0, "IG": ig, "IS64": is64,
-              "ROWS": rows, "BC": bc, "num_warps": warps}
+              "FAST": input.device.type == "cuda", "ROWS": rows, "BC": bc, "num_warps": warps}
     cw_arg = cw if cw is not None else x
     args = (n, c, int(ignore_index), g, eps / c, 1.0 - eps)
     if grad_output is not None:

@@ -18,11 +18,24 @@ _LN2 = 0.6931471805599453
 
 
 @triton.jit
-def _log1p_unit(e, IS64: tl.constexpr):
+def _rcp(x, FAST: tl.constexpr):
+    # 1 / x; FAST: the hardware reciprocal (rcp.approx.ftz.f32, ~1 ulp; flushes subnormal x
+    # to 0, so callers guard tiny denominators). Not available in the interpreter.
+    if FAST:
+        r = tl.inline_asm_elementwise(
+            "rcp.approx.ftz.f32 $0, $1;", "=f,f", [x], dtype=tl.float32, is_pure=True, pack=1
+        )
+    else:
+        r = 1.0 / x
+    return r
+
+
+@triton.jit
+def _log1p_unit(e, IS64: tl.constexpr, FAST: tl.constexpr):
     # log1p(e), e in [0, 1]: 1 + e = 2^j (1 + u), u in [-0.25, 0.5]; 2 atanh(u / (2 + u))
     big = e > 0.5
     u = tl.where(big, (e - 1.0) * 0.5, e)
-    s = u / (2.0 + u)
+    s = u * _rcp(2.0 + u, FAST)
     s2 = s * s
     if IS64:
         p = 1.0 / 25.0
@@ -79,12 +92,13 @@ def _qpow(q, nlog_q, g, IG: tl.constexpr):
 
 
 @triton.jit
-def _operand(ptr, offs, mask, period, MODE: tl.constexpr):
-    # 0: absent (1); 1: full (flat index); 2: periodic (index % period); 3: scalar pointer
+def _operand(ptr, base, offs, mask, period, MODE: tl.constexpr):
+    # 0: absent (1); 1: full (flat index base + offs); 2: periodic (index % period);
+    # 3: scalar pointer
     if MODE == 1:
-        v = tl.load(ptr + offs, mask=mask, other=0.0).to(tl.float32)
+        v = tl.load(ptr + base + offs, mask=mask, other=0.0).to(tl.float32)
     elif MODE == 2:
-        v = tl.load(ptr + offs % period, mask=mask, other=0.0).to(tl.float32)
+        v = tl.load(ptr + (base + offs) % period, mask=mask, other=0.0).to(tl.float32)
     elif MODE == 3:
         v = tl.load(ptr).to(tl.float32)
     else:
@@ -98,7 +112,7 @@ def binary_kernel(
     n, a_pos, a_neg, g, scale, p_w, p_pw,
     W_MODE: tl.constexpr, PW_MODE: tl.constexpr, GO_MODE: tl.constexpr,
     IG: tl.constexpr, HARD: tl.constexpr, MODE: tl.constexpr, IS64: tl.constexpr,
-    BLOCK: tl.constexpr,
+    FAST: tl.constexpr, BLOCK: tl.constexpr,
 ):
     """MODE 0: PART[pid] = sum of the block's loss; 1: OUT = loss; 2: OUT = gradient.
 
@@ -106,10 +120,11 @@ def binary_kernel(
     gradient by ``GO * scale``. ``HARD``: targets are exactly 0/1 (integer or bool).
     """
     pid = tl.program_id(0)
-    offs = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n
-    z = tl.load(X + offs, mask=mask, other=0.0)
-    y = tl.load(Y + offs, mask=mask, other=0)
+    base = pid.to(tl.int64) * BLOCK  # 64-bit once per program; 32-bit offsets below
+    offs = tl.arange(0, BLOCK)
+    mask = offs < tl.minimum(n - base, BLOCK).to(tl.int32)
+    z = tl.load(X + base + offs, mask=mask, other=0.0)
+    y = tl.load(Y + base + offs, mask=mask, other=0)
     if IS64:
         z = z.to(tl.float64)
         y = y.to(tl.float64)
@@ -118,11 +133,11 @@ def binary_kernel(
         y = y.to(tl.float32)
     az = tl.abs(z)
     e = tl.exp(-az)
-    lp1 = _log1p_unit(e, IS64)
+    lp1 = _log1p_unit(e, IS64, FAST)
     u = 1.0 + e
-    inv = 1.0 / u
+    inv = _rcp(u, FAST)
     ei = e * inv
-    a1 = a_pos * _operand(PW, offs, mask, p_pw, PW_MODE)
+    a1 = a_pos * _operand(PW, base, offs, mask, p_pw, PW_MODE)
     if HARD:
         is_pos = y > 0.5
         zt = tl.where(is_pos, z, -z)  # margin of the true class
@@ -134,7 +149,7 @@ def binary_kernel(
         qp = _qpow(q, nlog_q, g, IG)
         at = tl.where(is_pos, a1, a_neg)
         if MODE == 2:
-            c = tl.where(e > 0, lp1 / tl.where(e > 0, e, 1.0), 1.0)
+            c = tl.where(e > 1e-30, lp1 * _rcp(tl.where(e > 1e-30, e, 1.0), FAST), 1.0)
             rt = u * tl.where(pos, c, nlog_pt)
             wt = qp * (1.0 + g * pt * rt)
             val = tl.where(is_pos, -at, at) * wt * q
@@ -151,7 +166,7 @@ def binary_kernel(
         c1 = y * a1
         c0 = (1.0 - y) * a_neg
         if MODE == 2:
-            c = tl.where(e > 0, lp1 / tl.where(e > 0, e, 1.0), 1.0)
+            c = tl.where(e > 1e-30, lp1 * _rcp(tl.where(e > 1e-30, e, 1.0), FAST), 1.0)
             r1 = u * tl.where(pos, c, nlog_p)
             r0 = u * tl.where(pos, nlog_pm, c)
             w1 = q1 * (1.0 + g * p * r1)
@@ -159,15 +174,15 @@ def binary_kernel(
             val = c0 * w0 * p - c1 * w1 * pm
         else:
             val = c1 * q1 * nlog_p + c0 * q0 * nlog_pm
-    val = val * _operand(W, offs, mask, p_w, W_MODE)
+    val = val * _operand(W, base, offs, mask, p_w, W_MODE)
     if MODE == 0:
         val = tl.where(mask, val, 0.0)
         tl.store(PART + pid, tl.sum(val, axis=0))
     elif MODE == 1:
-        tl.store(OUT + offs, val.to(OUT.dtype.element_ty), mask=mask)
+        tl.store(OUT + base + offs, val.to(OUT.dtype.element_ty), mask=mask)
     else:
-        val = val * (_operand(GO, offs, mask, 1, GO_MODE) * scale)
-        tl.store(OUT + offs, val.to(OUT.dtype.element_ty), mask=mask)
+        val = val * (_operand(GO, base, offs, mask, 1, GO_MODE) * scale)
+        tl.store(OUT + base + offs, val.to(OUT.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -175,7 +190,7 @@ def softmax_kernel(
     X, T, CW, GO, OUT, PART, PARTW,
     n_rows, n_cls, ignore_index, g, fe, fy, scale,
     HAS_CW: tl.constexpr, SMOOTH: tl.constexpr, GO_MODE: tl.constexpr,
-    IG: tl.constexpr, MODE: tl.constexpr, IS64: tl.constexpr,
+    IG: tl.constexpr, MODE: tl.constexpr, IS64: tl.constexpr, FAST: tl.constexpr,
     ROWS: tl.constexpr, BC: tl.constexpr,
 ):
     """Softmax focal over ROWS rows of (n_rows, n_cls) logits held whole (BC >= n_cls).
@@ -185,9 +200,11 @@ def softmax_kernel(
     ``GO`` (per row, GO_MODE 1, or scalar pointer, 3) and ``scale``.
     """
     pid = tl.program_id(0)
-    rows = pid.to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    row0 = pid.to(tl.int64) * ROWS  # 64-bit once per program; 32-bit offsets below
+    X += row0 * n_cls
+    rows = tl.arange(0, ROWS)
     cols = tl.arange(0, BC)
-    rmask = rows < n_rows
+    rmask = rows < tl.minimum(n_rows - row0, ROWS).to(tl.int32)
     cmask = cols < n_cls
     m2 = rmask[:, None] & cmask[None, :]
     offs = rows[:, None] * n_cls + cols[None, :]
@@ -197,7 +214,7 @@ def softmax_kernel(
     else:
         x = x.to(tl.float32)
     x = tl.where(m2, x, -3.0e38)  # finite: no inf - inf on rows past the end
-    t = tl.load(T + rows, mask=rmask, other=ignore_index).to(tl.int64)
+    t = tl.load(T + row0 + rows, mask=rmask, other=ignore_index).to(tl.int32)
     valid = rmask & (t != ignore_index)
     tc = tl.where(valid, t, 0)
     mx = tl.max(x, axis=1)
@@ -222,7 +239,7 @@ def softmax_kernel(
         ck = cwv[None, :] * (fe + tl.where(is_t, fy, 0.0))
         ck = tl.where(m2 & valid[:, None], ck, 0.0)
         if MODE == 2:
-            rk = tl.where(q > 0, -lp / tl.where(q > 0, q, 1.0), 1.0)
+            rk = tl.where(q > 1e-30, -lp * _rcp(tl.where(q > 1e-30, q, 1.0), FAST), 1.0)
             buf = ck * qp * (1.0 + g * (1.0 - q) * rk)
             sw = tl.sum(buf, axis=1)
             grad = (tl.exp(lp) * sw[:, None] - buf)
@@ -235,21 +252,22 @@ def softmax_kernel(
         nlq = -tl.log(tl.where(qy > 0, qy, 1.0))
         qp = _qpow(qy, nlq, g, IG)
         if MODE == 2:
-            ry = tl.where(qy > 0, -lpy / tl.where(qy > 0, qy, 1.0), 1.0)
+            ry = tl.where(qy > 1e-30, -lpy * _rcp(tl.where(qy > 1e-30, qy, 1.0), FAST), 1.0)
             coef = ay * qp * (1.0 + g * (1.0 - qy) * ry)
-            grad = coef[:, None] * (ex * (1.0 / ssum)[:, None] - tl.where(is_t, 1.0, 0.0))
+            grad = coef[:, None] * (ex * _rcp(ssum, FAST)[:, None] - tl.where(is_t, 1.0, 0.0))
         else:
             row_loss = ay * qp * (-lpy)
     if MODE == 2:
         if GO_MODE == 1:
-            go = tl.load(GO + rows, mask=rmask, other=0.0).to(x.dtype)
+            go = tl.load(GO + row0 + rows, mask=rmask, other=0.0).to(x.dtype)
             grad = grad * go[:, None]
         elif GO_MODE == 3:
             grad = grad * tl.load(GO).to(x.dtype)
         grad = tl.where(valid[:, None], grad * scale, 0.0)
-        tl.store(OUT + offs, grad.to(OUT.dtype.element_ty), mask=m2)
+        tl.store(OUT + row0 * n_cls + offs, grad.to(OUT.dtype.element_ty), mask=m2)
     elif MODE == 1:
-        tl.store(OUT + rows, tl.where(valid, row_loss, 0.0).to(OUT.dtype.element_ty), mask=rmask)
+        tl.store(OUT + row0 + rows, tl.where(valid, row_loss, 0.0).to(OUT.dtype.element_ty),
+                 mask=rmask)
     else:
         tl.store(PART + pid, tl.sum(tl.where(valid, row_loss, 0.0), axis=0))
         tl.store(PARTW + pid, tl.sum(ay, axis=0))
