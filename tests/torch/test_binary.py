@@ -451,3 +451,14 @@ def test_shapes_of_weights_checked(kwargs, match):
 def test_integer_input_raises():
     with pytest.raises(InvalidParameterError, match="must be a floating-point tensor of logits"):
         binary_focal_loss_with_logits(torch.zeros(3, dtype=torch.long), torch.zeros(3))
+
+
+def test_zero_dim_tensor_parameters_are_scalars():
+    z, y = torch.randn(6, 2), labels((6, 2), torch.float32)
+    ref = binary_focal_loss_with_logits(z, y, gamma=1.5, alpha=0.3)
+    out = binary_focal_loss_with_logits(z, y, gamma=torch.tensor(1.5), alpha=torch.tensor(0.3))
+    assert out == ref
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+        binary_focal_loss_with_logits(z, y, alpha=torch.tensor(1.5))
+    with pytest.raises(InvalidParameterError, match="'gamma' parameter"):
+        binary_focal_loss_with_logits(z, y, gamma=torch.tensor(-1.0))

@@ -40,6 +40,8 @@ def gamma_param(gamma: Any, owner: str) -> float | torch.Tensor:
     if isinstance(gamma, Real) and not isinstance(gamma, bool):
         return check_nonneg_float(gamma, "gamma", owner)
     if isinstance(gamma, torch.Tensor):
+        if gamma.ndim == 0 and gamma.is_floating_point():
+            return check_nonneg_float(float(gamma), "gamma", owner)
         if gamma.ndim != 1 or not gamma.is_floating_point():
             raise param_error("gamma", owner, _GAMMA_EXPECTED, gamma)
         if not compiling() and not bool(((gamma >= 0) & torch.isfinite(gamma)).all()):
@@ -61,6 +63,11 @@ def alpha_param(alpha: Any, owner: str) -> float | torch.Tensor | None:
         )
     expected = "None, a float in [0, 1], or a 1-D vector of such floats"
     if isinstance(alpha, torch.Tensor):
+        if alpha.ndim == 0 and alpha.is_floating_point():
+            alpha = float(alpha)
+            if 0.0 <= alpha <= 1.0:
+                return alpha
+            raise param_error("alpha", owner, expected, alpha)
         if alpha.ndim != 1 or not alpha.is_floating_point():
             raise param_error("alpha", owner, expected, alpha)
         if not compiling() and not bool(((alpha >= 0) & (alpha <= 1)).all()):

@@ -1,0 +1,115 @@
+"""focalkit.torch on a CUDA device: parity, half precision, autocast, fast path vs reference.
+
+Skipped without CUDA (marker ``gpu``); run on a GPU machine with
+``pytest -m gpu tests/torch/test_cuda.py``.
+"""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import torch.nn.functional as F  # noqa: E402
+
+from focalkit.torch import binary_focal_loss_with_logits, focal_loss, use_fast_path  # noqa: E402
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+DTYPES = [torch.float32, torch.float16, torch.bfloat16]
+GAMMAS = [0.0, 0.25, 0.5, 1.0, 2.0, 5.0]
+
+
+def _value_and_grad(fn, z, y, **kw):
+    z = z.detach().clone().requires_grad_(True)
+    out = fn(z, y, **kw)
+    out.float().sum().backward()
+    return out.detach().float(), z.grad.float()
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_gamma0_equals_bce_on_cuda(fast, reduction):
+    z = torch.randn(4096, 3, device="cuda") * 4
+    y = torch.randint(0, 2, (4096, 3), device="cuda").float()
+    kw = {"weight": torch.rand(4096, 1, device="cuda"),
+          "pos_weight": torch.tensor([1.0, 2.0, 9.0], device="cuda"), "reduction": reduction}
+    with use_fast_path(fast):
+        ours = _value_and_grad(binary_focal_loss_with_logits, z, y, gamma=0.0, **kw)
+    ref = _value_and_grad(F.binary_cross_entropy_with_logits, z, y, **kw)
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_softmax_gamma0_equals_cross_entropy_on_cuda(fast, reduction):
+    z = torch.randn(2048, 10, device="cuda") * 3
+    y = torch.randint(0, 10, (2048,), device="cuda")
+    y[::7] = -100
+    kw = {"weight": torch.rand(10, device="cuda") + 0.1, "label_smoothing": 0.1,
+          "reduction": reduction}
+    with use_fast_path(fast):
+        ours = _value_and_grad(focal_loss, z, y, gamma=0.0, **kw)
+    ref = _value_and_grad(F.cross_entropy, z, y, **kw)
+    for a, b in zip(ours, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("gamma", GAMMAS)
+def test_finite_at_extremes_on_cuda_and_fast_equals_reference(dtype, gamma):
+    margins = torch.tensor([1e4, -1e4, 17.0, -17.0, 9.0, -9.0, 0.0, 2.0])
+    z = margins.repeat(512).to("cuda", dtype)
+    y = (torch.arange(z.numel(), device="cuda") % 2).to(dtype)
+    zs = torch.zeros(z.numel() // 4, 4, device="cuda", dtype=dtype)
+    zs[:, 0] = z[: zs.shape[0]]
+    ys = torch.zeros(zs.shape[0], dtype=torch.long, device="cuda")
+    for fn, a, b in [(binary_focal_loss_with_logits, z, y), (focal_loss, zs, ys)]:
+        results = []
+        for fast in (True, False):
+            with use_fast_path(fast):
+                val, grad = _value_and_grad(fn, a, b, gamma=gamma, reduction="none")
+            assert torch.isfinite(val).all()
+            assert torch.isfinite(grad).all()
+            results.append((val, grad))
+        tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 1e-2,
+                                                                            "atol": 1e-3}
+        torch.testing.assert_close(results[0][0], results[1][0], **tol)
+        torch.testing.assert_close(results[0][1], results[1][1], **tol)
+
+
+def test_autocast_fp16_no_nan_on_cuda():
+    layer = torch.nn.Linear(8, 4).cuda()
+    x = torch.randn(1024, 8, device="cuda") * 40
+    y = torch.randint(0, 2, (1024, 4), device="cuda").float()
+    labels = torch.randint(0, 4, (1024,), device="cuda")
+    with torch.autocast("cuda", dtype=torch.float16):
+        logits = layer(x)
+        loss = binary_focal_loss_with_logits(logits, y, gamma=0.5) + focal_loss(
+            logits, labels, gamma=0.5
+        )
+    assert logits.dtype == torch.float16
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(p.grad).all() for p in layer.parameters())
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_extra_gpu_memory_of_fwd_bwd_is_about_the_gradient(fast):
+    """Peak CUDA memory of forward+backward above the inputs: <= 1.25x the logits."""
+    n = 1 << 24
+    z = (torch.randn(n, device="cuda") * 4).requires_grad_(True)
+    y = (torch.rand(n, device="cuda") < 0.1).float()
+    with use_fast_path(fast):
+        binary_focal_loss_with_logits(z, y).backward()  # warm-up
+        z.grad = None
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        binary_focal_loss_with_logits(z, y, alpha=0.25).backward()
+        torch.cuda.synchronize()
+    extra = torch.cuda.max_memory_allocated() - base
+    ratio = extra / (n * 4)
+    print(f"extra CUDA memory fwd+bwd ({'fast' if fast else 'reference'}): {ratio:.2f}x logits")
+    assert ratio <= 1.25 if fast else ratio <= 1.0 + 13 * (1 << 24) / n
