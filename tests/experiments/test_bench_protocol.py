@@ -107,14 +107,15 @@ def test_resume_refuses_another_config(tmp_path):
         run_bench(TINY.replace(seed=1), tmp_path, resume=True, progress=False)
 
 
+@pytest.mark.slow  # starts two joblib worker processes (~5-10 s)
 def test_deterministic_from_config_json(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     run_bench(TINY, a, progress=False, figures=False)
     cfg = BenchConfig.from_json(a / "config.json")
     assert cfg == TINY
     run_bench(cfg, b, jobs=2, progress=False, figures=False)
-    ra = pd.read_parquet(a / "results.parquet").drop(columns="seconds")
-    rb = pd.read_parquet(b / "results.parquet").drop(columns="seconds")
+    ra = pd.read_parquet(a / "results.parquet").drop(columns=["seconds", "cpu_seconds"])
+    rb = pd.read_parquet(b / "results.parquet").drop(columns=["seconds", "cpu_seconds"])
     pd.testing.assert_frame_equal(ra, rb)
     pa = pd.read_parquet(a / "predictions.parquet")
     pb = pd.read_parquet(b / "predictions.parquet")

@@ -432,7 +432,7 @@ def load_table(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = p.write_text("a,b,y\\n1,2,no\\n3,4,yes\\n5,6,no\\n")
+    >>> _ = p.write_text("a,b,y\n1,2,no\n3,4,yes\n5,6,no\n")
     >>> d = load_table(p, target="y")
     >>> d.X.shape, d.y.tolist()
     ((3, 2), [0, 1, 0])
