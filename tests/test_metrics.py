@@ -14,7 +14,9 @@ from focalkit.metrics import (
     ece_loss,
     geometric_mean_score,
     imbalance_metrics,
+    probability_metrics,
     reliability_curve,
+    threshold_metrics,
     tune_threshold,
 )
 from sklearn import metrics as skm
@@ -51,6 +53,55 @@ def test_imbalance_metrics_match_sklearn(toy, threshold):
     assert m["threshold"] == threshold
     tn, fp, fn, tp = skm.confusion_matrix(y, pred).ravel()
     assert m["gmean_score"] == pytest.approx(np.sqrt(tp / (tp + fn) * tn / (tn + fp)))
+
+
+_labels_and_scores = st.lists(
+    st.tuples(st.integers(0, 1), st.integers(0, 10)), min_size=2, max_size=40
+).filter(lambda rows: len({r[0] for r in rows}) == 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=_labels_and_scores)
+def test_probability_metrics_equal_sklearn_with_ties(data):
+    y = np.array([r[0] for r in data])
+    p = np.array([r[1] for r in data], dtype=float) / 10.0  # many ties, exact 0 and 1
+    m = probability_metrics(y, p)
+    assert m["pr_auc_score"] == pytest.approx(skm.average_precision_score(y, p), abs=1e-12)
+    assert m["roc_auc_score"] == pytest.approx(skm.roc_auc_score(y, p), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(
+        skm.log_loss(y, np.clip(p, 1e-15, 1 - 1e-15)), rel=1e-9
+    )
+    assert m["brier_loss"] == pytest.approx(skm.brier_score_loss(y, p), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=1, max_size=30)
+)
+def test_threshold_metrics_equal_sklearn(data):
+    y = np.array([r[0] for r in data])
+    pred = np.array([r[1] for r in data])
+    m = threshold_metrics(y, pred)
+    assert m["accuracy_score"] == pytest.approx(skm.accuracy_score(y, pred))
+    assert m["minority_recall_score"] == pytest.approx(
+        skm.recall_score(y, pred, zero_division=0)
+    )
+    assert m["minority_precision_score"] == pytest.approx(
+        skm.precision_score(y, pred, zero_division=0)
+    )
+    assert m["minority_f1_score"] == pytest.approx(skm.f1_score(y, pred, zero_division=0))
+    assert m["gmean_score"] == pytest.approx(geometric_mean_score(y, pred))
+    assert m["predicted_minority_fraction"] == pytest.approx(pred.mean())
+    if len(set(y.tolist())) == 2:  # sklearn warns for a single class; both defined here
+        assert m["balanced_accuracy_score"] == pytest.approx(
+            skm.balanced_accuracy_score(y, pred)
+        )
+        assert m["mcc_score"] == pytest.approx(skm.matthews_corrcoef(y, pred), abs=1e-12)
+
+
+def test_threshold_metrics_rejects_probabilities():
+    with pytest.raises(InvalidParameterError, match="y_pred must hold only 0 and 1"):
+        threshold_metrics([0, 1], [0.2, 0.7])
 
 
 def test_imbalance_metrics_keys_and_naming():

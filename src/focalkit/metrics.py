@@ -1,6 +1,8 @@
 r"""Metrics for imbalanced binary classification, and decision-threshold tuning.
 
-Built on scikit-learn (no imbalanced-learn needed). Naming follows imbalanced-learn:
+Same definitions as scikit-learn's metrics (tested equal), computed from one sort and the
+confusion counts so that evaluating many models stays fast; no imbalanced-learn needed.
+Naming follows imbalanced-learn:
 ``*_score`` is higher-is-better, ``*_loss`` is lower-is-better.
 
 Conventions, used by ``focalkit demo`` and ``focalkit bench`` alike:
@@ -11,7 +13,8 @@ Conventions, used by ``focalkit demo`` and ``focalkit bench`` alike:
 * accuracy is never reported alone: :func:`imbalance_metrics` puts it next to the
   majority-class baseline (the accuracy of always predicting the more frequent class).
 
-Main entry points: :func:`imbalance_metrics` (every metric at one threshold),
+Main entry points: :func:`imbalance_metrics` (every metric at one threshold; the union of
+:func:`threshold_metrics` and :func:`probability_metrics`),
 :func:`tune_threshold` (the threshold that maximises a metric on validation data),
 :func:`ece_loss` / :func:`reliability_curve` (calibration, equal-width bins) and
 :func:`geometric_mean_score`.
@@ -34,7 +37,9 @@ __all__ = [
     "ece_loss",
     "geometric_mean_score",
     "imbalance_metrics",
+    "probability_metrics",
     "reliability_curve",
+    "threshold_metrics",
     "tune_threshold",
 ]
 
@@ -327,10 +332,120 @@ default="f1"
     return float(thresholds[best])
 
 
+def _rank_metrics(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(average precision, ROC-AUC) from one sort; ties handled as scikit-learn does."""
+    _, tp, fp, n_pos, n_neg = _counts_at_thresholds(y, p)
+    # average precision: sum over distinct thresholds of (R_k - R_{k-1}) P_k
+    precision = tp / (tp + fp)
+    recall = tp / n_pos
+    ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    # ROC-AUC: trapezoids between consecutive (FPR, TPR) points (ties = diagonal steps)
+    tpr = np.r_[0.0, recall]
+    fpr = np.r_[0.0, fp / n_neg]
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+    return ap, auc
+
+
+def probability_metrics(y_true: Any, y_prob: Any, *, n_bins: int = 10) -> dict[str, float]:
+    """Threshold-free metrics of predicted probabilities: ranking and calibration.
+
+    Parameters
+    ----------
+    y_true : array_like of shape (n,)
+        Binary labels in {0, 1}, both classes present.
+    y_prob : array_like of shape (n,)
+        Predicted probabilities of class 1, in [0, 1].
+    n_bins : int, default=10
+        Bins of :func:`ece_loss`.
+
+    Returns
+    -------
+    dict
+        ``pr_auc_score`` (average precision, as
+        :func:`sklearn.metrics.average_precision_score`), ``roc_auc_score``,
+        ``log_loss`` (probabilities clipped to [1e-15, 1 - 1e-15]), ``brier_loss``,
+        ``ece_loss``. Computed from one sort (tested equal to scikit-learn's functions).
+
+    Examples
+    --------
+    >>> m = probability_metrics([0, 0, 1, 1], [0.1, 0.6, 0.4, 0.9])
+    >>> m["roc_auc_score"], m["pr_auc_score"]
+    (0.75, 0.8333333333333333)
+    """
+    owner = "probability_metrics"
+    y, p = _binary_inputs(y_true, y_prob, owner)
+    _check_prob(p, owner)
+    if y.min() == y.max():
+        raise InvalidParameterError(f"{owner}: y_true must contain both classes 0 and 1.")
+    ap, auc = _rank_metrics(y, p)
+    pc = np.clip(p, 1e-15, 1.0 - 1e-15)
+    return {
+        "pr_auc_score": ap,
+        "roc_auc_score": auc,
+        "log_loss": float(-np.mean(np.where(y == 1, np.log(pc), np.log1p(-pc)))),
+        "brier_loss": float(np.mean((p - y) ** 2)),
+        "ece_loss": ece_loss(y, p, n_bins=n_bins),
+    }
+
+
+def threshold_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """Metrics of hard 0/1 predictions, class 1 being the minority.
+
+    Parameters
+    ----------
+    y_true : array_like of shape (n,)
+        Binary labels in {0, 1}.
+    y_pred : array_like of shape (n,)
+        Predicted labels in {0, 1}.
+
+    Returns
+    -------
+    dict
+        ``accuracy_score``, ``balanced_accuracy_score``, ``gmean_score``,
+        ``minority_recall_score``, ``minority_precision_score`` (0 when nothing is
+        predicted positive), ``minority_f1_score``, ``mcc_score`` (0 when undefined),
+        ``predicted_minority_fraction``. From the confusion counts; tested equal to
+        scikit-learn's functions (with ``zero_division=0``).
+
+    Examples
+    --------
+    >>> m = threshold_metrics([0, 0, 0, 1], [0, 0, 1, 1])
+    >>> m["minority_precision_score"], m["minority_recall_score"], m["accuracy_score"]
+    (0.5, 1.0, 0.75)
+    """
+    owner = "threshold_metrics"
+    y, pred = _binary_inputs(y_true, y_pred, owner)
+    if not np.all((pred == 0) | (pred == 1)):
+        raise InvalidParameterError(f"{owner}: y_pred must hold only 0 and 1.")
+    pos, hit = y == 1, pred == 1
+    tp = float(np.sum(pos & hit))
+    fp = float(np.sum(~pos & hit))
+    fn = float(np.sum(pos & ~hit))
+    tn = float(np.sum(~pos & ~hit))
+    n_pos, n_neg = tp + fn, tn + fp
+    tpr = tp / n_pos if n_pos else 0.0
+    tnr = tn / n_neg if n_neg else 0.0
+    recalls = [r for r, n in ((tpr, n_pos), (tnr, n_neg)) if n]
+    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return {
+        "accuracy_score": (tp + tn) / y.size,
+        "balanced_accuracy_score": float(np.mean(recalls)),
+        "gmean_score": float(np.prod(recalls) ** (1.0 / len(recalls))),
+        "minority_recall_score": tpr,
+        "minority_precision_score": tp / (tp + fp) if tp + fp else 0.0,
+        "minority_f1_score": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+        "mcc_score": float((tp * tn - fp * fn) / den) if den > 0 else 0.0,
+        "predicted_minority_fraction": (tp + fp) / y.size,
+    }
+
+
 def imbalance_metrics(
     y_true: Any, y_prob: Any, *, threshold: float = 0.5, n_bins: int = 10
 ) -> dict[str, float]:
     """Every metric of an honest imbalanced evaluation, at one decision threshold.
+
+    The union of :func:`threshold_metrics` (of ``y_prob >= threshold``) and
+    :func:`probability_metrics`, plus the majority-class baseline.
 
     Parameters
     ----------
@@ -352,8 +467,8 @@ def imbalance_metrics(
         ``minority_precision_score`` (0 when nothing is predicted positive),
         ``minority_f1_score``, ``mcc_score`` (0 when undefined), ``pr_auc_score``
         (average precision), ``roc_auc_score``, ``log_loss``, ``brier_loss``,
-        ``ece_loss``, ``predicted_minority_fraction``. The last five before it do not
-        depend on the threshold.
+        ``ece_loss`` (these five do not depend on the threshold),
+        ``predicted_minority_fraction``.
 
     Examples
     --------
@@ -361,47 +476,13 @@ def imbalance_metrics(
     >>> m["accuracy_score"], m["majority_baseline_score"], round(m["minority_f1_score"], 4)
     (0.75, 0.75, 0.6667)
     """
-    from sklearn.metrics import (
-        average_precision_score,
-        balanced_accuracy_score,
-        brier_score_loss,
-        f1_score,
-        log_loss,
-        precision_score,
-        recall_score,
-        roc_auc_score,
-    )
-
     owner = "imbalance_metrics"
     y, p = _binary_inputs(y_true, y_prob, owner)
-    _check_prob(p, owner)
-    if y.min() == y.max():
-        raise InvalidParameterError(f"{owner}: y_true must contain both classes 0 and 1.")
     t = float(threshold)
     if not np.isfinite(t):
         raise param_error("threshold", owner, "a finite float", threshold)
-    pred = (p >= t).astype(np.int64)
+    free = probability_metrics(y, p, n_bins=n_bins)
+    hard = threshold_metrics(y, (p >= t).astype(np.int64))
     prevalence = float(y.mean())
-    n_pos = int(y.sum())
-    n_neg = y.size - n_pos
-    tp_ = float(np.sum((pred == 1) & (y == 1)))
-    fp_ = float(np.sum((pred == 1) & (y == 0)))
-    mcc = float(_metric_curve("mcc", np.array([tp_]), np.array([fp_]), n_pos, n_neg)[0])
-    out = {
-        "accuracy_score": float(np.mean(pred == y)),
-        "majority_baseline_score": max(prevalence, 1.0 - prevalence),
-        "balanced_accuracy_score": float(balanced_accuracy_score(y, pred)),
-        "gmean_score": geometric_mean_score(y, pred),
-        "minority_recall_score": float(recall_score(y, pred, zero_division=0)),
-        "minority_precision_score": float(precision_score(y, pred, zero_division=0)),
-        "minority_f1_score": float(f1_score(y, pred, zero_division=0)),
-        "mcc_score": mcc,
-        "pr_auc_score": float(average_precision_score(y, p)),
-        "roc_auc_score": float(roc_auc_score(y, p)),
-        "log_loss": float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])),
-        "brier_loss": float(brier_score_loss(y, p)),
-        "ece_loss": ece_loss(y, p, n_bins=n_bins),
-        "predicted_minority_fraction": float(pred.mean()),
-        "threshold": t,
-    }
-    return out
+    merged = {**hard, **free, "majority_baseline_score": max(prevalence, 1.0 - prevalence)}
+    return {**{k: merged[k] for k in METRIC_INFO}, "threshold": t}

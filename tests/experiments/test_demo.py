@@ -88,6 +88,22 @@ def test_resolved_hyperparameters(result):
     assert model_label(result, "focal_alpha").startswith("focal α=0.9")
 
 
+def test_rows_equal_imbalance_metrics_on_the_curves(result):
+    """The per-seed rows of the first seed are imbalance_metrics of the stored predictions."""
+    from focalkit.metrics import imbalance_metrics
+
+    curves = result["curves"]
+    for model, probs in curves["probs"].items():
+        for rule in ("0.5", "tuned"):
+            row = next(r for r in result["per_seed"] if r["seed"] == curves["seed"]
+                       and r["model"] == model and r["rule"] == rule)
+            ref = imbalance_metrics(curves["y_test"], probs, threshold=row["threshold"],
+                                    n_bins=TINY.n_bins)
+            for name in ref:
+                # stored probabilities are rounded to 6 decimals
+                assert row[name] == pytest.approx(ref[name], abs=1e-4), (model, rule, name)
+
+
 def test_tuned_rule_shares_threshold_free_metrics(result):
     by_key = {(r["seed"], r["model"], r["rule"]): r for r in result["per_seed"]}
     for (seed, model, rule), row in by_key.items():

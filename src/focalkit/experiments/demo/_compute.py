@@ -26,8 +26,9 @@ from focalkit.experiments.datasets import (
 from focalkit.metrics import (
     METRIC_INFO,
     THRESHOLD_METRICS,
-    imbalance_metrics,
+    probability_metrics,
     reliability_curve,
+    threshold_metrics,
     tune_threshold,
 )
 
@@ -593,13 +594,23 @@ def _evaluate(
     y_test: np.ndarray,
     p_test: np.ndarray,
 ) -> list[dict[str, Any]]:
-    """Test metrics at threshold 0.5 and at the threshold tuned on validation."""
+    """Test metrics at threshold 0.5 and at the threshold tuned on validation.
+
+    The same numbers as :func:`focalkit.metrics.imbalance_metrics` at each threshold, with
+    the threshold-free part computed once.
+    """
     tuned = tune_threshold(y_val, p_val, metric=config.tune_metric)
-    return [
-        {"seed": seed, "model": key, "rule": rule,
-         **imbalance_metrics(y_test, p_test, threshold=threshold, n_bins=config.n_bins)}
-        for rule, threshold in (("0.5", 0.5), ("tuned", tuned))
-    ]
+    free = probability_metrics(y_test, p_test, n_bins=config.n_bins)  # once per model
+    prevalence = float(np.mean(y_test))
+    rows = []
+    for rule, threshold in (("0.5", 0.5), ("tuned", tuned)):
+        merged = {
+            **threshold_metrics(y_test, (p_test >= threshold).astype(np.int64)), **free,
+            "majority_baseline_score": max(prevalence, 1.0 - prevalence),
+        }
+        rows.append({"seed": seed, "model": key, "rule": rule,
+                     **{k: merged[k] for k in METRIC_INFO}, "threshold": float(threshold)})
+    return rows
 
 
 def _median_or_none(values: list[Any]) -> float | None:
