@@ -310,6 +310,22 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
             f"After {epochs} epochs: {f_post:.3f} for the focal recipe vs {f_bt:.3f} for BCE "
             f"+ tuned threshold."
         )
+        if _has(r, "focal", "bce_pos_weight"):
+            ap = {k: _mean(early, k, "0.5", "pr_auc_score")
+                  for k in ("bce", post, "focal", "bce_pos_weight")}
+            gain_w = ap["bce_pos_weight"] - ap["bce"]
+            gain_f = ap["focal"] - ap["bce"]
+            out["budget"].append(
+                f"At epoch {e_epoch} the ranking itself differed (PR-AUC: BCE {ap['bce']:.3f}, "
+                f"{post_label} {ap[post]:.3f}, {model_label(r, 'focal')} {ap['focal']:.3f}, "
+                f"{model_label(r, 'bce_pos_weight')} {ap['bce_pos_weight']:.3f}). Relative to "
+                f"BCE, class weighting alone (pos_weight) added {gain_w:+.3f}, focusing alone "
+                f"(gamma, no alpha) {gain_f:+.3f}, both together {ap[post] - ap['bce']:+.3f}: "
+                + ("most of the early gain came from weighting the minority class, not from "
+                   "the focusing term." if gain_w > gain_f else
+                   "most of the early gain came from the focusing term, not from weighting "
+                   "the minority class.")
+            )
         early_win, final_win = e_post["mean"] > e_bt["mean"], f_post > f_bt
         verdict = {
             (True, False): "Focal loss helped the under-trained networks but not the trained "

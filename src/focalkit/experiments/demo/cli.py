@@ -199,7 +199,7 @@ def _print_summary(console: Any, result: dict, out_dir: str) -> None:
         caption += f"; {_short_label(result, 'focal_alpha', '0.5')} is the post's recipe"
     found = findings(result)
     budget = found.get("budget", [])
-    notes = (found.get("baseline", [])[:2] + budget[:1] + budget[2:3]
+    notes = (found.get("baseline", [])[:2] + budget[:1] + budget[-1:]
              + found.get("calibration", [])[-1:])
     done = f"Wrote {out_dir}/report.md (± sd, every metric, figures) and results.json/.csv"
     if console is None:
