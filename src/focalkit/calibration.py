@@ -696,7 +696,8 @@ def posterior_calibrator(estimator: Any) -> _Calibrator:
     Reads the resolved loss parameters (``loss_params_``, ``class_weight_``) and returns
     the calibrator that maps its ``predict_proba(X)[:, 1]`` back to posteriors:
 
-    * ``"bce"``: :class:`OddsCorrection` for the class weights (identity without them);
+    * ``"bce"``: :class:`OddsCorrection` for the class weights and ``alpha`` (identity
+      without them);
     * ``"weighted_bce"``: :class:`OddsCorrection` with the resolved ``pos_weight``;
     * ``"logit_adjusted"``: :class:`OddsCorrection` re-applying ``tau log(pi/(1-pi))``;
     * ``"focal"``: :class:`FocalPosteriorCalibrator` with ``gamma`` and the resolved
@@ -738,7 +739,7 @@ def posterior_calibrator(estimator: Any) -> _Calibrator:
             gamma=float(params["gamma"]), alpha=params["alpha"],
             pos_weight=None if cw is None else class_ratio, input="proba").fit()
     if name == "bce":
-        return OddsCorrection(pos_weight=class_ratio).fit()
+        return OddsCorrection(pos_weight=class_ratio, alpha=params["alpha"]).fit()
     if name == "weighted_bce":
         return OddsCorrection(pos_weight=float(params["pos_weight"]) * class_ratio).fit()
     if name == "logit_adjusted":

@@ -237,3 +237,20 @@ def test_import_is_light_and_missing_torch_is_named():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+def test_alpha_balanced_bce_and_unused_alpha():
+    kw = {**FAST, "early_stopping": False}
+    plain = FocalMLPClassifier("bce", **kw).fit(X2, Y2)
+    a = FocalMLPClassifier("bce", alpha=0.8, **kw).fit(X2, Y2)
+    assert a.loss_params_["alpha"] == 0.8
+    # alpha=0.8 is pos_weight 4 (up to scale): the initial bias has 4x the odds of the prior
+    from focalkit.sklearn._losses import bind_loss
+
+    bound = bind_loss("bce", y=Y2, n_classes=2, sample_weight=None, gamma=2.0, alpha=0.8,
+                      loss_params=None)
+    pi = Y2.mean()
+    assert expit(bound.init_bias[0]) == pytest.approx(4 * pi / (1 + 3 * pi))
+    assert a.predict_proba(X2)[:, 1].mean() > plain.predict_proba(X2)[:, 1].mean() + 0.05
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
+        FocalMLPClassifier("weighted_bce", alpha=0.8, **kw).fit(X2, Y2)

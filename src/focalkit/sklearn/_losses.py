@@ -53,6 +53,8 @@ _PARAMS: dict[str, tuple[str, ...]] = {
     "ldam": ("max_margin", "scale", "drw_start", "drw_beta"),
 }
 _BINARY_ONLY = ("asymmetric", "focal_star")
+# binary losses that take ``alpha`` (positives alpha, negatives 1 - alpha)
+_USES_ALPHA = ("bce", "focal", "poly1", "poly1_focal", "flsd", "ldam")
 _ALWAYS_SOFTMAX = ("ldam",)
 
 OWNER = "FocalMLPClassifier"
@@ -175,6 +177,11 @@ def bind_loss(
     if not softmax and not isinstance(gamma_v, float):
         raise param_error("gamma", OWNER, "a float for binary targets", gamma)
     alpha_v = _resolved_alpha(alpha, y, sample_weight, binary)
+    if alpha_v is not None and name not in _USES_ALPHA:
+        raise param_error(
+            "alpha", OWNER, f"None for loss={loss!r} (alpha is used by {_USES_ALPHA}; use "
+            "class_weight or the loss's own weights)", alpha,
+        )
     prior = _prior(y, n_classes, sample_weight)
     log_prior = np.log(np.maximum(prior, 1e-300))
     init = np.array([log_prior[1] - log_prior[0]]) if not softmax else log_prior - log_prior.mean()
@@ -184,9 +191,15 @@ def bind_loss(
     fn: Callable[[Any, Any, int], Any]
     if not softmax:
         yf = y.astype(float)
-        if name == "bce":
+        if name == "bce" and alpha_v is None:
             def fn(z, t, epoch):
                 return F.binary_cross_entropy_with_logits(z, t, reduction="none")
+        elif name == "bce":  # alpha-balanced cross-entropy (Lin et al. 2017's baseline)
+            init = np.array([binary_focal_init_score(
+                yf, gamma=0.0, alpha=alpha_v, sample_weight=sample_weight)])
+
+            def fn(z, t, epoch):
+                return alt._core_binary_focal_loss(z, t, gamma=0.0, alpha=alpha_v)
         elif name == "focal":
             init = np.array([binary_focal_init_score(
                 yf, gamma=gamma_v, alpha=alpha_v, sample_weight=sample_weight)])
@@ -218,7 +231,7 @@ def bind_loss(
         elif name in ("poly1", "poly1_focal"):
             eps = float(params.get("epsilon", 1.0))
             gg = gamma_v if name == "poly1_focal" else 0.0
-            a = alpha_v if name == "poly1_focal" else None
+            a = alpha_v
 
             def fn(z, t, epoch):
                 return alt.poly1_binary_focal_loss_with_logits(

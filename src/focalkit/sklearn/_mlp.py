@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from focalkit._core._validation import check_in, param_error
 from focalkit.exceptions import InvalidParameterError, require
@@ -50,6 +50,21 @@ def _check_int(value: Any, name: str, low: int) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
         raise param_error(name, OWNER, f"an int in [{low}, inf)", value)
     return int(value)
+
+
+def _sample_weight(sample_weight: Any, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim == 0:
+        sw = np.full(n, float(sw))
+    if sw.shape != (n,) or not np.all(np.isfinite(sw)) or np.any(sw < 0):
+        raise InvalidParameterError(
+            f"sample_weight must be {n} finite non-negative numbers; got shape {sw.shape}."
+        )
+    if not sw.sum() > 0:
+        raise InvalidParameterError("sample_weight must not be all zero (sum > 0).")
+    return sw
 
 
 def _check_float(value: Any, name: str, low: float, high: float, *, open_low: bool) -> float:
@@ -321,9 +336,7 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.classes_.tolist()}."
             )
         y_enc = encoder.transform(y).astype(np.int64)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        if np.any(sw < 0):
-            raise InvalidParameterError("sample_weight must be non-negative.")
+        sw = _sample_weight(sample_weight, X.shape[0])
         cw = self._class_weight_vector(y_enc, n_classes, sw)
         if cw is not None:
             sw = sw * cw[y_enc]
