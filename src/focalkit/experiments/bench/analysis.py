@@ -145,7 +145,9 @@ def conclusions(a: dict[str, Any], *, baseline: str) -> list[str]:
     primary = a["primary_metric"]
     label = LABELS.get(primary, primary)
     n = a["n_datasets"]
+    free = primary in THRESHOLD_FREE
     base_var = f"{baseline} @tuned"
+    ref = baseline if free else base_var  # threshold-free metrics compare methods
     out: list[str] = []
     out.append(
         f"Baseline: {base_var} (BCE with a decision threshold tuned for "
@@ -161,7 +163,7 @@ def conclusions(a: dict[str, Any], *, baseline: str) -> list[str]:
         out.append(f"Helped on {label} (significantly better than the baseline): "
                    f"{_variant_list(better)}.")  # fmt: skip
     else:
-        out.append(f"Nothing beat {base_var} on {label} significantly (Wilcoxon signed-rank "
+        out.append(f"Nothing beat {ref} on {label} significantly (Wilcoxon signed-rank "
                    "over datasets, Holm-corrected at 0.05).")  # fmt: skip
     if worse:
         out.append(f"Hurt on {label} (significantly worse than the baseline): "
@@ -174,6 +176,24 @@ def conclusions(a: dict[str, Any], *, baseline: str) -> list[str]:
                f"{', '.join(r['variant'] for r in up)}" if up else "")
             + "."
         )  # fmt: skip
+
+    if not free:
+        at05 = [r for r in rows if r["variant"].endswith(" @0.5")]
+        ok05 = [r["variant"][: -len(" @0.5")] for r in at05 if r["verdict"] != "worse"]
+        bad05 = [r["variant"][: -len(" @0.5")] for r in at05 if r["verdict"] == "worse"]
+        if at05 and ok05:
+            sent = ("At the default threshold 0.5 (no tuning), not significantly worse than "
+                    f"the baseline: {', '.join(ok05)}")  # fmt: skip
+            if bad05:
+                sent += f"; significantly worse: {', '.join(bad05)}"
+            sent += (". Class weights, resampling and alpha move the effective decision "
+                     "threshold, so at 0.5 they can do part of what tuning does")  # fmt: skip
+            if not better:
+                sent += "; with a tuned threshold none of them beat the baseline"
+            out.append(sent + ".")
+        elif at05:
+            out.append("At the default threshold 0.5 every method was significantly worse than "
+                       "the baseline: tune the threshold.")  # fmt: skip
 
     te = a.get("threshold_effect") or []
     if te:
@@ -216,7 +236,8 @@ def conclusions(a: dict[str, Any], *, baseline: str) -> list[str]:
         best = min(ranks, key=ranks.get)
         order = sorted(ranks, key=ranks.get)
         pos = order.index(baseline) + 1 if baseline in order else None
-        s = (f"Average rank on {label} (tuned thresholds, 1 = best): best {best} "
+        how = "1 = best" if free else "tuned thresholds, 1 = best"
+        s = (f"Average rank on {label} ({how}): best {best} "
              f"({ranks[best]:.2f})")  # fmt: skip
         if pos is not None:
             s += f"; the baseline {baseline} ranks {pos} of {len(order)} ({ranks[baseline]:.2f})"
