@@ -38,6 +38,7 @@ def _elementwise_loss(
 
 
 def _elementwise_grad(
+    wrt: str,
     input: torch.Tensor,
     target: torch.Tensor,
     weight: torch.Tensor | None,
@@ -45,7 +46,6 @@ def _elementwise_grad(
     gamma: Any,
     alpha: Any,
     scale: torch.Tensor,
-    wrt: str,
 ) -> torch.Tensor:
     """``scale`` times the elementwise derivative w.r.t. the input or the target."""
     cd = _checks.compute_dtype(input)
@@ -113,10 +113,10 @@ def _reference_backward(
     args = (input, target, weight, pos_weight, gamma, alpha, scale)
     blocks = _chunks.row_blocks(input)
     if blocks is None:
-        return _elementwise_grad(*args, wrt=wrt).to(dtype)
+        return _elementwise_grad(wrt, *args).to(dtype)
     out = torch.empty(input.shape, dtype=dtype, device=input.device)
     for b in blocks:
-        out[b] = _elementwise_grad(*(_chunks.rows(a, input.ndim, b) for a in args), wrt=wrt)
+        out[b] = _elementwise_grad(wrt, *(_chunks.rows(a, input.ndim, b) for a in args))
     return out
 
 
