@@ -303,3 +303,21 @@ def test_bad_softmax_input_raises(call, match):
     x, y = _softmax_data()
     with pytest.raises(InvalidParameterError, match=match):
         call(x, y)
+
+
+# ------------------------------------------------------------------ CUDA
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu():
+    x, y, _ = _binary_data()
+    xs, ys = _softmax_data()
+    for fn in GRADCHECK_BINARY.values():
+        cpu = fn(x.detach(), y).sum()
+        gpu = fn(x.detach().cuda(), y.cuda()).sum()
+        torch.testing.assert_close(gpu.cpu(), cpu)
+    for fn in GRADCHECK_SOFTMAX.values():
+        xc = xs.detach().cuda().requires_grad_()
+        out = fn(xc, ys.cuda()).sum()
+        (g,) = torch.autograd.grad(out, xc)
+        torch.testing.assert_close(out.cpu(), fn(xs.detach(), ys).sum())
+        assert g.device.type == "cuda"
