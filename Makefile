@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-speed bench-boosting clean venv
+.PHONY: demo test lint bench bench-speed bench-boosting bench-memory clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,10 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 
-bench: bench-speed bench-boosting
+bench: bench-speed bench-boosting bench-memory
+
+bench-memory: $(VENV)/.stamp-test
+	$(BIN)/python benchmarks/memory_autograd.py
 
 bench-speed: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/bench_speed.py
