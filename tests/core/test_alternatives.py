@@ -424,3 +424,15 @@ def test_torch_tensors_give_the_same_values():
 def test_bad_input_raises(call, match):
     with pytest.raises(InvalidParameterError, match=match):
         call()
+
+
+def test_logit_adjusted_bce_per_label_prior():
+    z = RNG.normal(size=(5, 3))
+    y = (RNG.random((5, 3)) > 0.5).astype(float)
+    prior = np.array([0.1, 0.5, 0.8])
+    ref = logloss(z + np.log(prior / (1 - prior)), y)
+    np.testing.assert_allclose(A.logit_adjusted_bce_loss(z, y, prior=prior), ref, rtol=1e-12)
+    np.testing.assert_allclose(A.logit_adjusted_bce_grad(z, y, prior=prior),
+                               expit(z + np.log(prior / (1 - prior))) - y, atol=1e-15)
+    with pytest.raises(InvalidParameterError, match="'prior' parameter"):
+        A.logit_adjusted_bce_loss(z, y, prior=[0.5, 1.0, 0.2])

@@ -321,3 +321,12 @@ def test_cuda_matches_cpu():
         (g,) = torch.autograd.grad(out, xc)
         torch.testing.assert_close(out.cpu(), fn(xs.detach(), ys).sum())
         assert g.device.type == "cuda"
+
+
+def test_logit_adjusted_bce_per_label_prior_module():
+    x, y, _ = _binary_data()
+    prior = [0.1, 0.5, 0.8]
+    shift = torch.tensor(np.log(np.array(prior) / (1 - np.array(prior))))
+    ref = F.binary_cross_entropy_with_logits(x + shift, y)
+    torch.testing.assert_close(A.LogitAdjustedBCEWithLogitsLoss(prior)(x, y), ref)
+    torch.testing.assert_close(A.logit_adjusted_bce_with_logits(x, y, prior=prior), ref)

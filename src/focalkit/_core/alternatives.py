@@ -288,6 +288,24 @@ def logit_adjustment(prior: Any, *, tau: float = 1.0) -> Any:
     return tau * np.log(arr)
 
 
+def _binary_shift(prior: Any, tau: float) -> Any:
+    """``tau * log(pi / (1 - pi))`` for a scalar prior or a per-label vector of priors."""
+    tau = _float(tau, "tau", "logit_adjusted_bce_loss")
+    arr = np.asarray(prior, dtype=float)
+    if arr.ndim > 1 or np.any(~np.isfinite(arr)) or np.any(arr <= 0) or np.any(arr >= 1):
+        raise param_error("prior", "logit_adjusted_bce_loss",
+                          "a float in (0, 1) or a vector of per-label priors in (0, 1)", prior)
+    shift = tau * (np.log(arr) - np.log1p(-arr))
+    return float(shift) if arr.ndim == 0 else shift
+
+
+def _shifted(z: Array, prior: Any, tau: float) -> Array:
+    shift = _binary_shift(prior, tau)
+    if isinstance(shift, float):
+        return z + shift
+    return z + get_ops(z).asarray(shift, like=z)
+
+
 def logit_adjusted_bce_loss(z: Array, y: Array, *, prior: Any, tau: float = 1.0) -> Array:
     r"""Logit-adjusted binary cross-entropy (Menon et al. 2021).
 
@@ -301,8 +319,9 @@ def logit_adjusted_bce_loss(z: Array, y: Array, *, prior: Any, tau: float = 1.0)
     ----------
     z, y : array_like or torch.Tensor
         Margins and targets in [0, 1].
-    prior : float
-        Training prevalence of the positive class, in (0, 1).
+    prior : float or vector
+        Training prevalence of the positive class, in (0, 1); a vector gives one prior per
+        label (multi-label), broadcast along the last axis of ``z``.
     tau : float, default=1.0
         Strength; ``tau=0`` is BCE.
 
@@ -321,8 +340,7 @@ def logit_adjusted_bce_loss(z: Array, y: Array, *, prior: Any, tau: float = 1.0)
     >>> round(float(logit_adjusted_bce_loss(np.array(0.0), np.array(1.0), prior=0.1)), 4)
     2.3026
     """
-    shift = logit_adjustment(prior, tau=tau)
-    return binary_focal_loss(z + shift, y, gamma=0.0)
+    return binary_focal_loss(_shifted(z, prior, tau), y, gamma=0.0)
 
 
 def logit_adjusted_bce_grad(z: Array, y: Array, *, prior: Any, tau: float = 1.0) -> Array:
@@ -332,7 +350,7 @@ def logit_adjusted_bce_grad(z: Array, y: Array, *, prior: Any, tau: float = 1.0)
     -------
     array or torch.Tensor
     """
-    return binary_focal_grad(z + logit_adjustment(prior, tau=tau), y, gamma=0.0)
+    return binary_focal_grad(_shifted(z, prior, tau), y, gamma=0.0)
 
 
 def logit_adjusted_bce_grad_hess(z: Array, y: Array, *, prior: Any,
@@ -343,8 +361,7 @@ def logit_adjusted_bce_grad_hess(z: Array, y: Array, *, prior: Any,
     -------
     grad, hess
     """
-    return binary_focal_grad_hess(z + logit_adjustment(prior, tau=tau), y, gamma=0.0,
-                                  hessian="exact")
+    return binary_focal_grad_hess(_shifted(z, prior, tau), y, gamma=0.0, hessian="exact")
 
 
 def _la_shift(ops: Any, logits: Array, prior: Any, tau: float, axis: int) -> Array:

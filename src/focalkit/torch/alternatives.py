@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
+from torch import Tensor, nn
+
 from focalkit._core import alternatives as _alt
 from focalkit._core._validation import check_in, check_same_shape, param_error
 from focalkit._core.alternatives import DeferredReweighting, ldam_margins
 from focalkit._core.binary import binary_focal_loss_grad
 from focalkit._core.softmax import softmax_focal_loss_grad
 from focalkit.exceptions import InvalidParameterError
-from torch import Tensor, nn
 
 __all__ = [
     "AsymmetricLossWithLogits",
@@ -231,7 +233,7 @@ def weighted_bce_with_logits(input: Tensor, target: Tensor, *, pos_weight: Any =
     return _binary_reduce(loss, weight, reduction)
 
 
-def logit_adjusted_bce_with_logits(input: Tensor, target: Tensor, *, prior: float,
+def logit_adjusted_bce_with_logits(input: Tensor, target: Tensor, *, prior: Any,
                                    tau: float = 1.0, weight: Any = None,
                                    reduction: str = "mean") -> Tensor:
     r"""Logit-adjusted BCE (Menon et al. 2021): BCE at :math:`z + \tau\log(\pi/(1-\pi))`.
@@ -242,8 +244,9 @@ def logit_adjusted_bce_with_logits(input: Tensor, target: Tensor, *, prior: floa
     ----------
     input, target : Tensor
         Logits and targets in [0, 1], same shape.
-    prior : float
-        Training prevalence of the positive class, in (0, 1).
+    prior : float or sequence of float
+        Training prevalence of the positive class, in (0, 1); one per label (last dim) for
+        multi-label targets.
     tau : float, default=1.0
     weight : Tensor, optional
     reduction : {"mean", "sum", "none"}, default="mean"
@@ -772,10 +775,11 @@ class LogitAdjustedBCEWithLogitsLoss(_Loss):
 
     _owner = "LogitAdjustedBCEWithLogitsLoss"
 
-    def __init__(self, prior: float, tau: float = 1.0, *, reduction: str = "mean") -> None:
+    def __init__(self, prior: Any, tau: float = 1.0, *, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        _alt.logit_adjustment(prior, tau=tau)  # validates
-        self.prior, self.tau = float(prior), float(tau)
+        _alt._binary_shift(prior, tau)  # validates
+        self.prior = float(prior) if np.ndim(prior) == 0 else np.asarray(prior, dtype=float)
+        self.tau = float(tau)
 
     def forward(self, input: Tensor, target: Tensor, weight: Any = None) -> Tensor:
         """Compute the loss (see :func:`logit_adjusted_bce_with_logits`)."""
