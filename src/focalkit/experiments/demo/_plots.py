@@ -159,9 +159,10 @@ def plot_loss_curves(gammas: Sequence[float] = (0.0, 0.5, 1.0, 2.0, 5.0)) -> Any
 
 
 def _band(ax: Any, x: np.ndarray, runs: np.ndarray, color: str, label: str) -> None:
+    marker = "o" if x.size <= 30 else None  # few epochs: show the points
     for run in runs:
         ax.plot(x, run, color=color, lw=0.6, alpha=0.35)
-    ax.plot(x, np.median(runs, axis=0), color=color, lw=2.0, label=label)
+    ax.plot(x, np.median(runs, axis=0), color=color, lw=2.0, label=label, marker=marker, ms=3)
 
 
 def plot_dynamics(result: dict) -> Any:
@@ -186,8 +187,9 @@ def plot_dynamics(result: dict) -> Any:
         loss = np.asarray(d["loss"], dtype=float)
         _band(axes[2], x, loss / loss[:, :1], color, label)
     axes[0].axhline(prevalence, color="0.3", ls=":", lw=1.2)
-    axes[0].text(n_epochs, prevalence + 0.015, f"true minority share {prevalence:.2f}",
-                 ha="right", va="bottom", fontsize=8, color="0.3")
+    axes[0].text(0.98, prevalence + 0.015, f"true minority share {prevalence:.2f}",
+                 transform=axes[0].get_yaxis_transform(), ha="right", va="bottom",
+                 fontsize=8, color="0.3")
     early = (result.get("early") or {}).get("epoch")
     if early:
         for ax in axes:
@@ -217,7 +219,7 @@ def plot_dynamics(result: dict) -> Any:
     cfg = result["config"]
     batch = "full batch" if cfg["batch_size"] is None else f"batch {cfg['batch_size']}"
     fig.suptitle(
-        f"Training dynamics (thick: median over {len(result['seeds'])} seeds, thin: each seed; "
+        f"Training dynamics (thick: median over {len(result['seeds'])} seed(s), thin: each seed; "
         f"Adam lr {cfg['lr']:g}, {batch}, default PyTorch init)", fontsize=11,
     )
     return fig

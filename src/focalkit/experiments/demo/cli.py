@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.epilog = (
         "Writes config.json, results.json, results.csv, six PNG figures and report.md "
-        "to --out. Defaults are the `make demo` run (about 30 s on 2 CPU cores)."
+        "to --out. Defaults are the `make demo` run (15-30 s on 2 CPU cores)."
     )
     parser.add_argument("--out", default="demo-out", metavar="DIR",
                         help="output directory (default: demo-out)")
