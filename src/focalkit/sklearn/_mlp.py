@@ -365,7 +365,6 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = bound.name
         self.loss_params_ = bound.resolved
         self.class_weight_ = cw
-        self._softmax = bound.softmax
         n_out = n_classes if bound.softmax else 1
 
         self.module_ = self._build(torch, X.shape[1], cfg["sizes"], n_out, cfg["activation"],
