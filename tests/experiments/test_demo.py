@@ -302,3 +302,14 @@ def test_report_embeds_figures(written):
     for name in FIGURES:
         assert f"]({name})" in text
     assert "focalkit demo --quick" in text
+
+
+def test_wilcoxon_sentence_with_six_seeds():
+    from scipy.stats import wilcoxon
+
+    out = run_demo(replace(TINY, seeds=6, epochs=3, early_epoch=None))
+    text = " ".join(findings(out)["baseline"])
+    diffs = out["paired"]["methods"]["focal_alpha"]["minority_f1_score"]["diff"]
+    if any(d != 0 for d in diffs):
+        assert f"p = {wilcoxon(diffs).pvalue:.3g}" in text
+    assert "cannot reach p < 0.05" not in text

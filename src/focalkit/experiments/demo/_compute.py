@@ -226,9 +226,9 @@ def _criterion(
     spec: ModelSpec, y_train: np.ndarray, default_gamma: float
 ) -> tuple[Callable[..., Any], dict[str, Any]]:
     """The loss function of ``spec`` and its resolved hyper-parameters."""
+    import torch
     import torch.nn.functional as F
 
-    import torch
     from focalkit import resolve_alpha
     from focalkit.torch import binary_focal_loss_with_logits
 
