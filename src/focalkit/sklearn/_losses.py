@@ -132,9 +132,9 @@ def bind_loss(
     -------
     BoundLoss
     """
+    import torch
     import torch.nn.functional as F
 
-    import torch
     from focalkit.torch import alternatives as alt
 
     binary = n_classes == 2
