@@ -114,13 +114,16 @@ def test_focal_posterior_calibration(cls, binary_data):
     np.testing.assert_allclose(cal.predict_proba(X)[:, 1], want)
 
 
-def test_sample_weight_zero_equals_dropping_rows(binary_data):
+# LightGBM bins features over all rows whatever their weight, so the estimator drops
+# zero-weight rows itself; XGBoost's weighted quantile sketch needs nothing.
+@pytest.mark.parametrize("cls", ESTIMATORS[:2], ids=IDS[:2])
+def test_sample_weight_zero_equals_dropping_rows(cls, binary_data):
     X, y = binary_data
     w = np.ones(len(y))
     w[::3] = 0.0
     keep = w > 0
-    a = XGBoostFocalClassifier(**FAST).fit(X, y, sample_weight=w)
-    b = XGBoostFocalClassifier(**FAST).fit(X[keep], y[keep])
+    a = cls(**FAST).fit(X, y, sample_weight=w)
+    b = cls(**FAST).fit(X[keep], y[keep])
     np.testing.assert_allclose(a.init_score_, b.init_score_, atol=1e-9)
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-5)
 
@@ -184,6 +187,10 @@ def test_sklearn_estimator_checks(cls):
     kwargs = {"n_estimators": 5, "n_jobs": 1, "random_state": 0}
     if cls is LightGBMFocalClassifier:  # the checks use tiny data sets
         kwargs.update(min_child_samples=1, params={"min_data_in_bin": 1})
+        # LightGBM passes custom gradients as float32: weight 4 * g != g + g + g + g to
+        # ~2e-7 relative (margins differ by 1e-8; the check wants 1e-7). Zero weights are
+        # exact: test_sample_weight_zero_equals_dropping_rows.
+        expected_failed["check_sample_weight_equivalence_on_dense_data"] = "float32 gradients"
     if cls is CatBoostFocalClassifier:
         # CatBoost's ordered boosting permutes rows, so weight 2 != a duplicated row
         expected_failed["check_sample_weight_equivalence_on_dense_data"] = "ordered boosting"

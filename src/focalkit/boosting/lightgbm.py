@@ -397,6 +397,12 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
 
     def _train(self, X, Y, sample_weight, evals, init, focal, *, verbose):
         lgb = _lgb()
+        if sample_weight is not None and np.any(sample_weight == 0):
+            # LightGBM builds its feature bins (the candidate split thresholds) and counts
+            # min_data_in_leaf over all rows, whatever their weight: a zero-weight row would
+            # still move the splits. Dropping it makes weight 0 equal to removing the row.
+            keep = sample_weight > 0
+            X, Y, sample_weight = X[keep], Y[keep], sample_weight[keep]
         defaults: dict[str, Any] = {
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
