@@ -17,7 +17,8 @@ T_BENCH=${T_BENCH:-210}
 
 echo "== kernel tests on CUDA (pytest -m gpu)"
 NX=""; $PY -c "import xdist" 2>/dev/null && NX="-n 8"
-timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu $NX -p no:benchmark -o addopts="" \
+OMP_NUM_THREADS=2 timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu $NX \
+    -p no:benchmark -o addopts="" --maxfail=6 --tb=short -rf \
     --strict-markers --import-mode=importlib -W error -W "ignore::DeprecationWarning" \
     tests/kernels/test_triton_cases.py 2>&1 | tee "$OUT/tests.log" | tail -25
 echo "tests exit: $?"

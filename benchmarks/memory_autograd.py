@@ -54,9 +54,9 @@ def _maxrss() -> int:
 
 
 def _loss_fn(method: str):
+    import torch
     import torch.nn.functional as F
 
-    import torch
     from focalkit.torch import binary_focal_loss_with_logits, focal_loss, use_fast_path
 
     def torchvision(z, y):

@@ -19,8 +19,8 @@ __all__ = ["available", "binary", "interpreted_kernels", "softmax"]
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32)
 #: Elements per program and warps of the binary kernel, for 4-byte and 2-byte logits
 #: (chosen by benchmarks/gpu_sweep.py on an H100, docs/performance.md).
-BINARY_BLOCK = {4: 4096, 2: 2048}
-BINARY_WARPS = {4: 8, 2: 4}
+BINARY_BLOCK = {4: 1024, 2: 2048}
+BINARY_WARPS = {4: 4, 2: 4}
 #: Logits per program of the softmax kernel (whole rows), and warps (None: by size).
 SOFTMAX_TILE = 2048
 SOFTMAX_WARPS: int | None = 4
@@ -220,7 +220,8 @@ def softmax(
     g, ig = _gamma(gamma)
     eps = float(label_smoothing)
     common = {"HAS_CW": cw is not None, "SMOOTH": eps > 0, "IG": ig, "IS64": is64,
-              "FAST": input.device.type == "cuda", "ROWS": rows, "BC": bc, "num_warps": warps}
+              "FAST": input.device.type == "cuda", "ROWS": rows, "BC": bc, "num_warps": warps,
+              "NEG": -6.0e4 if input.dtype == torch.float16 else -3.0e38}
     cw_arg = cw if cw is not None else x
     args = (n, c, int(ignore_index), g, eps / c, 1.0 - eps)
     if grad_output is not None:

@@ -127,10 +127,13 @@ def binary_kernel(
     y = tl.load(Y + base + offs, mask=mask, other=0)
     if IS64:
         z = z.to(tl.float64)
-        y = y.to(tl.float64)
     else:
         z = z.to(tl.float32)
-        y = y.to(tl.float32)
+    if not HARD:  # hard (integer/bool) targets are only compared, never converted
+        if IS64:
+            y = y.to(tl.float64)
+        else:
+            y = y.to(tl.float32)
     az = tl.abs(z)
     e = tl.exp(-az)
     lp1 = _log1p_unit(e, IS64, FAST)
@@ -139,7 +142,7 @@ def binary_kernel(
     ei = e * inv
     a1 = a_pos * _operand(PW, base, offs, mask, p_pw, PW_MODE)
     if HARD:
-        is_pos = y > 0.5
+        is_pos = y != 0
         zt = tl.where(is_pos, z, -z)  # margin of the true class
         pos = zt >= 0
         q = tl.where(pos, ei, inv)  # 1 - p_t
@@ -191,13 +194,14 @@ def softmax_kernel(
     n_rows, n_cls, ignore_index, g, fe, fy, scale,
     HAS_CW: tl.constexpr, SMOOTH: tl.constexpr, GO_MODE: tl.constexpr,
     IG: tl.constexpr, MODE: tl.constexpr, IS64: tl.constexpr, FAST: tl.constexpr,
-    ROWS: tl.constexpr, BC: tl.constexpr,
+    NEG: tl.constexpr, ROWS: tl.constexpr, BC: tl.constexpr,
 ):
     """Softmax focal over ROWS rows of (n_rows, n_cls) logits held whole (BC >= n_cls).
 
     MODE 0: PART[pid] = sum of the rows' losses, PARTW[pid] = sum of their target weights
     (the denominator of ``mean``); 1: OUT[row] = loss; 2: OUT = gradient, times
-    ``GO`` (per row, GO_MODE 1, or scalar pointer, 3) and ``scale``.
+    ``GO`` (per row, GO_MODE 1, or scalar pointer, 3) and ``scale``. ``NEG`` pads the
+    rows: a finite, very negative logit of the input dtype (exp of it minus the max is 0).
     """
     pid = tl.program_id(0)
     row0 = pid.to(tl.int64) * ROWS  # 64-bit once per program; 32-bit offsets below
@@ -208,29 +212,35 @@ def softmax_kernel(
     cmask = cols < n_cls
     m2 = rmask[:, None] & cmask[None, :]
     offs = rows[:, None] * n_cls + cols[None, :]
-    x = tl.load(X + offs, mask=m2, other=0.0)
+    x = tl.load(X + offs, mask=m2, other=NEG)
     if IS64:
         x = x.to(tl.float64)
     else:
         x = x.to(tl.float32)
-    x = tl.where(m2, x, -3.0e38)  # finite: no inf - inf on rows past the end
     t = tl.load(T + row0 + rows, mask=rmask, other=ignore_index).to(tl.int32)
     valid = rmask & (t != ignore_index)
     tc = tl.where(valid, t, 0)
     mx = tl.max(x, axis=1)
-    ex = tl.exp(x - mx[:, None])
-    ex = tl.where(m2, ex, 0.0)
-    ssum = tl.where(rmask, tl.sum(ex, axis=1), 1.0)
+    ex = tl.exp(x - mx[:, None])  # 0 on the padding; rows past the end stay finite
+    ssum = tl.sum(ex, axis=1)
     lse = mx + tl.log(ssum)
-    is_t = cols[None, :] == tc[:, None]
     if HAS_CW:
-        cwv = tl.load(CW + cols, mask=cmask, other=0.0).to(x.dtype)
         ay = tl.load(CW + tc, mask=valid, other=0.0).to(x.dtype)
     else:
-        cwv = tl.where(cmask, 1.0, 0.0).to(x.dtype)
         ay = tl.where(valid, 1.0, 0.0).to(x.dtype)
-    ay = tl.where(valid, ay, 0.0)
+    if MODE == 2:
+        if GO_MODE == 1:
+            rowf = tl.load(GO + row0 + rows, mask=rmask, other=0.0).to(x.dtype) * scale
+        elif GO_MODE == 3:
+            rowf = tl.load(GO).to(x.dtype) * scale + tl.zeros([ROWS], dtype=x.dtype)
+        else:
+            rowf = scale + tl.zeros([ROWS], dtype=x.dtype)
     if SMOOTH:
+        is_t = cols[None, :] == tc[:, None]
+        if HAS_CW:
+            cwv = tl.load(CW + cols, mask=cmask, other=0.0).to(x.dtype)
+        else:
+            cwv = tl.where(cmask, 1.0, 0.0).to(x.dtype)
         lp = x - lse[:, None]
         lp = tl.where(m2, lp, 0.0)
         q = -_expm1_neg(lp, IS64)
@@ -242,28 +252,25 @@ def softmax_kernel(
             rk = tl.where(q > 1e-30, -lp * _rcp(tl.where(q > 1e-30, q, 1.0), FAST), 1.0)
             buf = ck * qp * (1.0 + g * (1.0 - q) * rk)
             sw = tl.sum(buf, axis=1)
-            grad = (tl.exp(lp) * sw[:, None] - buf)
+            grad = (tl.exp(lp) * sw[:, None] - buf) * rowf[:, None]
         else:
             row_loss = tl.sum(ck * qp * (-lp), axis=1)
     else:
-        xy = tl.sum(tl.where(is_t & m2, x, 0.0), axis=1)
+        # the target logit: one load per row (the row is in cache)
+        xy = tl.load(X + rows * n_cls + tc, mask=valid, other=0.0).to(x.dtype)
         lpy = tl.where(valid, xy - lse, 0.0)
         qy = -_expm1_neg(lpy, IS64)
         nlq = -tl.log(tl.where(qy > 0, qy, 1.0))
         qp = _qpow(qy, nlq, g, IG)
         if MODE == 2:
             ry = tl.where(qy > 1e-30, -lpy * _rcp(tl.where(qy > 1e-30, qy, 1.0), FAST), 1.0)
-            coef = ay * qp * (1.0 + g * (1.0 - qy) * ry)
-            grad = coef[:, None] * (ex * _rcp(ssum, FAST)[:, None] - tl.where(is_t, 1.0, 0.0))
+            coef = ay * qp * (1.0 + g * (1.0 - qy) * ry) * rowf  # 0 on ignored rows
+            cp = coef * _rcp(ssum, FAST)
+            is_t = cols[None, :] == tc[:, None]
+            grad = cp[:, None] * ex - tl.where(is_t, coef[:, None], 0.0)
         else:
             row_loss = ay * qp * (-lpy)
     if MODE == 2:
-        if GO_MODE == 1:
-            go = tl.load(GO + row0 + rows, mask=rmask, other=0.0).to(x.dtype)
-            grad = grad * go[:, None]
-        elif GO_MODE == 3:
-            grad = grad * tl.load(GO).to(x.dtype)
-        grad = tl.where(valid[:, None], grad * scale, 0.0)
         tl.store(OUT + row0 * n_cls + offs, grad.to(OUT.dtype.element_ty), mask=m2)
     elif MODE == 1:
         tl.store(OUT + row0 + rows, tl.where(valid, row_loss, 0.0).to(OUT.dtype.element_ty),
