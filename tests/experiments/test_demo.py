@@ -161,9 +161,11 @@ def test_regions_and_curves(result):
     reg = result["regions"]
     n = TINY.grid_size
     for key in (m.key for m in TRAINED_MODELS):
-        probs = np.asarray(reg["probs"][key])
-        assert probs.shape == (n, n)
-        assert np.all((probs >= 0) & (probs <= 1))
+        for grid in ("probs", "early_probs"):
+            probs = np.asarray(reg[grid][key])
+            assert probs.shape == (n, n)
+            assert np.all((probs >= 0) & (probs <= 1))
+        assert reg["probs"][key] != reg["early_probs"][key]
     assert len(result["curves"]["y_test"]) == result["dataset"]["splits"]["test"]["n"]
     pooled = result["curves"]["reliability_pooled"]["bce"]
     assert sum(pooled["count"]) == TINY.seeds * result["dataset"]["splits"]["test"]["n"]

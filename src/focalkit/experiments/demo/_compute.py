@@ -446,16 +446,25 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
         test_probs: dict[str, np.ndarray] = {}
         early_val: dict[str, np.ndarray] = {}
         early_test: dict[str, np.ndarray] = {}
+        early_grid: dict[str, np.ndarray] = {}
         nets: dict[str, Any] = {}
+        first = seed == seeds[0]
+        if first:  # the decision-region grid, in the first seed's standardised features
+            gx, gy = _grid(X, config.grid_size)
+            mesh = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+            mesh_scaled = (mesh - mu) / sd
+        to_snap = [scaled.X_val, scaled.X_test] + ([mesh_scaled] if first else [])
         for spec in config.models:
             t0 = time.perf_counter()
             net, dyn, resolved, snapped = _train(
                 spec, config, seed, scaled.X_train, scaled.y_train,
                 scaled.X_val, scaled.y_val, progress,
-                None if early is None else (early, [scaled.X_val, scaled.X_test]),
+                None if early is None else (early, to_snap),
             )
             if snapped:
-                early_val[spec.key], early_test[spec.key] = snapped
+                early_val[spec.key], early_test[spec.key] = snapped[:2]
+                if first:
+                    early_grid[spec.key] = snapped[2]
             elapsed = time.perf_counter() - t0
             train_s += elapsed
             train_by_model[spec.key] = train_by_model.get(spec.key, 0.0) + elapsed
@@ -493,15 +502,12 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
                  np.nan_to_num(rc.frac_pos) * rc.counts]
             )
 
-        if seed == seeds[0]:
+        if first:
             curves = {
                 "seed": seed,
                 "y_test": scaled.y_test.astype(int).tolist(),
                 "probs": {k: _r(v) for k, v in test_probs.items()},
             }
-            gx, gy = _grid(X, config.grid_size)
-            mesh = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-            mesh_scaled = (mesh - mu) / sd
             regions = {
                 "seed": seed,
                 "x": _r(gx, 5),
@@ -509,6 +515,9 @@ def _run(config: DemoConfig, progress: ProgressCallback | None) -> dict:
                 "probs": {
                     k: _r(_predict(nets[k], mesh_scaled).reshape(len(gy), len(gx)), 4)
                     for k in model_keys
+                },
+                "early_probs": {
+                    k: _r(v.reshape(len(gy), len(gx)), 4) for k, v in early_grid.items()
                 },
                 "X_test": _r(split.X_test, 4),
                 "y_test": split.y_test.astype(int).tolist(),

@@ -58,30 +58,40 @@ def _pm(stat: dict, digits: int = 3) -> str:
 # ------------------------------------------------------------------------ decision regions
 
 
-def _draw_region(ax: Any, result: dict, model: str, threshold: float, title: str,
+def _contour(ax: Any, gx: Any, gy: Any, prob: np.ndarray, threshold: float, **kw: Any) -> bool:
+    """Draw the level set ``prob = threshold`` if it exists (no warning when it does not)."""
+    if not prob.min() < threshold < prob.max():
+        return False
+    ax.contour(gx, gy, prob, levels=[threshold], **kw)
+    return True
+
+
+def _draw_region(ax: Any, result: dict, grid: dict, model: str, threshold: float, title: str,
                  compare: Sequence[tuple[str, float, str]] = ()) -> None:
     reg = result["regions"]
     gx, gy = np.asarray(reg["x"]), np.asarray(reg["y"])
-    prob = np.asarray(reg["probs"][model], dtype=float)
+    prob = np.asarray(grid[model], dtype=float)
     from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
 
     ax.contourf(gx, gy, (prob >= threshold).astype(float), levels=[-0.5, 0.5, 1.5],
                 cmap=ListedColormap([_MAJ_FILL, _MIN_FILL]))
-    ax.contour(gx, gy, prob, levels=[threshold], colors=[MODEL_COLORS.get(model, "k")],
-               linewidths=2.2)
-    handles = [Line2D([], [], color=MODEL_COLORS.get(model, "k"), lw=2.2,
-                      label=f"this boundary (p = {threshold:.2f})")]
+    color = MODEL_COLORS.get(model, "k")
+    drawn = _contour(ax, gx, gy, prob, threshold, colors=[color], linewidths=2.2)
+    label = (f"this boundary (p = {threshold:.2f})" if drawn else
+             f"no boundary: p < {threshold:.2f} everywhere" if prob.max() < threshold else
+             f"no boundary: p ≥ {threshold:.2f} everywhere")
+    handles = [Line2D([], [], color=color, lw=2.2, label=label)]
     for other, t_other, name in compare:
-        ax.contour(gx, gy, np.asarray(reg["probs"][other], dtype=float), levels=[t_other],
-                   colors=[MODEL_COLORS.get(other, "k")], linewidths=1.6, linestyles="--")
-        handles.append(Line2D([], [], color=MODEL_COLORS.get(other, "k"), lw=1.6, ls="--",
-                              label=name))
+        o_color = MODEL_COLORS.get(other, "k")
+        if _contour(ax, gx, gy, np.asarray(grid[other], dtype=float), t_other,
+                    colors=[o_color], linewidths=1.6, linestyles="--"):
+            handles.append(Line2D([], [], color=o_color, lw=1.6, ls="--", label=name))
     X = np.asarray(reg["X_test"], dtype=float)
     y = np.asarray(reg["y_test"])
     ax.scatter(X[y == 0, 0], X[y == 0, 1], s=5, c=_MAJ_PT, alpha=0.35, lw=0)
     ax.scatter(X[y == 1, 0], X[y == 1, 1], s=14, c=_MIN_PT, edgecolors="white", lw=0.4)
-    ax.set(xlim=(gx[0], gx[-1]), ylim=(gy[0], gy[-1]), xlabel="feature 1", title=title)
+    ax.set(xlim=(gx[0], gx[-1]), ylim=(gy[0], gy[-1]), title=title)
     ax.title.set_fontsize(10)
     ax.legend(handles=handles, loc="lower left", fontsize=7.5, framealpha=0.85)
 
@@ -92,24 +102,37 @@ def plot_decision_regions(result: dict) -> Any:
     Decision regions of the first seed's networks on the 2-D feature plane, with that
     seed's test points (majority blue, minority orange). The third panel is the BCE network
     of the first panel with its threshold tuned on validation; the post's focal boundary
-    is drawn dashed on it for comparison.
+    is drawn dashed on it for comparison. With an early snapshot
+    (``DemoConfig.early_epoch``) the top row shows the same networks after that many
+    epochs and the bottom row after the full training.
     """
-    seed = result["regions"]["seed"]
-    bce_t = _row(result, "bce", "tuned", seed)["threshold"]
-    fig, axes = new_figure(14.5, 4.9, nrows=1, ncols=3, sharey=True)
-    panels = [
-        ("bce", 0.5, "BCE, threshold 0.5", ()),
-        ("focal_alpha", 0.5, f"{model_label(result, 'focal_alpha')}, threshold 0.5", ()),
-        ("bce", bce_t, f"BCE, threshold {bce_t:.2f} tuned on validation",
-         (("focal_alpha", 0.5, "focal (post) boundary at 0.5"),)),
-    ]
-    for ax, (model, t, title, compare) in zip(axes, panels, strict=True):
-        rule = "0.5" if t == 0.5 else "tuned"
-        r = _row(result, model, rule, seed)
-        sub = (f"test: minority F1 {r['minority_f1_score']:.2f}, recall "
-               f"{r['minority_recall_score']:.2f}, precision {r['minority_precision_score']:.2f}")
-        _draw_region(ax, result, model, t, f"{title}\n{sub}", compare)
-    axes[0].set_ylabel("feature 2")
+    reg = result["regions"]
+    seed = reg["seed"]
+    stages = []
+    early = result.get("early")
+    if early and reg.get("early_probs"):
+        stages.append((f"after {early['epoch']} epochs", early, reg["early_probs"]))
+    stages.append((f"after {result['config']['epochs']} epochs", result, reg["probs"]))
+    fig, axes = new_figure(14.5, 0.6 + 4.6 * len(stages), nrows=len(stages), ncols=3,
+                           sharex=True, sharey=True, squeeze=False)
+    post = model_label(result, "focal_alpha")
+    for row_axes, (stage, source, grid) in zip(axes, stages, strict=True):
+        bce_t = _row(source, "bce", "tuned", seed)["threshold"]
+        panels = [
+            ("bce", "0.5", 0.5, "BCE, threshold 0.5", ()),
+            ("focal_alpha", "0.5", 0.5, f"{post}, threshold 0.5", ()),
+            ("bce", "tuned", bce_t, f"BCE, threshold {bce_t:.2f} tuned on validation",
+             (("focal_alpha", 0.5, "focal (post) boundary at 0.5"),)),
+        ]
+        for ax, (model, rule, t, title, compare) in zip(row_axes, panels, strict=True):
+            r = _row(source, model, rule, seed)
+            sub = (f"test: minority F1 {r['minority_f1_score']:.2f}, recall "
+                   f"{r['minority_recall_score']:.2f}, precision "
+                   f"{r['minority_precision_score']:.2f}")
+            _draw_region(ax, result, grid, model, t, f"{title}\n{sub}", compare)
+        row_axes[0].set_ylabel(f"{stage.upper()}\nfeature 2", fontsize=10)
+    for ax in axes[-1]:
+        ax.set_xlabel("feature 1")
     ds = result["dataset"]
     fig.suptitle(
         f"Decision regions on the {100 * (1 - ds['prevalence']):.0f}:{100 * ds['prevalence']:.0f}"

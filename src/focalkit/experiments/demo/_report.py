@@ -22,11 +22,13 @@ FIGURES: dict[str, tuple[str, str]] = {
     "decision_regions.png": (
         "Decision regions: BCE vs the post's focal recipe vs BCE with a tuned threshold",
         "Shading is the predicted class of the first seed's network, dots are its test "
-        "points (orange = minority). Left and middle reproduce the post's side-by-side "
-        "picture at the default threshold 0.5. Right: the *same* BCE network as on the "
-        "left, with its threshold tuned on the validation split; the dashed line is the "
-        "focal boundary of the middle panel. When the two lines nearly coincide, focal "
-        "loss did little more than move the threshold.",
+        "points (orange = minority). Left and middle: the post's side-by-side picture at "
+        "the default threshold 0.5. Right: the *same* BCE network as on the left, with its "
+        "threshold tuned on the validation split; the dashed line is the focal boundary of "
+        "the middle panel. When the two lines nearly coincide, focal loss did little more "
+        "than move the threshold. With an early snapshot, the top row shows the networks "
+        "early in training (the post's picture: BCE may have no minority region at all) "
+        "and the bottom row after the full training.",
     ),
     "overview.png": (
         "Every method, every seed",
