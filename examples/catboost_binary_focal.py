@@ -34,7 +34,8 @@ def main() -> None:
     focal.fit(Xtr, ytr, eval_set=[(Xva, yva)])
     print(f"focal: initial score {float(focal.init_score_):.3f}, "
           f"best iteration {int(np.max(focal.best_iteration_))}")
-    base = cb.CatBoostClassifier(iterations=200, learning_rate=0.1, depth=4, random_seed=0, verbose=0, allow_writing_files=False)
+    base = cb.CatBoostClassifier(iterations=200, learning_rate=0.1, depth=4, random_seed=0,
+                                 verbose=0, allow_writing_files=False)
     base.fit(Xtr, ytr)
     for name, model in (("focal gamma=2 alpha=0.25", focal), ("built-in log-loss", base)):
         p_va = model.predict_proba(Xva)[:, 1]

@@ -34,7 +34,8 @@ def main() -> None:
     focal.fit(Xtr, ytr, eval_set=[(Xva, yva)])
     print(f"focal: initial score {float(focal.init_score_):.3f}, "
           f"best iteration {int(np.max(focal.best_iteration_))}")
-    base = lgb.LGBMClassifier(n_estimators=200, learning_rate=0.1, num_leaves=15, random_state=0, verbose=-1)
+    base = lgb.LGBMClassifier(n_estimators=200, learning_rate=0.1, num_leaves=15,
+                              random_state=0, verbose=-1)
     base.fit(Xtr, ytr)
     for name, model in (("focal gamma=2 alpha=0.25", focal), ("built-in log-loss", base)):
         p_va = model.predict_proba(Xva)[:, 1]

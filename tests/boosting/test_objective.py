@@ -112,7 +112,8 @@ def test_catboost_returns_negated_derivatives():
     g, h = XGBoostFocalObjective(gamma=2.0, alpha=0.25)(y, z, sample_weight=w)
     np.testing.assert_allclose(ders[:, 0], -g, rtol=1e-12)
     np.testing.assert_allclose(ders[:, 1], -h, rtol=1e-12)
-    m_der1, m_der2 = CatBoostSoftmaxFocalObjective(gamma=2.0).calc_ders_multi([0.3, -1.0, 2.0], 1.0, 2.0)
+    m_der1, m_der2 = CatBoostSoftmaxFocalObjective(gamma=2.0).calc_ders_multi(
+        [0.3, -1.0, 2.0], 1.0, 2.0)
     g3, h3 = XGBoostSoftmaxFocalObjective(gamma=2.0, hessian_scale=1.0)(
         np.array([1]), np.array([[0.3, -1.0, 2.0]]), sample_weight=np.array([2.0]))
     np.testing.assert_allclose(m_der1, -g3[0], rtol=1e-12)

@@ -29,7 +29,7 @@ from focalkit._core._validation import (
     check_nonneg_float,
     param_error,
 )
-from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
+from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal, per_label_alpha
 from focalkit.exceptions import InvalidParameterError
 
 __all__ = ["FocalBoostingClassifierMixin"]
@@ -300,12 +300,9 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
             return focal_to_posterior(p, gamma=float(self.gamma), alpha=self.alpha_)
         k = p.shape[1]
         gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (k,))
-        alphas = [None] * k if self.alpha_ is None else np.broadcast_to(self.alpha_, (k,))
+        alphas = per_label_alpha(self.alpha_, k)
         cols = [
-            focal_to_posterior(
-                p[:, j], gamma=float(gammas[j]),
-                alpha=None if alphas[j] is None else float(alphas[j]),
-            )
+            focal_to_posterior(p[:, j], gamma=float(gammas[j]), alpha=alphas[j])
             for j in range(k)
         ]
         return np.column_stack(cols)

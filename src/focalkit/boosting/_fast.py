@@ -32,6 +32,7 @@ __all__ = ["HAVE_NUMBA", "binary_focal_grad_hess_fast"]
 
 _HESSIAN_CODES = {"irls": 0, "clipped": 1, "exact": 2}
 
+_numba: Any
 try:  # numba is optional (the `cpu` extra)
     import numba as _numba
 except ImportError:  # pragma: no cover - exercised where numba is absent

@@ -32,7 +32,14 @@ from focalkit._core._validation import (
 from focalkit.boosting._fast import binary_focal_grad_hess_fast
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["SigmoidFocal", "SoftmaxFocal"]
+__all__ = ["SigmoidFocal", "SoftmaxFocal", "per_label_alpha"]
+
+
+def per_label_alpha(alpha: Any, k: int) -> list[float | None]:
+    """``alpha`` (None, a float or one per label) as a list of ``k`` floats or Nones."""
+    if alpha is None:
+        return [None] * k
+    return [float(a) for a in np.broadcast_to(np.asarray(alpha, dtype=float), (k,))]
 
 
 def _weights(weight: Any, n: int) -> np.ndarray | None:
@@ -145,23 +152,23 @@ class SigmoidFocal:
         self._per_label(k)
         w = _weights(weight, z.shape[0])
         alpha = self.resolved_alpha(y) if isinstance(self.alpha, str) else self.alpha
-        kw = {"hessian": self.hessian, "hessian_floor": self.hessian_floor}
         if z.ndim == 1 or (np.ndim(self.gamma) == 0 and np.ndim(alpha) == 0):
             ww = None if w is None else (w if z.ndim == 1 else np.repeat(w, z.shape[1]))
             g, h = binary_focal_grad_hess_fast(
                 z.reshape(-1), y.reshape(-1), gamma=float(self.gamma), alpha=alpha,
-                weight=ww, n_threads=self.n_threads, **kw,
+                weight=ww, n_threads=self.n_threads, hessian=self.hessian,
+                hessian_floor=self.hessian_floor,
             )
             return g.reshape(z.shape), h.reshape(z.shape)
         g = np.empty(z.shape, dtype=z.dtype if z.dtype.kind == "f" else np.float64)
         h = np.empty_like(g)
         gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (z.shape[1],))
-        alphas = [None] * z.shape[1] if alpha is None else np.broadcast_to(alpha, (z.shape[1],))
+        alphas = per_label_alpha(alpha, z.shape[1])
         for j in range(z.shape[1]):
-            a_j = None if alphas[j] is None else float(alphas[j])
             g[:, j], h[:, j] = binary_focal_grad_hess_fast(
                 np.ascontiguousarray(z[:, j]), np.ascontiguousarray(y[:, j]),
-                gamma=float(gammas[j]), alpha=a_j, weight=w, n_threads=self.n_threads, **kw,
+                gamma=float(gammas[j]), alpha=alphas[j], weight=w, n_threads=self.n_threads,
+                hessian=self.hessian, hessian_floor=self.hessian_floor,
             )
         return g, h
 
