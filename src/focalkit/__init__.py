@@ -19,6 +19,7 @@ from focalkit._core import (
     softmax_focal_init_score,
     softmax_focal_loss,
 )
+from focalkit._core.alternatives import prior_bias, resolve_pos_weight
 from focalkit._version import __version__
 from focalkit.exceptions import FocalkitError, InvalidParameterError, MissingExtraError
 
@@ -33,8 +34,10 @@ __all__ = [
     "binary_focal_init_score",
     "binary_focal_loss",
     "focal_to_posterior",
+    "prior_bias",
     "resolve_alpha",
     "resolve_class_weight",
+    "resolve_pos_weight",
     "softmax_focal_grad",
     "softmax_focal_grad_hess",
     "softmax_focal_init_score",
