@@ -72,7 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o = parser.add_argument_group("execution and output")
     o.add_argument("--out", metavar="DIR", default="bench-out",
                    help="output folder (default ./bench-out)")
-    o.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers")
+    o.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="parallel worker processes (-1: one per CPU core)")
     o.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out without recomputing finished "
                    "cells")
@@ -134,8 +135,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from focalkit.experiments.bench.runner import run_bench
 
+    import os
+
     config = make_config(args)
-    summary = run_bench(config, args.out, jobs=args.jobs, resume=args.resume,
+    jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
+    summary = run_bench(config, args.out, jobs=jobs, resume=args.resume,
                         overwrite=args.overwrite, progress=not args.no_progress,
                         figures=not args.no_figures)  # fmt: skip
     t = summary["timing"]
