@@ -133,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         _list()
         return 0
-    from focalkit.experiments.bench.runner import run_bench
-
     import os
+
+    from focalkit.experiments.bench.runner import run_bench
 
     config = make_config(args)
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
