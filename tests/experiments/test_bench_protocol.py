@@ -166,3 +166,22 @@ def test_too_few_positives_are_skipped_or_refused(tmp_path):
     with pytest.raises(InvalidParameterError, match="only 3 rows in the minority class"):
         make_plan(BenchConfig(datasets=(), methods=("logreg",), baseline="logreg",
                               data=str(p), target="y"))  # fmt: skip
+
+
+def test_keyboard_interrupt_keeps_finished_cells(tmp_path, capsys):
+    seen: list = []
+
+    def interrupt_after_three(rec):
+        seen.append(rec["key"])
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_bench(TINY, tmp_path, progress=False, figures=False, on_cell=interrupt_after_three)
+    assert "Resume with: focalkit bench --config" in capsys.readouterr().err
+    assert set(CellStore(tmp_path).records()) == set(seen)
+    rest: list = []
+    s = run_bench(TINY, tmp_path, resume=True, progress=False, figures=False,
+                  on_cell=rest.append)  # fmt: skip
+    assert len(rest) == N_CELLS - 3
+    assert s["complete"]
