@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-speed bench-boosting bench-memory clean venv
+.PHONY: demo test lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,15 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 
-bench: bench-speed bench-boosting bench-memory
+# `focalkit bench`: the default suite of real imbalanced datasets (about 20), report in bench-out/.
+bench: $(VENV)/.stamp-test
+	$(BIN)/focalkit bench --jobs 2 --out bench-out
+
+bench-quick: $(VENV)/.stamp-test
+	$(BIN)/focalkit bench --quick --out bench-out/quick --overwrite
+
+# Speed and memory harnesses (ratios against references measured in the same run).
+benchmarks: bench-speed bench-boosting bench-memory
 
 bench-memory: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/memory_autograd.py
