@@ -317,6 +317,56 @@ def summarize(result: dict) -> None:
                       f"{r['mem_x_logits']:>7.2f}{(f'{sp:.1f}x' if sp else '-'):>8}")
 
 
+def thresholds(device: str) -> list[dict]:
+    """Fast path vs reference at small sizes (min of many repeats): the dispatch cut-offs.
+
+    The kernels' size thresholds are lifted for the measurement, so that both paths run
+    at every size.
+    """
+    from focalkit.torch.kernels import _cpu
+
+    saved = (_cpu.BINARY_MIN_NUMEL, _cpu.SOFTMAX_MIN_NUMEL)
+    _cpu.BINARY_MIN_NUMEL = _cpu.SOFTMAX_MIN_NUMEL = 1
+    rows = []
+    try:
+        for task in ("binary", "softmax80"):
+            for lg in range(6, 17, 2):
+                n = 1 << lg
+                if task == "binary":
+                    x = torch.randn(n, device=device, requires_grad=True)
+                    y = (torch.rand(n, device=device) < 0.1).to(torch.uint8)
+
+                    def loss(z: torch.Tensor, y: torch.Tensor = y) -> torch.Tensor:
+                        return ft.binary_focal_loss_with_logits(z, y)
+                else:
+                    x = torch.randn(max(1, n // 80), 80, device=device, requires_grad=True)
+                    y = torch.randint(0, 80, (x.shape[0],), device=device)
+
+                    def loss(z: torch.Tensor, y: torch.Tensor = y) -> torch.Tensor:
+                        return ft.focal_loss(z, y)
+
+                res = {}
+                for fast in (True, False):
+                    with ft.use_fast_path(fast):
+                        fn = _fwd_bwd(loss, x)
+                        for _ in range(5):
+                            fn()
+                        ts = []
+                        for _ in range(100):
+                            _sync(device)
+                            t0 = time.perf_counter()
+                            fn()
+                            _sync(device)
+                            ts.append(time.perf_counter() - t0)
+                    res["fast" if fast else "ref"] = min(ts) * 1e3
+                rows.append({"task": task, "log2n": lg, **res})
+                print(f"{task:<10} 2^{lg:<3} fast {res['fast']:.4f} ms  ref {res['ref']:.4f} ms"
+                      f"  ratio {res['ref'] / res['fast']:.2f}")
+    finally:
+        _cpu.BINARY_MIN_NUMEL, _cpu.SOFTMAX_MIN_NUMEL = saved
+    return rows
+
+
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -330,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="CPU threads (torch and kernels)")
     ap.add_argument("--first-call", action="store_true", help="CPU: time a fresh process")
     ap.add_argument("--out", default="bench-out/speed.json")
+    ap.add_argument("--thresholds", action="store_true",
+                    help="only time the fast path against the reference at small sizes")
     ap.add_argument("--summarize", default=None, metavar="JSON",
                     help="print the largest-size rows of an earlier run and exit")
     args = ap.parse_args(argv)
@@ -340,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cpu":
         torch.set_num_threads(args.threads)
+    if args.thresholds:
+        _write(args.out, {"thresholds": thresholds(device)})
+        return 0
     if args.sizes:
         sizes = sorted((int(s) for s in args.sizes.split(",")), reverse=True)
     elif device == "cuda":

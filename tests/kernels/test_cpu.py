@@ -118,7 +118,7 @@ def test_softmax_ignored_rows_zero_and_gamma0_is_cross_entropy(kc):
     "call",
     [
         pytest.param(lambda z, y: kernels.binary_forward(
-            z[:100], y[:100], None, None, gamma=2.0, alpha=None, reduction="mean"),
+            z[:32], y[:32], None, None, gamma=2.0, alpha=None, reduction="mean"),
             id="small"),
         pytest.param(lambda z, y: kernels.binary_forward(
             z.half(), y, None, None, gamma=2.0, alpha=None, reduction="mean"), id="half"),

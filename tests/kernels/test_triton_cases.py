@@ -83,7 +83,8 @@ def test_binary_every_gamma(kc, dtype, gamma, target):
             ref = kc.ref_binary(z, y, None, None, **kw)
             assert kc.rel_err(loss, ref) < TOL_LOSS[dtype]
         go = torch.tensor(0.5, device=DEVICE)
-        kw["reduction"] = "mean"
+        # "sum": with "mean" over 3e5 elements a float16 gradient is subnormal (~1e-6)
+        kw["reduction"] = "sum" if dtype == torch.float16 else "mean"
         grad = binary(z, y, None, None, grad_output=go, **kw)
         assert grad.dtype == dtype
         assert grad.shape == z.shape

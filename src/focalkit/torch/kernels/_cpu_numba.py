@@ -12,14 +12,15 @@ The mathematics is that of :mod:`focalkit._core.binary` and :mod:`focalkit._core
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, ipow, log1p_unit
 
-_OPTS = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
-_INLINE = dict(_OPTS, forceinline=True)
+_OPTS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
+_INLINE: dict[str, Any] = dict(_OPTS, forceinline=True)
 
 
 @njit(**_INLINE)
@@ -102,15 +103,34 @@ def binary_blocks(  # type: ignore[no-untyped-def]
                 outs[k] = buf[k]
 
 
-@njit(**_INLINE)
-def _row_lse(x, s, c, buf):  # type: ignore[no-untyped-def]
-    """log-sum-exp of x[s:s+c] (buf: scratch of length >= c)."""
-    m = x[s]
+# Row max and row sum may be reassociated (vectorised): a NaN logit still gives NaN
+# through exp(x - max), and a reassociated sum of positive terms loses no accuracy class.
+_REDUCE: dict[str, Any] = dict(_INLINE, fastmath={"nnan", "ninf", "nsz", "reassoc"})
+
+
+@njit(**_REDUCE)
+def _row_max(xr, c):  # type: ignore[no-untyped-def]
+    m = xr[0]
     for k in range(1, c):
-        m = max(m, x[s + k])
+        m = max(m, xr[k])
+    return m
+
+
+@njit(**_REDUCE)
+def _sum(buf, c):  # type: ignore[no-untyped-def]
+    acc = buf[0] - buf[0]
     for k in range(c):
-        buf[k] = exp_neg(x[s + k] - m)
-    return m + type(m)(math.log(_tree_sum(buf, c)))
+        acc += buf[k]
+    return acc
+
+
+@njit(**_INLINE)
+def _row_lse(xr, c, buf):  # type: ignore[no-untyped-def]
+    """log-sum-exp of the row xr[:c] (buf: scratch of length >= c)."""
+    m = _row_max(xr, c)
+    for k in range(c):
+        buf[k] = exp_neg(xr[k] - m)
+    return m + type(m)(math.log(_sum(buf, c)))
 
 
 @njit(**_INLINE)
@@ -132,12 +152,12 @@ def softmax_rows(  # type: ignore[no-untyped-def]
     with label smoothing ``eps`` (``smooth``), ``fe = eps / C`` and ``fy = 1 - eps``.
     """
     c = x.shape[1]
-    xf = x.ravel()
     one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
     buf = np.empty(c, dtype=x.dtype)
     for r in range(r0, r1):
-        s = r * c
+        xr = x[r]  # row views: loop counters index them (no wraparound, vectorisable)
+        outr = out[r] if mode == 2 else out[0]
         y = t[r]
         scale = go[r] if go_full else go[0]
         if y == ignore_index:
@@ -145,12 +165,12 @@ def softmax_rows(  # type: ignore[no-untyped-def]
                 partial[r] = 0.0
             else:
                 for k in range(c):
-                    out[r, k] = zero
+                    outr[k] = zero
             continue
-        lse = _row_lse(xf, s, c, buf)
+        lse = _row_lse(xr, c, buf)
         if not smooth:
             # only the target class enters: L = a_y q^g (-log p_y); g_j = a_y w_y (p_j - [j=y])
-            lpy = xf[s + y] - lse
+            lpy = xr[y] - lse
             qy = -expm1_neg(lpy)
             nl = -lpy
             qp = _qpow_direct(qy, g, ig)
@@ -161,12 +181,12 @@ def softmax_rows(  # type: ignore[no-untyped-def]
             ry = nl / qy if qy > 0 else one
             coef = ay * qp * (one + g * (one - qy) * ry) * scale
             for k in range(c):
-                out[r, k] = coef * exp_neg(xf[s + k] - lse)
-            out[r, y] = out[r, y] - coef
+                outr[k] = coef * exp_neg(xr[k] - lse)
+            outr[y] = outr[y] - coef
             continue
         # label smoothing: c_k = a_k (eps / C + (1 - eps) [k = y]); every class enters
         for k in range(c):
-            lp = xf[s + k] - lse
+            lp = xr[k] - lse
             q = -expm1_neg(lp)
             qp = _qpow_direct(q, g, ig)
             ck = cw[k] * (fe + (fy if k == y else zero))
@@ -176,10 +196,8 @@ def softmax_rows(  # type: ignore[no-untyped-def]
                 rk = -lp / q if q > 0 else one
                 buf[k] = ck * qp * (one + g * (one - q) * rk)
         if mode == 0:
-            partial[r] = _tree_sum(buf, c)
+            partial[r] = _sum(buf, c)
             continue
-        ssum = zero
+        ssum = _sum(buf, c)
         for k in range(c):
-            ssum += buf[k]
-        for k in range(c):
-            out[r, k] = (exp_neg(xf[s + k] - lse) * ssum - buf[k]) * scale
+            outr[k] = (exp_neg(xr[k] - lse) * ssum - buf[k]) * scale
