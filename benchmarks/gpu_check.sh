@@ -24,7 +24,7 @@ OMP_NUM_THREADS=2 timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu
 echo "tests exit: $?"
 
 echo "== speed harness on CUDA"
-timeout "$T_BENCH" $PY benchmarks/bench_speed.py --device cuda --sizes 16,20,24,27 \
+timeout "$T_BENCH" $PY benchmarks/bench_speed.py --device cuda --sizes ${BENCH_SIZES:-16,20,24,27} \
     --out "$OUT/speed.json" > "$OUT/bench.log" 2>&1
 echo "bench exit: $?"; tail -3 "$OUT/bench.log"
 $PY benchmarks/bench_speed.py --summarize "$OUT/speed.json"
@@ -32,7 +32,7 @@ $PY benchmarks/bench_speed.py --summarize "$OUT/speed.json"
 
 if [ "${T_SWEEP:-0}" -gt 0 ]; then
   echo "== tile sweep (kernels only, 2^27)"
-  timeout "$T_SWEEP" $PY benchmarks/gpu_sweep.py 2>&1 | tee "$OUT/sweep.log"
+  timeout "$T_SWEEP" $PY benchmarks/gpu_sweep.py ${SWEEP_ONLY:-} 2>&1 | tee "$OUT/sweep.log"
 fi
 
 if [ "${T_NCU:-0}" -gt 0 ] && command -v ncu >/dev/null; then
