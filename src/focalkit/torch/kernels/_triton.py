@@ -19,8 +19,8 @@ __all__ = ["available", "binary", "interpreted_kernels", "softmax"]
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32)
 #: Elements per program and warps of the binary kernel, for 4-byte and 2-byte logits
 #: (chosen by benchmarks/gpu_sweep.py on an H100, docs/performance.md).
-BINARY_BLOCK = {4: 1024, 2: 2048}
-BINARY_WARPS = {4: 4, 2: 4}
+BINARY_BLOCK = {4: 1024, 2: 4096}
+BINARY_WARPS = {4: 4, 2: 8}
 #: Logits per program of the softmax kernel (whole rows), and warps (None: by size).
 SOFTMAX_TILE = 2048
 SOFTMAX_WARPS: int | None = 4
