@@ -19,13 +19,14 @@ Python float (per-class gammas always take the reference path); ``alpha`` a floa
 
 Which path runs:
 
-* CPU tensors, float32/float64, numba installed (the ``cpu`` extra), at least
+* CPU tensors, float32/float64 (half precision through a float32 copy), numba installed
+  (the ``cpu`` extra), at least
   ``_cpu.BINARY_MIN_NUMEL`` / ``_cpu.SOFTMAX_MIN_NUMEL`` logits: numba kernels
   (:mod:`._cpu_numba`), threads = ``torch.get_num_threads()``.
 * CUDA tensors, float32/float16/bfloat16, Triton installed (the ``gpu`` extra): Triton
   kernels (:mod:`._triton_kernels`).
 * Softmax: 2-D ``(N, C)`` logits with integer labels (``C <= 8192`` on the GPU).
-* Everything else (float64 on the GPU, half precision on the CPU, dense N-D softmax
+* Everything else (float64 on the GPU, dense N-D softmax
   inputs, probability targets for softmax, per-class gamma or alpha tensors): ``None``.
 """
 

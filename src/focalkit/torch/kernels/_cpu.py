@@ -36,6 +36,8 @@ _BLOCK = 8192
 _MIN_PER_THREAD = 65536
 
 _FLOATS = (torch.float32, torch.float64)
+# half precision: computed in float32 on a float32 copy of the logits (numba has no bf16)
+_HALF = (torch.float16, torch.bfloat16)
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -158,6 +160,10 @@ def binary(
     grad_output: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """Forward loss (``grad_output`` None) or gradient; None when no fast path applies."""
+    if input.dtype in _HALF and input.device.type == "cpu":
+        out = binary(input.float(), target, weight, pos_weight, gamma=gamma, alpha=alpha,
+                     reduction=reduction, grad_output=grad_output)
+        return out.to(input.dtype) if out is not None and grad_output is not None else out
     n = input.numel()
     if (
         input.device.type != "cpu"
@@ -232,6 +238,11 @@ def softmax(
     grad_output: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """Softmax focal loss (``grad_output`` None) or its gradient for (N, C) logits."""
+    if input.dtype in _HALF and input.device.type == "cpu":
+        out = softmax(input.float(), target, weight, gamma=gamma, ignore_index=ignore_index,
+                      label_smoothing=label_smoothing, reduction=reduction,
+                      grad_output=grad_output)
+        return out.to(input.dtype) if out is not None and grad_output is not None else out
     if (
         input.device.type != "cpu"
         or input.dtype not in _FLOATS
