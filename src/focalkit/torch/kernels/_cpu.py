@@ -161,9 +161,9 @@ def binary(
 ) -> torch.Tensor | None:
     """Forward loss (``grad_output`` None) or gradient; None when no fast path applies."""
     if input.dtype in _HALF and input.device.type == "cpu":
-        out = binary(input.float(), target, weight, pos_weight, gamma=gamma, alpha=alpha,
+        res = binary(input.float(), target, weight, pos_weight, gamma=gamma, alpha=alpha,
                      reduction=reduction, grad_output=grad_output)
-        return out.to(input.dtype) if out is not None and grad_output is not None else out
+        return res.to(input.dtype) if res is not None and grad_output is not None else res
     n = input.numel()
     if (
         input.device.type != "cpu"
@@ -239,10 +239,10 @@ def softmax(
 ) -> torch.Tensor | None:
     """Softmax focal loss (``grad_output`` None) or its gradient for (N, C) logits."""
     if input.dtype in _HALF and input.device.type == "cpu":
-        out = softmax(input.float(), target, weight, gamma=gamma, ignore_index=ignore_index,
+        res = softmax(input.float(), target, weight, gamma=gamma, ignore_index=ignore_index,
                       label_smoothing=label_smoothing, reduction=reduction,
                       grad_output=grad_output)
-        return out.to(input.dtype) if out is not None and grad_output is not None else out
+        return res.to(input.dtype) if res is not None and grad_output is not None else res
     if (
         input.device.type != "cpu"
         or input.dtype not in _FLOATS
