@@ -5,7 +5,7 @@ import pytest
 
 from focalkit._core import binary_focal_grad_hess
 from focalkit.boosting import _fast
-from focalkit.boosting._fast import binary_focal_grad_hess_fast
+from focalkit.boosting._fast import binary_focal_grad_hess_fast, hard_target_grad_hess
 
 pytest.importorskip("numba")
 
@@ -51,8 +51,65 @@ def test_kernel_float32_margins_finite_and_close(gamma):
     assert np.all(np.isfinite(h))
     g_ref, h_ref = binary_focal_grad_hess(z.astype(np.float64), y.astype(np.float64),
                                           gamma=gamma, alpha=0.25)
-    np.testing.assert_allclose(g, g_ref, rtol=2e-6, atol=1e-30)
-    np.testing.assert_allclose(h, h_ref, rtol=2e-6, atol=1e-30)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(h, h_ref, rtol=1e-6, atol=1e-30)
+
+
+# gamma values with their own code paths in the hard-target kernel: float32 arithmetic for
+# {0, 0.25, 0.5, 1, 2}, float64 with integer powers (3, 5) or exp (0.75, 1.5)
+HARD_GAMMAS = [*GAMMAS, 3.0, 0.75, 1.5]
+
+
+@pytest.mark.parametrize("alpha", [None, 0.25], ids=["alpha=None", "alpha=0.25"])
+@pytest.mark.parametrize("gamma", HARD_GAMMAS, ids=lambda g: f"gamma={g}")
+def test_hard_target_kernel_float32_matches_core(gamma, alpha):
+    m = MARGINS.astype(np.float32)
+    z = np.concatenate([m, m])
+    y = np.concatenate([np.ones(m.size), np.zeros(m.size)]).astype(np.float32)
+    w = np.random.default_rng(4).random(z.size).astype(np.float32) * 3
+    out = hard_target_grad_hess(z, y, gamma=gamma, alpha=alpha, weight=w)
+    assert out is not None
+    g, h = out
+    assert g.dtype == np.float32
+    assert h.dtype == np.float32
+    assert np.all(np.isfinite(g))
+    assert np.all(np.isfinite(h))
+    g_ref, h_ref = binary_focal_grad_hess(z.astype(np.float64), y.astype(np.float64),
+                                          gamma=gamma, alpha=alpha)
+    w64 = w.astype(np.float64)
+    # 1e-6 relative; below 1e-30 float32 has (almost) no significant digits left
+    np.testing.assert_allclose(g, g_ref * w64, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(h, h_ref * w64, rtol=1e-6, atol=1e-30)
+    # the public entry point takes the same path
+    g2, h2 = binary_focal_grad_hess_fast(z, y, gamma=gamma, alpha=alpha, weight=w)
+    np.testing.assert_array_equal(g2, g)
+    np.testing.assert_array_equal(h2, h)
+
+
+def test_hard_target_kernel_declines_soft_labels_and_other_dtypes():
+    z = np.linspace(-5, 5, 101).astype(np.float32)
+    y = (z > 0).astype(np.float32)
+    assert hard_target_grad_hess(z, y) is not None
+    assert hard_target_grad_hess(z, np.where(z > 0, 0.7, 0.0)) is None  # soft targets
+    assert hard_target_grad_hess(z, y * 2) is None  # out of range: the caller must raise
+    assert hard_target_grad_hess(z.astype(np.float64), y) is None  # float64: general kernel
+    # soft targets through the public entry point: general kernel, still equal to _core
+    ys = np.linspace(0, 1, z.size).astype(np.float32)
+    g, h = binary_focal_grad_hess_fast(z, ys, gamma=2.0)
+    g_ref, h_ref = binary_focal_grad_hess(z.astype(float), ys.astype(float), gamma=2.0)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(h, h_ref, rtol=1e-6, atol=1e-30)
+
+
+def test_hard_target_integer_labels_equal_float_labels():
+    z = np.random.default_rng(5).normal(scale=4, size=1000).astype(np.float32)
+    y = (z > 0.5).astype(np.int64)
+    a = hard_target_grad_hess(z, y, gamma=2.0, alpha=0.25)
+    b = hard_target_grad_hess(z, y.astype(np.float32), gamma=2.0, alpha=0.25)
+    assert a is not None
+    assert b is not None
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
 
 
 def test_weights_multiply_and_floor_applies_before_weight():
@@ -66,12 +123,13 @@ def test_weights_multiply_and_floor_applies_before_weight():
     np.testing.assert_allclose(h, h0 * w, rtol=1e-10, atol=1e-18)
 
 
-def test_thread_count_does_not_change_results():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_thread_count_does_not_change_results(dtype):
     import numba
 
     rng = np.random.default_rng(2)
-    z = rng.normal(size=10_001)
-    y = (rng.random(z.size) < 0.3).astype(float)
+    z = rng.normal(size=10_001).astype(dtype)
+    y = (rng.random(z.size) < 0.3).astype(dtype)
     before = numba.get_num_threads()
     g1, h1 = binary_focal_grad_hess_fast(z, y, gamma=0.5, n_threads=1)
     assert numba.get_num_threads() == before  # restored

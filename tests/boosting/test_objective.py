@@ -199,6 +199,26 @@ def test_sample_weights_multiply_grad_and_hess():
     np.testing.assert_allclose(h, h0 * w, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(300,), (100, 3)], ids=["binary", "multilabel"])
+def test_float32_hard_label_fast_path_equals_float64_path(shape):
+    # XGBoost passes float32 margins: the one-pass hard-target kernel must agree with the
+    # float64 path (same objective, float64 margins) to float32 accuracy, weights included
+    rng = np.random.default_rng(6)
+    z = rng.normal(scale=4, size=shape).astype(np.float32)
+    y = (rng.random(shape) < 0.3).astype(np.float32)
+    w = (rng.random(shape[0]) * 2).astype(np.float32)
+    obj = XGBoostFocalObjective(gamma=2.0, alpha=0.25)
+    d = xgb.DMatrix(np.zeros((shape[0], 1)), y, weight=w)
+    g, h = obj(z, d)
+    g64, h64 = obj(z.astype(np.float64), d)
+    assert g.dtype == np.float32
+    assert g.shape == shape
+    np.testing.assert_allclose(g, g64, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(h, h64, rtol=1e-6, atol=1e-30)
+    with pytest.raises(InvalidParameterError, match=r"labels in \{0, 1\}"):
+        obj(np.where(y > 0, 2.0, 0.0), z)  # an invalid label still raises on the fast path
+
+
 @pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 1.0, 2.0, 5.0], ids=lambda g: f"gamma={g}")
 def test_no_nan_or_inf_at_extreme_float32_margins(gamma):
     z = np.array([-1e3, -100.0, -20.0, 0.0, 20.0, 100.0, 1e3] * 2, dtype=np.float32)

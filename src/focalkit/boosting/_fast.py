@@ -1,19 +1,29 @@
-r"""Fused NumPy/numba kernel for the binary focal gradient and Hessian (boosters only).
+r"""Fused numba kernels for the binary focal gradient and Hessian (boosters only).
 
-This is a *kernel*: the mathematics is that of :mod:`focalkit._core.binary` (the tests
-compare every output with ``_core`` to float64 tolerance for ``gamma`` in
-{0, 0.25, 0.5, 1, 2, 5}, ``alpha`` None/0.25 and margins up to +-1e4). It exists because
-boosters call the objective once per round on millions of margins, and the NumPy path of
-``_core`` makes about twenty passes over memory.
+These are *kernels*: the mathematics is that of :mod:`focalkit._core.binary` (the tests
+compare every output with ``_core``, for ``gamma`` in {0, 0.25, 0.5, 1, 2, 5}, ``alpha``
+None/0.25 and margins up to +-1e4: 1e-11 relative in float64, 1e-6 in float32). They exist
+because boosters call the objective once per round on millions of margins, and the NumPy
+path of ``_core`` makes about twenty passes over memory.
 
-One pass per element, computed in float64 whatever the input dtype:
+Two kernels, one pass over memory each:
 
-* ``e = exp(-|z|)`` and ``log1p(e)`` are evaluated with branch-free polynomials (a
-  Cody-Waite reduced Taylor series for ``exp``, the ``atanh`` series for ``log1p``), so that
-  LLVM vectorises the loop (numba has no vector math library without Intel's SVML); their
-  error is a few ulp;
-* ``q**gamma`` is ``exp(-gamma * softplus(+-z))`` (``q*q`` etc. for gamma in {0, 1, 2});
-* both sides of the soft-target loss ``y L(z, 1) + (1 - y) L(z, 0)`` share ``e``.
+* the *general* kernel (float64 margins, soft targets, ``hessian="clipped"``/``"exact"``):
+  computed in float64 whatever the input dtype; both sides of the soft-target loss
+  ``y L(z, 1) + (1 - y) L(z, 0)`` share ``e = exp(-|z|)``;
+* the *hard-target* kernel (float32 margins as XGBoost passes them, labels exactly 0 or 1,
+  ``hessian="irls"``): only the side of the true class, ``p_t = sigmoid(s z)`` with
+  ``s = 2 y - 1``; float32 arithmetic (16 lanes per AVX-512 vector) for ``gamma`` in
+  {0, 0.25, 0.5, 1, 2} (``q**gamma`` by products and square roots), float64 arithmetic with
+  shorter polynomials (accurate to ~1e-10, ample for a float32 result) for other ``gamma``,
+  whose power ``exp(-gamma * softplus(.))`` would amplify float32 rounding. A label that is
+  not exactly 0 or 1 is counted, and the call falls back to the general kernel.
+
+``exp`` and ``log1p`` are branch-free polynomials (a Cody-Waite reduced Taylor series for
+``exp``, the ``atanh`` series for ``log1p(e) = 2 atanh(e / (2 + e))``) so that LLVM
+vectorises the loops (numba has no vector math library without Intel's SVML). Loops are
+``prange`` loops (numba then marks the arrays as not aliased, which the vectoriser needs)
+run on one thread by default.
 
 When numba is missing, :func:`binary_focal_grad_hess_fast` falls back to ``_core``'s NumPy
 path (same results, slower).
@@ -28,7 +38,7 @@ import numpy as np
 
 from focalkit._core import binary_focal_grad_hess
 
-__all__ = ["HAVE_NUMBA", "binary_focal_grad_hess_fast"]
+__all__ = ["HAVE_NUMBA", "binary_focal_grad_hess_fast", "hard_target_grad_hess"]
 
 _HESSIAN_CODES = {"irls": 0, "clipped": 1, "exact": 2}
 
@@ -164,9 +174,274 @@ if _numba is not None:
     # n_threads > 1 is asked for.
     _kernel_parallel = _numba.njit(parallel=True, cache=True, fastmath=_FM)(_kernel_py)
 
+    # -- hard-target kernels (float32 margins, labels 0/1, IRLS Hessian) -------------------
+    _F0, _F1, _F2, _FHALF = (np.float32(v) for v in (0.0, 1.0, 2.0, 0.5))
+    _F_LOG2E = np.float32(_LOG2E)
+    _F_LN2_HI = np.float32(0.693359375)  # 10 significant bits: k * _F_LN2_HI is exact
+    _F_LN2_LO = np.float32(-2.12194440e-4)
+    _F_XMAX = np.float32(104.0)  # exp(-104) < half the smallest float32 subnormal
+    _FE = tuple(np.float32(1.0 / math.factorial(i)) for i in range(8))
+    _FL = tuple(np.float32(1.0 / (2 * i + 1)) for i in range(8))
+    _E10 = _E[:10]
+    _L8 = _L[:8]
+
+    @_numba.njit(inline="always", fastmath=_FM)
+    def _expneg_f32(x: Any) -> Any:  # pragma: no cover - compiled
+        """exp(-x) for float32 x >= 0 (a few ulp; subnormals rounded in two steps)."""
+        x = min(x, _F_XMAX)
+        k = np.int32(x * _F_LOG2E + _FHALF)
+        kf = np.float32(k)
+        t = (kf * _F_LN2_HI - x) + kf * _F_LN2_LO
+        p = _FE[7]
+        p = p * t + _FE[6]
+        p = p * t + _FE[5]
+        p = p * t + _FE[4]
+        p = p * t + _FE[3]
+        p = p * t + _FE[2]
+        p = p * t + _F1
+        p = p * t + _F1
+        k1 = k >> 1
+        s1 = np.int32((127 - k1) << 23).view(np.float32)
+        s2 = np.int32((127 - (k - k1)) << 23).view(np.float32)
+        return (p * s1) * s2
+
+    @_numba.njit(inline="always", fastmath=_FM)
+    def _atanh_poly_f32(s2: Any) -> Any:  # pragma: no cover - compiled
+        p = _FL[7]
+        p = p * s2 + _FL[6]
+        p = p * s2 + _FL[5]
+        p = p * s2 + _FL[4]
+        p = p * s2 + _FL[3]
+        p = p * s2 + _FL[2]
+        p = p * s2 + _FL[1]
+        return p * s2 + _F1
+
+    @_numba.njit(inline="always", fastmath=_FM)
+    def _expneg_short(x: float) -> float:  # pragma: no cover - compiled
+        """exp(-x) for float64 x >= 0 to ~1e-11 relative (degree-9 Taylor)."""
+        x = min(x, 745.5)
+        k = np.int64(x * _LOG2E + 0.5)
+        kf = np.float64(k)
+        t = (kf * _LN2_HI - x) + kf * _LN2_LO
+        p = _E10[9]
+        p = p * t + _E10[8]
+        p = p * t + _E10[7]
+        p = p * t + _E10[6]
+        p = p * t + _E10[5]
+        p = p * t + _E10[4]
+        p = p * t + _E10[3]
+        p = p * t + _E10[2]
+        p = p * t + 1.0
+        p = p * t + 1.0
+        k1 = k >> 1
+        s1 = np.int64((1023 - k1) << 52).view(np.float64)
+        s2 = np.int64((1023 - (k - k1)) << 52).view(np.float64)
+        return (p * s1) * s2
+
+    @_numba.njit(inline="always", fastmath=_FM)
+    def _atanh_poly_short(s2: float) -> float:  # pragma: no cover - compiled
+        p = _L8[7]
+        p = p * s2 + _L8[6]
+        p = p * s2 + _L8[5]
+        p = p * s2 + _L8[4]
+        p = p * s2 + _L8[3]
+        p = p * s2 + _L8[2]
+        p = p * s2 + _L8[1]
+        return p * s2 + 1.0
+
+    def _make_hard_f32(gmode: int) -> Any:
+        """Float32-arithmetic kernel for gamma = {0: 0, 1: 1, 2: 2, 3: 0.5, 4: 0.25}[gmode]."""
+
+        def kernel(z, y, w, has_w, gamma, a1, a0, g_out, h_out):  # pragma: no cover
+            n = z.shape[0]
+            n_soft = 0
+            for i in _numba.prange(n):
+                zi = z[i]
+                yi = y[i]
+                n_soft += (yi != _F0) & (yi != _F1)
+                lab = yi == _F1
+                a = abs(zi)
+                e = _expneg_f32(a)
+                ope = _F1 + e
+                tpe = _F2 + e
+                p_big = _F1 / ope  # the larger of sigmoid(z), 1 - sigmoid(z)
+                h2 = _F1 / tpe
+                s = e * h2
+                poly = _atanh_poly_f32(s * s)  # log1p(e) = 2 s poly
+                right = (zi >= _F0) == lab  # is p_t the larger side?
+                p_small = e * p_big
+                pt = p_big if right else p_small
+                q = p_small if right else p_big
+                # r = -log(p_t) / q, bounded (-> 1 as q -> 0)
+                r = ope * (_F2 * h2 * poly if right else a + _F2 * s * poly)
+                if gmode == 0:
+                    qg = _F1
+                elif gmode == 1:
+                    qg = q
+                elif gmode == 2:
+                    qg = q * q
+                elif gmode == 3:
+                    qg = np.sqrt(q)
+                else:
+                    qg = np.sqrt(np.sqrt(q))
+                wc = (a1 if lab else a0) * qg * (_F1 + gamma * pt * r)
+                g = wc * q
+                h = g * pt
+                if lab:
+                    g = -g
+                if has_w:
+                    g *= w[i]
+                    h *= w[i]
+                g_out[i] = g
+                h_out[i] = h
+            return n_soft
+
+        return _numba.njit(parallel=True, cache=True, fastmath=_FM)(kernel)
+
+    def _make_hard_f64(gint: int) -> Any:
+        """Float64-arithmetic kernel: integer gamma = gint >= 3, or any gamma if gint < 0."""
+
+        def kernel(z, y, w, has_w, gamma, a1, a0, g_out, h_out):  # pragma: no cover
+            n = z.shape[0]
+            n_soft = 0
+            for i in _numba.prange(n):
+                zi = np.float64(z[i])
+                yi = y[i]
+                n_soft += (yi != 0) & (yi != 1)
+                lab = yi == 1
+                a = abs(zi)
+                e = _expneg_short(a)
+                ope = 1.0 + e
+                tpe = 2.0 + e
+                d = 1.0 / (ope * tpe)
+                p_big = tpe * d
+                h2 = ope * d
+                s = e * h2
+                poly = _atanh_poly_short(s * s)
+                right = (zi >= 0) == lab
+                p_small = e * p_big
+                pt = p_big if right else p_small
+                q = p_small if right else p_big
+                lp1 = 2.0 * s * poly
+                r = ope * (2.0 * h2 * poly if right else a + lp1)
+                if gint >= 0:
+                    qg = 1.0
+                    for _ in range(gint):  # unrolled: gint is a compile-time constant
+                        qg *= q
+                else:
+                    qg = _expneg_short(gamma * (a + lp1 if right else lp1))
+                wc = (a1 if lab else a0) * qg * (1.0 + gamma * pt * r)
+                g = wc * q
+                h = g * pt
+                if lab:
+                    g = -g
+                if has_w:
+                    wi = np.float64(w[i])
+                    g *= wi
+                    h *= wi
+                g_out[i] = g
+                h_out[i] = h
+            return n_soft
+
+        return _numba.njit(parallel=True, cache=True, fastmath=_FM)(kernel)
+
+    _HARD_CACHE: dict[tuple[str, int], Any] = {}
+
+
+def _hard_kernel(gamma: float) -> tuple[Any, bool]:
+    """(kernel, float32 arithmetic?) for a scalar ``gamma``, compiled on first use."""
+    f32_modes = {0.0: 0, 1.0: 1, 2.0: 2, 0.5: 3, 0.25: 4}
+    if gamma in f32_modes:
+        key = ("f32", f32_modes[gamma])
+    elif gamma == int(gamma) and gamma <= 8:
+        key = ("f64", int(gamma))
+    else:
+        key = ("f64", -1)
+    if key not in _HARD_CACHE:
+        make = _make_hard_f32 if key[0] == "f32" else _make_hard_f64
+        _HARD_CACHE[key] = make(key[1])
+    return _HARD_CACHE[key], key[0] == "f32"
+
 
 def _gamma_mode(gamma: float) -> int:
     return {0.0: 0, 1.0: 1, 2.0: 2}.get(float(gamma), 3)
+
+
+def _run(kernel: Any, args: tuple[Any, ...], n_threads: int | None) -> Any:
+    """Call a prange kernel on ``n_threads`` numba threads (default 1), then restore."""
+    threads = 1 if n_threads is None else int(n_threads)
+    before = _numba.get_num_threads()
+    _numba.set_num_threads(max(1, min(threads, _numba.config.NUMBA_NUM_THREADS)))
+    try:
+        return kernel(*args)
+    finally:
+        _numba.set_num_threads(before)
+
+
+def hard_target_grad_hess(
+    z: Any,
+    y: Any,
+    *,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    weight: Any = None,
+    n_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """IRLS gradient and Hessian of float32 margins with 0/1 labels, or None.
+
+    The fast path of :func:`binary_focal_grad_hess_fast`: one pass over the margins, the
+    labels (read once, as float32) and the weights, computing only the side of the true
+    class. It returns None, having computed nothing useful, when numba is missing, the
+    margins are not float32, or some label is not exactly 0 or 1 (soft targets, or values
+    that the caller must reject).
+
+    Parameters
+    ----------
+    z : ndarray of shape (n,)
+        Margins; only float32 takes this path.
+    y : array_like of shape (n,)
+        Labels.
+    gamma : float, default=2.0
+        Scalar focusing parameter.
+    alpha : float or None, default=None
+        Scalar positive-class weight, already resolved.
+    weight : array_like of shape (n,), optional
+        Sample weights multiplying both outputs.
+    n_threads : int, optional
+        numba threads (default 1).
+
+    Returns
+    -------
+    (grad, hess) or None
+        float32 arrays of shape (n,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, h = hard_target_grad_hess(np.zeros(1, np.float32), np.ones(1), gamma=2.0)
+    >>> round(float(g[0]), 4), round(float(h[0]), 4)
+    (-0.2983, 0.1491)
+    """
+    if _numba is None or not isinstance(z, np.ndarray) or z.dtype != np.float32 or z.ndim != 1:
+        return None
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf" or y.shape != z.shape:
+        return None
+    z = np.ascontiguousarray(z)
+    y = np.ascontiguousarray(y, dtype=np.float32)
+    kernel, f32 = _hard_kernel(float(gamma))
+    ftype = np.float32 if f32 else np.float64
+    w = None if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
+    a1 = 1.0 if alpha is None else float(alpha)
+    a0 = 1.0 if alpha is None else 1.0 - float(alpha)
+    g_out = np.empty_like(z)
+    h_out = np.empty_like(z)
+    args = (
+        z, y, z if w is None else w, w is not None, ftype(gamma), ftype(a1), ftype(a0),
+        g_out, h_out,
+    )
+    n_soft = _run(kernel, args, n_threads)
+    return None if n_soft else (g_out, h_out)
 
 
 def binary_focal_grad_hess_fast(
@@ -206,6 +481,11 @@ def binary_focal_grad_hess_fast(
     -------
     grad, hess : ndarray of shape (n,)
 
+    Notes
+    -----
+    float32 margins with 0/1 labels and ``hessian="irls"`` take the hard-target kernel
+    (:func:`hard_target_grad_hess`); everything else the general float64 kernel.
+
     Examples
     --------
     >>> import numpy as np
@@ -216,6 +496,12 @@ def binary_focal_grad_hess_fast(
     z = np.ascontiguousarray(z)
     if z.dtype not in (np.float32, np.float64):
         z = z.astype(np.float64)
+    if hessian == "irls":
+        out = hard_target_grad_hess(
+            z, y, gamma=gamma, alpha=alpha, weight=weight, n_threads=n_threads
+        )
+        if out is not None:
+            return out
     y = np.ascontiguousarray(y, dtype=z.dtype)
     w = None if weight is None else np.ascontiguousarray(weight, dtype=z.dtype)
     if _numba is None:
@@ -233,11 +519,5 @@ def binary_focal_grad_hess_fast(
         z, y, z if w is None else w, w is not None, float(gamma), _gamma_mode(gamma),
         a1, a0, _HESSIAN_CODES[hessian], float(hessian_floor), g_out, h_out,
     )
-    threads = 1 if n_threads is None else int(n_threads)
-    before = _numba.get_num_threads()
-    _numba.set_num_threads(max(1, min(threads, _numba.config.NUMBA_NUM_THREADS)))
-    try:
-        _kernel_parallel(*args)
-    finally:
-        _numba.set_num_threads(before)
+    _run(_kernel_parallel, args, n_threads)
     return g_out, h_out

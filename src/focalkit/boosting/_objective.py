@@ -29,7 +29,7 @@ from focalkit._core._validation import (
     check_nonneg_float,
     param_error,
 )
-from focalkit.boosting._fast import binary_focal_grad_hess_fast
+from focalkit.boosting._fast import binary_focal_grad_hess_fast, hard_target_grad_hess
 from focalkit.exceptions import InvalidParameterError
 
 __all__ = ["SigmoidFocal", "SoftmaxFocal", "per_label_alpha"]
@@ -147,6 +147,9 @@ class SigmoidFocal:
             raise InvalidParameterError(
                 f"{self.owner} expects margins of shape (n,) or (n, K); got {z.shape}."
             )
+        fast = self._hard_target_fast_path(z, y, weight)
+        if fast is not None:
+            return fast
         y = self.check_labels(y, z.shape)
         k = None if z.ndim == 1 else z.shape[1]
         self._per_label(k)
@@ -171,6 +174,31 @@ class SigmoidFocal:
                 hessian=self.hessian, hessian_floor=self.hessian_floor,
             )
         return g, h
+
+    def _hard_target_fast_path(
+        self, z: np.ndarray, y: Any, weight: Any
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The one-pass kernel for float32 margins and 0/1 labels (XGBoost's case), or None.
+
+        The kernel reads each label once and counts those that are not exactly 0 or 1; on
+        any such label it returns None and the general path validates and computes.
+        """
+        if (
+            self.hessian != "irls" or z.dtype != np.float32 or isinstance(self.alpha, str)
+            or np.ndim(self.gamma) or np.ndim(self.alpha)
+        ):
+            return None
+        yv = np.asarray(y)
+        if yv.size != z.size or (yv.shape != z.shape and yv.ndim != 1):
+            return None
+        w = _weights(weight, z.shape[0])
+        if w is not None and z.ndim == 2:
+            w = np.repeat(w, z.shape[1])
+        out = hard_target_grad_hess(
+            z.reshape(-1), yv.reshape(-1), gamma=float(self.gamma), alpha=self.alpha,
+            weight=w, n_threads=self.n_threads,
+        )
+        return None if out is None else (out[0].reshape(z.shape), out[1].reshape(z.shape))
 
     def grad_hess_core(self, margin: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """Unweighted gradient and Hessian through ``_core``'s NumPy path (for tests)."""
