@@ -9,6 +9,7 @@ the functions return None and the reference path runs.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -41,6 +42,7 @@ _HALF = (torch.float16, torch.bfloat16)
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
+_pool_pid = 0  # a forked child must not reuse its parent's (thread-less) pool
 _numba: Any = None
 
 
@@ -59,18 +61,19 @@ def available() -> bool:
 
 def _parallel(fn: Any, n_items: int, cost_per_item: int) -> None:
     """Run ``fn(a, b)`` over [0, n_items) split into torch.get_num_threads() ranges."""
-    global _pool, _pool_size
+    global _pool, _pool_size, _pool_pid
     n_threads = max(1, torch.get_num_threads())
     n_threads = min(n_threads, max(1, (n_items * cost_per_item) // _MIN_PER_THREAD), n_items)
     if n_threads <= 1:
         fn(0, n_items)
         return
     with _lock:
-        if _pool is None or _pool_size < n_threads:
-            if _pool is not None:
+        pid = os.getpid()
+        if _pool is None or _pool_size < n_threads or _pool_pid != pid:
+            if _pool is not None and _pool_pid == pid:
                 _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="focalkit")
-            _pool_size = n_threads
+            _pool_size, _pool_pid = n_threads, pid
         pool = _pool
     bounds = [n_items * i // n_threads for i in range(n_threads + 1)]
     futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, n_threads)]
