@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory clean venv
+.PHONY: demo test lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench-quick: $(VENV)/.stamp-test
 
 # Speed and memory harnesses (ratios against references measured in the same run).
 benchmarks: bench-speed bench-boosting bench-memory
+
+# On a machine with a CUDA GPU and triton: kernel tests on CUDA + the GPU speed table.
+bench-gpu:
+	bash benchmarks/gpu_check.sh
 
 bench-memory: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/memory_autograd.py
