@@ -73,7 +73,8 @@ class XGBoostFocalObjective:
     hessian_floor : float, default=1e-6
         Floor for ``"clipped"``.
     n_threads : int, optional
-        Threads of the fused gradient kernel (numba); default: numba's setting.
+        Threads of the fused gradient kernel (numba); default 1, which does not compete
+        with the booster's own threads (see docs/boosting.md, "Speed").
 
     Notes
     -----
@@ -317,7 +318,7 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
         Stop when the focal loss on the last ``eval_set`` has not improved for this many
         rounds; predictions then use ``best_iteration_``.
     n_jobs : int, optional
-        Threads (XGBoost ``nthread`` and the gradient kernel).
+        Threads (XGBoost ``nthread``); the gradient kernel runs on one thread.
     random_state : int, optional
         Seed.
     params : dict, optional
