@@ -186,10 +186,12 @@ def _check_data(
         raise InvalidParameterError(
             f"target of {owner} must hold values in [0, 1]; got dtype {target.dtype}."
         )
-    if not target.is_floating_point():  # bool / integer labels: exact in any float dtype
-        target = target.to(input.dtype)
-    if not _checks.compiling() and target.numel() > 0:
-        if not bool(((target >= 0) & (target <= 1)).all()):  # also False for NaN
+    # bool / integer labels go to the kernels (and the reference's ``target.to``) as they
+    # are: no converted copy. One aminmax pass checks integer and float targets (NaN
+    # fails it); bool targets need no check.
+    if target.dtype != torch.bool and not _checks.compiling() and target.numel() > 0:
+        lo, hi = torch.aminmax(target)
+        if not bool((lo >= 0) & (hi <= 1)):  # also False for NaN
             bad = target[~((target >= 0) & (target <= 1))][0].item()
             raise InvalidParameterError(
                 f"target of {owner} must hold values in [0, 1] (soft targets allowed); "

@@ -236,8 +236,13 @@ def _check_data(
                 f"got {target.dtype} of shape {tuple(target.shape)}."
             )
         if not _checks.compiling() and target.numel() > 0:
-            bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
-            if bool(bad.any()):
+            # the only label check (the CPU kernel's own range test is free): one aminmax
+            # pass, the full test only when some label is outside [0, C)
+            lo, hi = torch.aminmax(target)
+            bad = None
+            if not bool((lo >= 0) & (hi < n_classes)):
+                bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+            if bad is not None and bool(bad.any()):
                 raise InvalidParameterError(
                     f"class-index target of {owner} must hold values in [0, {n_classes}) or "
                     f"ignore_index ({ignore_index}); got {target[bad][0].item()}."

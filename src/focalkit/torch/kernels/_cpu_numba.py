@@ -17,47 +17,67 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, ipow, log1p_unit
+from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, ipow, log1p_inv
 
 _OPTS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
 _INLINE: dict[str, Any] = dict(_OPTS, forceinline=True)
 
 
 @njit(**_INLINE)
-def _qpow(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
-    """q**g: by multiplication for small integer g (ig >= 0), else exp(-g * (-log q))."""
-    if ig >= 0:
-        return ipow(q, ig)
-    return exp_neg(-g * nlog_q)
+def _hard_elem(z, yk, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
+    """Loss or dL/dz of one element with a hard target ``yk`` in {0, 1}.
+
+    Only the true class's side is computed: with the margin ``s = (2 yk - 1) z``,
+    ``p = sigmoid(s)`` and ``q = 1 - p``, L = a_t q^g (-log p) and
+    dL/ds = -a_t q^g (q + g p (-log p)) (no ratio: finite for every gamma >= 0).
+    """
+    one = type(z)(1.0)
+    zero = type(z)(0.0)
+    t = yk + yk - one
+    s = z * t
+    e = exp_neg(-abs(s))
+    lp1, inv = log1p_inv(e)
+    pos = s >= zero
+    ei = e * inv
+    p = inv if pos else ei
+    q = ei if pos else inv
+    nlog_p = lp1 + max(-s, zero)
+    qg = ipow(q, ig) if ig >= 0 else exp_neg(-g * (lp1 + max(s, zero)))
+    at = a0 + yk * (a1 - a0)
+    if not want_grad:
+        return at * qg * nlog_p
+    return -t * at * qg * (q + g * p * nlog_p)
 
 
 @njit(**_INLINE)
-def _binary_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
-    """Loss (want_grad False) or dL/dz of one element; y may be soft."""
+def _soft_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
+    """Loss or dL/dz of one element with a soft target: y L(z, 1) + (1 - y) L(z, 0).
+
+    Both sides share one exp, one log1p and one division (P = sigmoid(z), Q = 1 - P,
+    A = -log P, B = -log Q): L = y a1 Q^g A + (1 - y) a0 P^g B,
+    dL/dz = (1 - y) a0 P^g (P + g Q B) - y a1 Q^g (Q + g P A).
+    """
     one = type(z)(1.0)
-    az = abs(z)
-    e = exp_neg(-az)
-    lp1 = log1p_unit(e)
-    u = one + e
-    inv = one / u
-    pos = z >= 0
+    zero = type(z)(0.0)
+    e = exp_neg(-abs(z))
+    lp1, inv = log1p_inv(e)
+    pos = z >= zero
     ei = e * inv
-    p = inv if pos else ei  # sigmoid(z)
-    pm = ei if pos else inv  # 1 - sigmoid(z)
-    nlog_p = lp1 if pos else lp1 + az
-    nlog_pm = lp1 + az if pos else lp1
-    q1 = _qpow(pm, nlog_pm, g, ig)
-    q0 = _qpow(p, nlog_p, g, ig)
+    pp = inv if pos else ei
+    qq = ei if pos else inv
+    na = lp1 + max(-z, zero)
+    nb = lp1 + max(z, zero)
+    if ig >= 0:
+        qg = ipow(qq, ig)
+        pg = ipow(pp, ig)
+    else:
+        qg = exp_neg(-g * nb)
+        pg = exp_neg(-g * na)
     c1 = y * a1
     c0 = (one - y) * a0
     if not want_grad:
-        return c1 * q1 * nlog_p + c0 * q0 * nlog_pm
-    c = lp1 / e if e > 0 else one  # log1p(e) / e -> 1
-    r1 = u * (c if pos else nlog_p)
-    r0 = u * (nlog_pm if pos else c)
-    w1 = q1 * (one + g * p * r1)
-    w0 = q0 * (one + g * pm * r0)
-    return c0 * w0 * p - c1 * w1 * pm
+        return c1 * qg * na + c0 * pg * nb
+    return c0 * pg * (pp + g * qq * nb) - c1 * qg * (qq + g * pp * na)
 
 
 @njit(**_OPTS)
@@ -78,9 +98,16 @@ def _tree_sum(buf, m):  # type: ignore[no-untyped-def]
 def binary_blocks(  # type: ignore[no-untyped-def]
     x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode
 ):
-    """Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad."""
+    """Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad.
+
+    Each block first checks whether its targets are all exactly 0 or 1 (an in-cache
+    or-reduction); such blocks take the hard-target path (one side per element), others
+    the soft path (both sides, sharing the exp/log1p/division).
+    """
     n = x.size
-    buf = np.empty(block, dtype=x.dtype)
+    one = x.dtype.type(1.0)
+    zero = x.dtype.type(0.0)
+    buf = np.empty(block if mode == 0 else 1, dtype=x.dtype)
     want_grad = mode == 2
     for b in range(b0, b1):
         s = b * block
@@ -92,15 +119,22 @@ def binary_blocks(  # type: ignore[no-untyped-def]
         ws = w[s : s + m] if w_full else w[:m]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
+        dst = buf[:m] if mode == 0 else out[s : s + m]
+        soft = False
         for k in range(m):
-            v = _binary_elem(xs[k], ys[k], a1s[k], a0, g, ig, want_grad)
-            buf[k] = v * ws[k] * gos[k]
+            v = ys[k]
+            soft |= (v != 0) & (v != 1)
+        if not soft:
+            for k in range(m):
+                yk = one if ys[k] != 0 else zero
+                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
+                dst[k] = v * ws[k] * gos[k]
+        else:
+            for k in range(m):
+                v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
+                dst[k] = v * ws[k] * gos[k]
         if mode == 0:
             partial[b] = _tree_sum(buf, m)
-        else:
-            outs = out[s : s + m]
-            for k in range(m):
-                outs[k] = buf[k]
 
 
 # Row max and row sum may be reassociated (vectorised): a NaN logit still gives NaN

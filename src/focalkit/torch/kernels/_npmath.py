@@ -15,7 +15,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["exp_neg", "expm1_neg", "ipow", "log1p_unit"]
+__all__ = ["exp_neg", "expm1_neg", "ipow", "log1p_inv", "log1p_unit"]
 
 _LN2 = 0.6931471805599453
 
@@ -47,6 +47,11 @@ def exp_neg(x):  # type: ignore[no-untyped-def]
 
 def log1p_unit(e):  # type: ignore[no-untyped-def]
     """log1p(e) for e in [0, 1]."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def log1p_inv(e):  # type: ignore[no-untyped-def]
+    """(log1p(e), 1 / (1 + e)) for e in [0, 1], sharing one division."""
     raise NotImplementedError  # pragma: no cover
 
 
@@ -155,6 +160,59 @@ def _log1p_unit_ol(e):  # type: ignore[no-untyped-def]
         p = p * s2 + 1.0 / 3.0
         p = p * s2 + 1.0
         return 2.0 * s * p + (_LN2 if big else 0.0)
+
+    return impl64
+
+
+@overload(log1p_inv, jit_options={"forceinline": True})
+def _log1p_inv_ol(e):  # type: ignore[no-untyped-def]
+    # As log1p_unit, with s = num / (c + e') and 1 / (1 + e) from the one reciprocal of
+    # D = (1 + e)(c + e): e <= 0.5: s = e / (2 + e); e > 0.5: s = (e - 1) / (3 + e).
+    if isinstance(e, types.Float) and e.bitwidth == 32:
+        f = np.float32
+
+        def impl32(e):  # type: ignore[no-untyped-def]
+            big = e > f(0.5)
+            c = f(3.0) if big else f(2.0)
+            num = e - f(1.0) if big else e
+            u1 = f(1.0) + e
+            ce = c + e
+            r = f(1.0) / (u1 * ce)
+            s = num * u1 * r
+            s2 = s * s
+            p = f(1.0 / 11.0)
+            p = p * s2 + f(1.0 / 9.0)
+            p = p * s2 + f(1.0 / 7.0)
+            p = p * s2 + f(1.0 / 5.0)
+            p = p * s2 + f(1.0 / 3.0)
+            p = p * s2 + f(1.0)
+            return f(2.0) * s * p + (f(_LN2) if big else f(0.0)), ce * r
+
+        return impl32
+
+    def impl64(e):  # type: ignore[no-untyped-def]
+        big = e > 0.5
+        c = 3.0 if big else 2.0
+        num = e - 1.0 if big else e
+        u1 = 1.0 + e
+        ce = c + e
+        r = 1.0 / (u1 * ce)
+        s = num * u1 * r
+        s2 = s * s
+        p = 1.0 / 25.0
+        p = p * s2 + 1.0 / 23.0
+        p = p * s2 + 1.0 / 21.0
+        p = p * s2 + 1.0 / 19.0
+        p = p * s2 + 1.0 / 17.0
+        p = p * s2 + 1.0 / 15.0
+        p = p * s2 + 1.0 / 13.0
+        p = p * s2 + 1.0 / 11.0
+        p = p * s2 + 1.0 / 9.0
+        p = p * s2 + 1.0 / 7.0
+        p = p * s2 + 1.0 / 5.0
+        p = p * s2 + 1.0 / 3.0
+        p = p * s2 + 1.0
+        return 2.0 * s * p + (_LN2 if big else 0.0), ce * r
 
     return impl64
 
