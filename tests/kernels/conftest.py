@@ -133,6 +133,6 @@ def rel_err(out, ref) -> float:
 def kc():
     """The helpers above, as one namespace."""
     return SimpleNamespace(
-        GAMMAS=GAMMAS, binary_case=binary_case, ref_binary=ref_binary,
+        GAMMAS=GAMMAS, EXTREMES=EXTREMES, binary_case=binary_case, ref_binary=ref_binary,
         softmax_case=softmax_case, ref_softmax=ref_softmax, rel_err=rel_err,
     )

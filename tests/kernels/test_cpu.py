@@ -34,6 +34,55 @@ def test_binary_matches_core_every_gamma(kc, dtype, gamma, target):
         assert kc.rel_err(grad, ref_g) < 10 * TOL[dtype]
 
 
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+def test_binary_hard_and_soft_blocks_mixed(kc, gamma, dtype):
+    # blocks of exactly-0/1 float targets take the hard path (one side per element), a
+    # block with one soft target the soft path; integer targets always the hard path
+    n = 3 * _cpu._BLOCK + 777
+    z, y, w, pw = kc.binary_case(n, dtype=dtype, target="hard", weight="full",
+                                 pos_weight="scalar", seed=5)
+    for s in (0, _cpu._BLOCK, 2 * _cpu._BLOCK, 3 * _cpu._BLOCK):  # extremes in each block
+        z[s : s + len(kc.EXTREMES)] = torch.tensor(kc.EXTREMES, dtype=dtype)
+    y[_cpu._BLOCK + 17] = 0.375  # block 1 soft
+    y[3 * _cpu._BLOCK + 5] = 0.5  # last, partial block soft
+    for yy in (y, (y > 0.9).to(torch.int64), (y > 0.9).to(torch.int32)):
+        for alpha in (None, 0.25):
+            kw = {"gamma": gamma, "alpha": alpha}
+            for red in ("none", "sum"):
+                out = kernels.binary_forward(z, yy, w, pw, reduction=red, **kw)
+                ref = kc.ref_binary(z, yy, w, pw, reduction=red, **kw)
+                assert kc.rel_err(out, ref) < TOL[dtype]
+            # elementwise too: each normal-sized value relatively accurate
+            tiny = 1e-30 if dtype == torch.float32 else 1e-290
+            loss = kernels.binary_forward(z, yy, w, pw, reduction="none", **kw)
+            ref = kc.ref_binary(z, yy, w, pw, reduction="none", **kw)
+            big = ref.abs() > tiny
+            rel = (loss.double() - ref).abs()[big] / ref.abs()[big]
+            assert float(rel.max()) < 200 * TOL[dtype]
+            go = torch.tensor(0.7, dtype=dtype)
+            grad = kernels.binary_backward(go, z, yy, w, pw, reduction="mean", **kw)
+            ref_g = kc.ref_binary(z, yy, w, pw, reduction="mean", grad_output=go, **kw)
+            assert kc.rel_err(grad, ref_g) < 10 * TOL[dtype]
+            big = ref_g.abs() > tiny
+            rel = (grad.double() - ref_g).abs()[big] / ref_g.abs()[big]
+            assert float(rel.max()) < 200 * TOL[dtype]
+
+
+def test_binary_large_output_on_huge_pages_is_a_normal_tensor(kc):
+    n = (_cpu._HUGE_MIN_BYTES // 4) + 3
+    z, y, _, _ = kc.binary_case(n, target="uint8", seed=2)
+    kw = {"gamma": 2.0, "alpha": 0.25, "reduction": "mean"}
+    grad = kernels.binary_backward(torch.tensor(1.0), z, y, None, None, **kw)
+    assert grad.is_contiguous()
+    assert grad.shape == z.shape
+    assert kc.rel_err(grad, kc.ref_binary(z, y, None, None, grad_output=torch.tensor(1.0),
+                                          **kw)) < 2e-5
+    grad += 1.0  # writable, and the mapping outlives this function
+    del z, y
+    assert bool(torch.isfinite(grad).all())
+
+
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize(
     ("weight", "pos_weight"),
@@ -196,7 +245,7 @@ def test_parallel_result_independent_of_threads(kc):
 def test_primitives_match_numpy():
     from numba import njit
 
-    from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, log1p_unit
+    from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, log1p_inv, log1p_unit
 
     @njit
     def run(x, e, out):  # pragma: no cover - compiled
@@ -204,16 +253,18 @@ def test_primitives_match_numpy():
             out[0, i] = exp_neg(x[i])
             out[1, i] = log1p_unit(e[i])
             out[2, i] = expm1_neg(x[i] * 1e-2)
+            out[3, i], out[4, i] = log1p_inv(e[i])
 
     for dt, tol in ((np.float32, 5e-7), (np.float64, 1e-15)):
         x = -np.concatenate([np.linspace(0, 110, 20001), np.geomspace(1e-30, 1, 2001)])
         x = x.astype(dt)
         e = np.concatenate([np.linspace(0, 1, 20001), np.geomspace(1e-38, 1, 2001)]).astype(dt)
-        out = np.empty((3, x.size), dtype=dt)
+        out = np.empty((5, x.size), dtype=dt)
         run(x, e, out)
         xd, ed = x.astype(np.float64), e.astype(np.float64)
         tiny = np.finfo(dt).tiny
         for got, want in ((out[0], np.exp(xd)), (out[1], np.log1p(ed)),
-                          (out[2], np.expm1(xd * 1e-2))):
+                          (out[2], np.expm1(xd * 1e-2)), (out[3], np.log1p(ed)),
+                          (out[4], 1.0 / (1.0 + ed))):
             err = np.abs(got - want) / np.maximum(np.abs(want), tiny)
             assert err[np.abs(want) > tiny].max() < tol

@@ -377,6 +377,32 @@ def test_bool_and_integer_targets_equal_float_targets():
     assert binary_focal_loss_with_logits(z, y.long()) == ref
 
 
+@pytest.mark.parametrize("n", [10, 20000])  # below and above the fast path's threshold
+def test_every_integer_target_dtype_equals_float_targets(n):
+    z = torch.randn(n, dtype=torch.float64) * 4
+    y = labels((n,), torch.float64)
+    zr = z.clone().requires_grad_()
+    ref = binary_focal_loss_with_logits(zr, y, alpha=0.25)
+    ref.backward()
+    for dt in (torch.bool, torch.uint8, torch.int8, torch.int32, torch.int64):
+        zz = z.clone().requires_grad_()
+        out = binary_focal_loss_with_logits(zz, y.to(dt), alpha=0.25)
+        out.backward()
+        torch.testing.assert_close(out, ref, rtol=1e-13, atol=0)
+        torch.testing.assert_close(zz.grad, zr.grad, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("bad", [2, -1, 7])
+@pytest.mark.parametrize("dt", [torch.uint8, torch.int64])
+def test_integer_target_outside_zero_one_raises(bad, dt):
+    if dt == torch.uint8 and bad < 0:
+        bad = 255
+    y = torch.zeros(5000, dtype=dt)
+    y[1234] = bad
+    with pytest.raises(InvalidParameterError, match=rf"must hold values in \[0, 1\].*got {bad}"):
+        binary_focal_loss_with_logits(torch.zeros(5000), y)
+
+
 def test_mean_of_empty_is_nan_like_torch():
     z, y = torch.empty(0, 3), torch.empty(0, 3)
     assert torch.isnan(F.binary_cross_entropy_with_logits(z, y))
