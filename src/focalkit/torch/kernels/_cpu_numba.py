@@ -159,15 +159,6 @@ def _sum(buf, c):  # type: ignore[no-untyped-def]
 
 
 @njit(**_INLINE)
-def _row_lse(xr, c, buf):  # type: ignore[no-untyped-def]
-    """log-sum-exp of the row xr[:c] (buf: scratch of length >= c)."""
-    m = _row_max(xr, c)
-    for k in range(c):
-        buf[k] = exp_neg(xr[k] - m)
-    return m + type(m)(math.log(_sum(buf, c)))
-
-
-@njit(**_INLINE)
 def _qpow_direct(q, g, ig):  # type: ignore[no-untyped-def]
     """q**g for q in [0, 1] when -log q is not at hand."""
     if ig >= 0:
@@ -177,13 +168,15 @@ def _qpow_direct(q, g, ig):  # type: ignore[no-untyped-def]
 
 @njit(**_OPTS)
 def softmax_rows(  # type: ignore[no-untyped-def]
-    x, t, cw, fe, fy, smooth, ignore_index, go, go_full, g, ig, r0, r1, out, partial, mode
+    x, t, cw, fe, fy, smooth, ignore_index, go, go_full, g, ig, r0, r1, out, partial, mode,
+    status,
 ):
     """Softmax focal over rows [r0, r1) of the (n, c) logits ``x``.
 
     mode 0: partial[r] = loss of row r (0 for ignored rows); 2: out = grad of the rows,
     scaled by go[r] (go_full) or go[0]. ``cw`` is the class-weight vector (ones if none);
     with label smoothing ``eps`` (``smooth``), ``fe = eps / C`` and ``fy = 1 - eps``.
+    A label outside [0, C) (and not ``ignore_index``) sets ``status[0] = 1`` and stops.
     """
     c = x.shape[1]
     one = x.dtype.type(1.0)
@@ -201,7 +194,15 @@ def softmax_rows(  # type: ignore[no-untyped-def]
                 for k in range(c):
                     outr[k] = zero
             continue
-        lse = _row_lse(xr, c, buf)
+        if y < 0 or y >= c:
+            status[0] = 1
+            return
+        # buf = exp(x - max), ssum = its sum: lse = max + log(ssum), p_k = buf[k] / ssum
+        mx = _row_max(xr, c)
+        for k in range(c):
+            buf[k] = exp_neg(xr[k] - mx)
+        ssum = _sum(buf, c)
+        lse = mx + type(mx)(math.log(ssum))
         if not smooth:
             # only the target class enters: L = a_y q^g (-log p_y); g_j = a_y w_y (p_j - [j=y])
             lpy = xr[y] - lse
@@ -214,8 +215,9 @@ def softmax_rows(  # type: ignore[no-untyped-def]
                 continue
             ry = nl / qy if qy > 0 else one
             coef = ay * qp * (one + g * (one - qy) * ry) * scale
-            for k in range(c):
-                outr[k] = coef * exp_neg(xr[k] - lse)
+            cs = coef / ssum
+            for k in range(c):  # the exponentials of the lse pass, reused
+                outr[k] = cs * buf[k]
             outr[y] = outr[y] - coef
             continue
         # label smoothing: c_k = a_k (eps / C + (1 - eps) [k = y]); every class enters
