@@ -80,18 +80,29 @@ def _soft_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     return c0 * pg * (pp + g * qq * nb) - c1 * qg * (qq + g * pp * na)
 
 
-@njit(**_OPTS)
-def _tree_sum(buf, m):  # type: ignore[no-untyped-def]
-    """Pairwise sum of buf[:m] (overwrites buf); vectorisable passes."""
-    if m == 0:
-        return 0.0
-    while m > 1:
-        h = m // 2
-        o = m - h
-        for k in range(h):
-            buf[k] += buf[k + o]
-        m = o
-    return float(buf[0])
+_LANES = 8
+
+
+@njit(**_INLINE)
+def _lane_sum(buf, m, acc):  # type: ignore[no-untyped-def]
+    """Sum of buf[:m] in float64: 8 independent lanes in registers (one vector; no lane's
+    order is reassociated), then the lanes pairwise. ``acc`` is unused scratch."""
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+    rows = m // _LANES
+    full = buf[: rows * _LANES].reshape((rows, _LANES))
+    for r in range(rows):
+        row = full[r]
+        a0 += row[0]
+        a1 += row[1]
+        a2 += row[2]
+        a3 += row[3]
+        a4 += row[4]
+        a5 += row[5]
+        a6 += row[6]
+        a7 += row[7]
+    for k in range(rows * _LANES, m):
+        a0 += buf[k]
+    return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
 
 
 @njit(**_OPTS)
@@ -108,6 +119,7 @@ def binary_blocks(  # type: ignore[no-untyped-def]
     one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
     buf = np.empty(block if mode == 0 else 1, dtype=x.dtype)
+    acc = np.empty(_LANES, dtype=np.float64)
     want_grad = mode == 2
     for b in range(b0, b1):
         s = b * block
@@ -134,7 +146,7 @@ def binary_blocks(  # type: ignore[no-untyped-def]
                 v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
                 dst[k] = v * ws[k] * gos[k]
         if mode == 0:
-            partial[b] = _tree_sum(buf, m)
+            partial[b] = _lane_sum(buf, m, acc)
 
 
 # Row max and row sum may be reassociated (vectorised): a NaN logit still gives NaN
