@@ -42,6 +42,10 @@ def _cb() -> Any:
     return require("catboost", "catboost", feature=_FEATURE, min_version="1.2")
 
 
+# A missing extra fails at import, with the pip hint, not at the first fit.
+_cb()
+
+
 class CatBoostFocalObjective:
     r"""Binary sigmoid focal objective for CatBoost (``loss_function=``).
 

@@ -41,6 +41,10 @@ def _lgb() -> Any:
     return require("lightgbm", "lightgbm", feature=_FEATURE, min_version="4.0")
 
 
+# A missing extra fails at import, with the pip hint, not at the first fit.
+_lgb()
+
+
 def _is_dataset(obj: Any) -> bool:
     return hasattr(obj, "get_label") and hasattr(obj, "get_weight")
 

@@ -44,6 +44,10 @@ def _xgb() -> Any:
     return require("xgboost", "xgboost", feature=_FEATURE, min_version="2.0")
 
 
+# A missing extra fails at import, with the pip hint, not at the first fit.
+_xgb()
+
+
 def _is_dmatrix(obj: Any) -> bool:
     return hasattr(obj, "get_label") and hasattr(obj, "get_weight")
 
