@@ -63,7 +63,8 @@ def test_require_reports_version():
     from focalkit.exceptions import MissingExtraError, require
 
     assert require("numpy", "core", feature="x").__name__ == "numpy"
-    with pytest.raises(MissingExtraError, match=r"needs numpy>=999\.0: pip install 'focalkit\[x\]'"):
+    hint = r"needs numpy>=999\.0: pip install 'focalkit\[x\]'"
+    with pytest.raises(MissingExtraError, match=hint):
         require("numpy", "x", feature="feat", min_version="999.0")
     with pytest.raises(MissingExtraError, match=r"feat needs surely_not_a_module"):
         require("surely_not_a_module", "x", feature="feat")
