@@ -81,7 +81,9 @@ def binary_forward(
     Parameters
     ----------
     input, target : torch.Tensor
-        Logits and targets in [0, 1] (float, or bool/integer 0/1), same shape.
+        Logits and targets in [0, 1] (float, or bool/integer 0/1), same shape. Integer
+        targets are read as they are (uint8/bool without a copy) and must be 0/1: the
+        public losses check that once; the kernels do not check again.
     weight, pos_weight : torch.Tensor or None
         Broadcastable to ``input``; see :func:`focalkit.torch.binary_focal_loss_with_logits`.
     gamma : float

@@ -1,5 +1,13 @@
 """CPU fast path: argument preparation and threading around :mod:`._cpu_numba`.
 
+Work per element (:mod:`._cpu_numba`): every block of 8192 targets is first checked for
+hardness (all exactly 0 or 1, an in-cache pass); hard blocks compute only the true class's
+side (one exp, one log1p, one division), soft blocks both sides sharing them. Integer
+gammas are multiplications. bool/uint8 targets are read in place; other integer targets
+become one byte each. Large outputs (the gradient, ``reduction="none"``) are allocated on
+transparent huge pages (:func:`_empty`): with 4 KiB pages their first-touch faults cost
+more than the arithmetic on this kind of VM.
+
 Threads: the work is split into ``torch.get_num_threads()`` contiguous ranges of blocks
 (rows for softmax), each run by a numba kernel compiled with ``nogil=True`` on a small
 thread pool. Below the measured thresholds (``BINARY_MIN_NUMEL``, ``SOFTMAX_MIN_NUMEL``)
@@ -169,9 +177,12 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     return torch.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
 
 
-def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, int]:
-    ig = int(gamma) if float(gamma).is_integer() and gamma < 16 else -1
-    return dtype(gamma), ig
+def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, Any]:
+    """(gamma, ig): ig an int for integer gammas below 16 (powers by multiplication), a
+    float otherwise; the kernels specialise on ig's type, so each compiles one branch."""
+    if float(gamma).is_integer() and gamma < 16:
+        return dtype(gamma), int(gamma)
+    return dtype(gamma), -1.0
 
 
 def _target_array(target: torch.Tensor, dtype: torch.dtype) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, ipow, log1p_inv
+from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, log1p_inv, qpow, qpow_direct
 
 _OPTS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
 _INLINE: dict[str, Any] = dict(_OPTS, forceinline=True)
@@ -42,7 +42,7 @@ def _hard_elem(z, yk, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     p = inv if pos else ei
     q = ei if pos else inv
     nlog_p = lp1 + max(-s, zero)
-    qg = ipow(q, ig) if ig >= 0 else exp_neg(-g * (lp1 + max(s, zero)))
+    qg = qpow(q, lp1 + max(s, zero), g, ig)
     at = a0 + yk * (a1 - a0)
     if not want_grad:
         return at * qg * nlog_p
@@ -67,12 +67,8 @@ def _soft_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     qq = ei if pos else inv
     na = lp1 + max(-z, zero)
     nb = lp1 + max(z, zero)
-    if ig >= 0:
-        qg = ipow(qq, ig)
-        pg = ipow(pp, ig)
-    else:
-        qg = exp_neg(-g * nb)
-        pg = exp_neg(-g * na)
+    qg = qpow(qq, nb, g, ig)
+    pg = qpow(pp, na, g, ig)
     c1 = y * a1
     c0 = (one - y) * a0
     if not want_grad:
@@ -170,14 +166,6 @@ def _sum(buf, c):  # type: ignore[no-untyped-def]
     return acc
 
 
-@njit(**_INLINE)
-def _qpow_direct(q, g, ig):  # type: ignore[no-untyped-def]
-    """q**g for q in [0, 1] when -log q is not at hand."""
-    if ig >= 0:
-        return ipow(q, ig)
-    return exp_neg(g * math.log(q))  # q = 0: exp_neg(-inf) underflows to 0
-
-
 @njit(**_OPTS)
 def softmax_rows(  # type: ignore[no-untyped-def]
     x, t, cw, fe, fy, smooth, ignore_index, go, go_full, g, ig, r0, r1, out, partial, mode,
@@ -220,7 +208,7 @@ def softmax_rows(  # type: ignore[no-untyped-def]
             lpy = xr[y] - lse
             qy = -expm1_neg(lpy)
             nl = -lpy
-            qp = _qpow_direct(qy, g, ig)
+            qp = qpow_direct(qy, g, ig)
             ay = cw[y]
             if mode == 0:
                 partial[r] = float(ay * qp * nl)
@@ -236,7 +224,7 @@ def softmax_rows(  # type: ignore[no-untyped-def]
         for k in range(c):
             lp = xr[k] - lse
             q = -expm1_neg(lp)
-            qp = _qpow_direct(q, g, ig)
+            qp = qpow_direct(q, g, ig)
             ck = cw[k] * (fe + (fy if k == y else zero))
             if mode == 0:
                 buf[k] = ck * qp * (-lp)

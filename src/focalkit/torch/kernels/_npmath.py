@@ -15,7 +15,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["exp_neg", "expm1_neg", "ipow", "log1p_inv", "log1p_unit"]
+__all__ = ["exp_neg", "expm1_neg", "ipow", "log1p_inv", "log1p_unit", "qpow", "qpow_direct"]
 
 _LN2 = 0.6931471805599453
 
@@ -63,6 +63,48 @@ def expm1_neg(x):  # type: ignore[no-untyped-def]
 def ipow(q, n):  # type: ignore[no-untyped-def]
     """q**n for an integer 0 <= n < 16 by multiplication (0**0 = 1)."""
     raise NotImplementedError  # pragma: no cover
+
+
+def qpow(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+    """q**g given -log q: by multiplication when ``ig`` is an integer (ig = g < 16), else
+    exp(-g * (-log q)). The choice is made at compile time from ``ig``'s type, so a
+    kernel compiles only the branch its gamma needs (an int or a float ``ig``)."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def qpow_direct(q, g, ig):  # type: ignore[no-untyped-def]
+    """q**g for q in [0, 1] when -log q is not at hand (``ig`` as in :func:`qpow`)."""
+    raise NotImplementedError  # pragma: no cover
+
+
+@overload(qpow, jit_options={"forceinline": True})
+def _qpow_ol(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+    if isinstance(ig, types.Integer):
+
+        def impl_int(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+            return ipow(q, ig)
+
+        return impl_int
+
+    def impl_exp(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+        return exp_neg(-g * nlog_q)
+
+    return impl_exp
+
+
+@overload(qpow_direct, jit_options={"forceinline": True})
+def _qpow_direct_ol(q, g, ig):  # type: ignore[no-untyped-def]
+    if isinstance(ig, types.Integer):
+
+        def impl_int(q, g, ig):  # type: ignore[no-untyped-def]
+            return ipow(q, ig)
+
+        return impl_int
+
+    def impl_exp(q, g, ig):  # type: ignore[no-untyped-def]
+        return exp_neg(g * np.log(q))  # q = 0: exp_neg(-inf) underflows to 0
+
+    return impl_exp
 
 
 @overload(exp_neg, jit_options={"forceinline": True})
