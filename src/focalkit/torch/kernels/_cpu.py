@@ -177,6 +177,22 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     return torch.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
 
 
+def _as_float(t: torch.Tensor) -> torch.Tensor:
+    """float32 copy of a half-precision tensor (on huge pages when large)."""
+    out = _empty(t.shape, torch.float32)
+    out.copy_(t.detach())
+    return out
+
+
+def _cast_back(res: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """A float32 gradient in ``dtype`` (on huge pages when large)."""
+    if res is None:
+        return None
+    out = _empty(res.shape, dtype)
+    out.copy_(res)
+    return out
+
+
 def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, Any]:
     """(gamma, ig): ig an int for integer gammas below 16 (powers by multiplication), a
     float otherwise; the kernels specialise on ig's type, so each compiles one branch."""
@@ -210,9 +226,9 @@ def binary(
 ) -> torch.Tensor | None:
     """Forward loss (``grad_output`` None) or gradient; None when no fast path applies."""
     if input.dtype in _HALF and input.device.type == "cpu":
-        res = binary(input.float(), target, weight, pos_weight, gamma=gamma, alpha=alpha,
+        res = binary(_as_float(input), target, weight, pos_weight, gamma=gamma, alpha=alpha,
                      reduction=reduction, grad_output=grad_output)
-        return res.to(input.dtype) if res is not None and grad_output is not None else res
+        return _cast_back(res, input.dtype) if grad_output is not None else res
     n = input.numel()
     if (
         input.device.type != "cpu"
@@ -288,10 +304,10 @@ def softmax(
 ) -> torch.Tensor | None:
     """Softmax focal loss (``grad_output`` None) or its gradient for (N, C) logits."""
     if input.dtype in _HALF and input.device.type == "cpu":
-        res = softmax(input.float(), target, weight, gamma=gamma, ignore_index=ignore_index,
-                      label_smoothing=label_smoothing, reduction=reduction,
-                      grad_output=grad_output)
-        return res.to(input.dtype) if res is not None and grad_output is not None else res
+        res = softmax(_as_float(input), target, weight, gamma=gamma,
+                      ignore_index=ignore_index, label_smoothing=label_smoothing,
+                      reduction=reduction, grad_output=grad_output)
+        return _cast_back(res, input.dtype) if grad_output is not None else res
     if (
         input.device.type != "cpu"
         or input.dtype not in _FLOATS
