@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv
+.PHONY: demo test test-xgboost2 lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,20 @@ demo: $(VENV)/.stamp-demo
 
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(MAKE) test-xgboost2
+
+# The booster adapters also support XGBoost 2.x: run their tests against xgboost-cpu 2.1
+# in a small second environment (no torch).
+COMPAT := .venv-xgb2
+$(COMPAT)/.stamp: pyproject.toml Makefile
+	$(PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip --disable-pip-version-check -q install 'xgboost-cpu>=2.1,<3'
+	$(COMPAT)/bin/python -m pip --disable-pip-version-check -q install -e '.[lightgbm,catboost,cpu,dev]' pandas
+	touch $@
+
+test-xgboost2: $(COMPAT)/.stamp
+	$(COMPAT)/bin/python -c "import xgboost; assert xgboost.__version__.startswith('2.'), xgboost.__version__"
+	$(COMPAT)/bin/python -m pytest -q -p no:cacheprovider tests/boosting
 
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check src tests benchmarks examples
@@ -67,4 +81,4 @@ bench-boosting: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/bench_boosting.py
 
 clean:
-	rm -rf $(VENV) demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
