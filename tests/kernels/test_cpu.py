@@ -268,3 +268,28 @@ def test_primitives_match_numpy():
                           (out[4], 1.0 / (1.0 + ed))):
             err = np.abs(got - want) / np.maximum(np.abs(want), tiny)
             assert err[np.abs(want) > tiny].max() < tol
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+def test_row_max_matches_numpy(dt):
+    from numba import njit
+
+    from focalkit.torch.kernels._npmath import row_max
+
+    @njit
+    def run(x, out):  # pragma: no cover - compiled
+        for r in range(x.shape[0]):
+            out[r] = row_max(x[r], x.shape[1])
+
+    rng = np.random.default_rng(0)
+    top = 30 if dt == np.float32 else 300
+    x = (rng.standard_normal((64, 37)) * 10.0 ** rng.integers(-30, top, (64, 1))).astype(dt)
+    x[0] = -np.abs(x[0])  # all negative
+    x[1, 5], x[2, 7], x[3, :] = np.inf, -np.inf, -np.inf
+    x[4] = 0.0
+    x[4, 3] = -0.0
+    x[5, :] = np.finfo(dt).min
+    x[6, 10] = np.nan
+    out = np.empty(x.shape[0], dtype=dt)
+    run(x, out)
+    np.testing.assert_array_equal(out, x.max(axis=1))  # NaN where numpy gives NaN

@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, log1p_inv, qpow, qpow_direct
+from focalkit.torch.kernels._npmath import (
+    exp_neg,
+    expm1_neg,
+    log1p_inv,
+    qpow,
+    qpow_direct,
+    row_max,
+)
 
 _OPTS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
 _INLINE: dict[str, Any] = dict(_OPTS, forceinline=True)
@@ -145,17 +152,9 @@ def binary_blocks(  # type: ignore[no-untyped-def]
             partial[b] = _lane_sum(buf, m, acc)
 
 
-# Row max and row sum may be reassociated (vectorised): a NaN logit still gives NaN
-# through exp(x - max), and a reassociated sum of positive terms loses no accuracy class.
+# The row sum may be reassociated (vectorised): a reassociated sum of positive terms loses
+# no accuracy class. The row max is an integer max over the float bits (``row_max``).
 _REDUCE: dict[str, Any] = dict(_INLINE, fastmath={"nnan", "ninf", "nsz", "reassoc"})
-
-
-@njit(**_REDUCE)
-def _row_max(xr, c):  # type: ignore[no-untyped-def]
-    m = xr[0]
-    for k in range(1, c):
-        m = max(m, xr[k])
-    return m
 
 
 @njit(**_REDUCE)
@@ -198,7 +197,7 @@ def softmax_rows(  # type: ignore[no-untyped-def]
             status[0] = 1
             return
         # buf = exp(x - max), ssum = its sum: lse = max + log(ssum), p_k = buf[k] / ssum
-        mx = _row_max(xr, c)
+        mx = row_max(xr, c)
         for k in range(c):
             buf[k] = exp_neg(xr[k] - mx)
         ssum = _sum(buf, c)

@@ -15,7 +15,9 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-__all__ = ["exp_neg", "expm1_neg", "ipow", "log1p_inv", "log1p_unit", "qpow", "qpow_direct"]
+__all__ = [
+    "exp_neg", "expm1_neg", "ipow", "log1p_inv", "log1p_unit", "qpow", "qpow_direct", "row_max",
+]
 
 _LN2 = 0.6931471805599453
 
@@ -38,6 +40,15 @@ def _i64_as_f64(typingctx, i):  # type: ignore[no-untyped-def]
         return builder.bitcast(args[0], ir.DoubleType())
 
     return sig, codegen
+
+
+def row_max(xr, c):  # type: ignore[no-untyped-def]
+    """max(xr[:c]) of a contiguous float row, as an integer max (which vectorises).
+
+    The float bits are mapped to integers of the same order (negative floats: magnitude
+    bits flipped); a NaN with the sign bit clear maps above +inf, so such a NaN wins.
+    """
+    raise NotImplementedError  # pragma: no cover
 
 
 def exp_neg(x):  # type: ignore[no-untyped-def]
@@ -75,6 +86,31 @@ def qpow(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
 def qpow_direct(q, g, ig):  # type: ignore[no-untyped-def]
     """q**g for q in [0, 1] when -log q is not at hand (``ig`` as in :func:`qpow`)."""
     raise NotImplementedError  # pragma: no cover
+
+
+@overload(row_max, jit_options={"forceinline": True})
+def _row_max_ol(xr, c):  # type: ignore[no-untyped-def]
+    if xr.dtype.bitwidth == 32:
+        ity = np.int32
+        mag = np.int32(0x7FFFFFFF)
+        sh = np.int32(31)
+        back = _i32_as_f32
+    else:
+        ity = np.int64
+        mag = np.int64(0x7FFFFFFFFFFFFFFF)
+        sh = np.int64(63)
+        back = _i64_as_f64
+
+    def impl(xr, c):  # type: ignore[no-untyped-def]
+        xi = xr[:c].view(ity)
+        b = xi[0]
+        m = b ^ ((b >> sh) & mag)
+        for k in range(c):
+            b = xi[k]
+            m = max(m, b ^ ((b >> sh) & mag))
+        return back(m ^ ((m >> sh) & mag))
+
+    return impl
 
 
 @overload(qpow, jit_options={"forceinline": True})
