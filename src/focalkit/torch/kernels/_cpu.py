@@ -194,8 +194,11 @@ def _cast_back(res: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | N
 
 
 def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, Any]:
-    """(gamma, ig): ig an int for integer gammas below 16 (powers by multiplication), a
-    float otherwise; the kernels specialise on ig's type, so each compiles one branch."""
+    """(gamma, ig): ig an int for integer gammas below 16, a float otherwise.
+
+    Integer ig: powers by multiplication. The kernels specialise on ig's type, so each
+    compiles one branch.
+    """
     if float(gamma).is_integer() and gamma < 16:
         return dtype(gamma), int(gamma)
     return dtype(gamma), -1.0

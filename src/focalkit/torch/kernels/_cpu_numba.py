@@ -88,8 +88,10 @@ _LANES = 8
 
 @njit(**_INLINE)
 def _lane_sum(buf, m, acc):  # type: ignore[no-untyped-def]
-    """Sum of buf[:m] in float64: 8 independent lanes in registers (one vector; no lane's
-    order is reassociated), then the lanes pairwise. ``acc`` is unused scratch."""
+    """Sum of buf[:m] in float64, in 8 independent lanes, then the lanes pairwise.
+
+    No lane's order is reassociated; ``acc`` is unused scratch.
+    """
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     rows = m // _LANES
     full = buf[: rows * _LANES].reshape((rows, _LANES))

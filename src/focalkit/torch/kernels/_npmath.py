@@ -77,9 +77,12 @@ def ipow(q, n):  # type: ignore[no-untyped-def]
 
 
 def qpow(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
-    """q**g given -log q: by multiplication when ``ig`` is an integer (ig = g < 16), else
-    exp(-g * (-log q)). The choice is made at compile time from ``ig``'s type, so a
-    kernel compiles only the branch its gamma needs (an int or a float ``ig``)."""
+    """q**g given -log q.
+
+    By multiplication when ``ig`` is an integer (ig = g < 16), else exp(-g * (-log q)).
+    The choice is made at compile time from ``ig``'s type, so a kernel compiles only the
+    branch its gamma needs (an int or a float ``ig``).
+    """
     raise NotImplementedError  # pragma: no cover
 
 
