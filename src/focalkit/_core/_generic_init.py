@@ -1,0 +1,92 @@
+"""Optimal constant margin of any elementwise binary loss, found numerically.
+
+A constant margin's loss depends on the labels only through the (weighted) class totals
+``w1 = sum(w * y)`` and ``w0 = sum(w * (1 - y))`` (the losses are linear in ``y``), so
+the optimum is the root of ``w1 * g(c, 1) + w0 * g(c, 0)`` in ``c``, found with
+:func:`scipy.optimize.brentq` exactly as :func:`~focalkit.binary_focal_init_score` does
+for focal loss. Any gradient function from :mod:`focalkit._core` can be plugged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from focalkit._core.weights import _weights
+from focalkit.exceptions import InvalidParameterError
+
+__all__ = ["binary_init_score", "label_params"]
+
+_BRACKET = 60.0
+
+
+def label_params(params: Mapping[str, Any], j: int) -> dict[str, Any]:
+    """Keyword arguments of label ``j``: 1-D array values are taken per label."""
+    return {
+        k: (float(np.asarray(v, dtype=float)[j]) if not isinstance(v, str) and np.ndim(v) == 1
+            else v)
+        for k, v in params.items()
+    }
+
+
+def binary_init_score(
+    grad: Callable[..., Any],
+    y: Any,
+    *,
+    params: Mapping[str, Any] | None = None,
+    sample_weight: Any = None,
+) -> Any:
+    """Constant margin minimising ``sum_i w_i L(c, y_i)`` for an elementwise binary loss.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(z, y, **params)``: derivative of the loss in the margin (elementwise), e.g.
+        :func:`focalkit._core.alternatives.asymmetric_grad`. The loss must be convex enough
+        in a constant margin for the summed gradient to change sign once on [-60, 60].
+    y : array_like
+        Binary (or soft) targets, shape (n,) or (n, K) for multi-label.
+    params : mapping, optional
+        Keyword arguments of ``grad``; a 1-D array value gives one value per label.
+    sample_weight : array_like, optional
+        Row weights, shape (n,).
+
+    Returns
+    -------
+    float or ndarray
+        A float for 1-D ``y``, one margin per label for 2-D ``y``.
+
+    Examples
+    --------
+    >>> from focalkit._core.alternatives import weighted_bce_grad
+    >>> round(binary_init_score(weighted_bce_grad, [1] + [0] * 9), 4)  # log(1/9)
+    -2.1972
+    """
+    arr = np.asarray(y, dtype=float)
+    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
+        raise InvalidParameterError(f"y must be a non-empty 1-D or 2-D array; got {arr.shape}.")
+    sw = _weights(sample_weight, arr.shape[0])
+    cols = arr.reshape(arr.shape[0], -1)
+    w1 = sw @ cols
+    w0 = sw.sum() - w1
+    kw = dict(params or {})
+    out = np.empty(cols.shape[1])
+    for j in range(cols.shape[1]):
+        if w1[j] <= 0 or w0[j] <= 0:
+            which = "positive" if w1[j] <= 0 else "negative"
+            raise InvalidParameterError(
+                f"y has no {which} samples (after weighting), so the optimal constant margin "
+                "is infinite; a binary objective needs both classes."
+            )
+        kj = label_params(kw, j)
+        a, b = float(w1[j]), float(w0[j])
+
+        def slope(c: float, a: float = a, b: float = b, kj: dict[str, Any] = kj) -> float:
+            g = np.asarray(grad(np.array([c, c]), np.array([1.0, 0.0]), **kj), dtype=float)
+            return a * float(g[0]) + b * float(g[1])
+
+        out[j] = brentq(slope, -_BRACKET, _BRACKET, xtol=1e-12, rtol=1e-12, maxiter=200)
+    return float(out[0]) if arr.ndim == 1 else out
