@@ -208,6 +208,18 @@ def test_softmax_ignored_rows_zero_and_gamma0_is_cross_entropy(kc):
         pytest.param(lambda z, y: kernels.softmax_forward(
             z.reshape(64, -1), torch.full((64,), 999), None, gamma=2.0,
             ignore_index=-100, label_smoothing=0.0, reduction="mean"), id="label-range"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z, torch.where(torch.arange(z.numel()) == 4000, 1.5, y.float()), None, None,
+            gamma=2.0, alpha=None, reduction="sum"), id="target-above-one"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z, torch.where(torch.arange(z.numel()) == 9, float("nan"), y.float()), None,
+            None, gamma=2.0, alpha=None, reduction="none"), id="target-nan"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z, torch.where(torch.arange(z.numel()) == 7, 2, y.to(torch.uint8)), None, None,
+            gamma=0.5, alpha=None, reduction="mean"), id="target-uint8-2"),
+        pytest.param(lambda z, y: kernels.binary_forward(
+            z, torch.where(torch.arange(z.numel()) == 7, -1, y.long()), None, None,
+            gamma=2.0, alpha=None, reduction="mean"), id="target-int64-neg"),
     ],
 )
 def test_no_fast_path_returns_none(kc, call):

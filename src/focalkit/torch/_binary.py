@@ -133,6 +133,7 @@ class _BinaryFocalFunction(torch.autograd.Function):
         gamma: Any,
         alpha: Any,
         reduction: str,
+        pending: str | None = None,
     ) -> torch.Tensor:
         ctx.save_for_backward(
             input, target, weight, pos_weight,
@@ -144,6 +145,8 @@ class _BinaryFocalFunction(torch.autograd.Function):
             input, target, weight, pos_weight, gamma=gamma, alpha=alpha, reduction=reduction
         )
         if out is None:
+            if pending is not None:  # no kernel checked the target values
+                _check_target_values(target, pending)
             out = _reference_forward(input, target, weight, pos_weight, gamma, alpha, reduction)
         return out.to(input.dtype)
 
@@ -164,7 +167,7 @@ class _BinaryFocalFunction(torch.autograd.Function):
                 grad_input = _reference_backward(grad_output, *args, wrt="input")
         if ctx.needs_input_grad[1]:
             grad_target = _reference_backward(grad_output, *args, wrt="target")
-        return grad_input, grad_target, None, None, None, None, None
+        return grad_input, grad_target, None, None, None, None, None, None
 
 
 def _check_data(
@@ -186,22 +189,32 @@ def _check_data(
         raise InvalidParameterError(
             f"target of {owner} must hold values in [0, 1]; got dtype {target.dtype}."
         )
-    # bool / integer labels go to the kernels (and the reference's ``target.to``) as they
-    # are: no converted copy. One aminmax pass checks integer and float targets (NaN
-    # fails it); bool targets need no check.
-    if target.dtype != torch.bool and not _checks.compiling() and target.numel() > 0:
-        lo, hi = torch.aminmax(target)
-        if not bool((lo >= 0) & (hi <= 1)):  # also False for NaN
-            bad = target[~((target >= 0) & (target <= 1))][0].item()
-            raise InvalidParameterError(
-                f"target of {owner} must hold values in [0, 1] (soft targets allowed); "
-                f"got {bad}."
-            )
     _checks.broadcastable(weight, input.shape, "weight")
     _checks.broadcastable(pos_weight, input.shape, "pos_weight")
     _checks.vector_broadcast(gamma, input.shape, "gamma", "last")
     _checks.vector_broadcast(alpha, input.shape, "alpha", "last")
     return input, target
+
+
+def _value_check_pending(input: torch.Tensor, target: torch.Tensor) -> bool:
+    """Whether the target values still need checking (bool targets never do).
+
+    On the CPU the check is deferred to the forward: the fused kernel checks the values in
+    the pass that reads them (and declines when one is bad); only when no kernel ran does
+    :func:`_check_target_values` read the targets. Elsewhere it runs up front.
+    """
+    return target.dtype != torch.bool and not _checks.compiling() and target.numel() > 0
+
+
+def _check_target_values(target: torch.Tensor, owner: str) -> None:
+    """One aminmax pass over integer or float targets (NaN fails it)."""
+    lo, hi = torch.aminmax(target)
+    if not bool((lo >= 0) & (hi <= 1)):  # also False for NaN
+        bad = target[~((target >= 0) & (target <= 1))][0].item()
+        raise InvalidParameterError(
+            f"target of {owner} must hold values in [0, 1] (soft targets allowed); "
+            f"got {bad}."
+        )
 
 
 def _binary_focal(
@@ -216,8 +229,16 @@ def _binary_focal(
 ) -> torch.Tensor:
     """Checks the data, then runs the autograd Function (parameters already validated)."""
     input, target = _check_data(input, target, weight, pos_weight, gamma, alpha, owner)
+    # bool / integer labels go to the kernels (and the reference's ``target.to``) as they
+    # are: no converted copy, and at most one pass that checks their values
+    pending: str | None = None
+    if _value_check_pending(input, target):
+        if input.device.type == "cpu":
+            pending = owner  # checked by the CPU kernel, or in the forward if none ran
+        else:
+            _check_target_values(target, owner)
     out: torch.Tensor = _BinaryFocalFunction.apply(
-        input, target, weight, pos_weight, gamma, alpha, reduction
+        input, target, weight, pos_weight, gamma, alpha, reduction, pending
     )
     return out
 

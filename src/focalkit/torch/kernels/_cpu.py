@@ -204,13 +204,19 @@ def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, Any]:
     return dtype(gamma), -1.0
 
 
-def _target_array(target: torch.Tensor, dtype: torch.dtype) -> np.ndarray:
-    """Targets as the kernel reads them: uint8 (hard, nonzero = 1) or ``dtype`` (soft)."""
+def _target_array(target: torch.Tensor, dtype: torch.dtype) -> np.ndarray | None:
+    """Targets as the kernel reads them: uint8 (hard) or ``dtype`` (soft).
+
+    None for wider integer targets outside {0, 1} (the kernel checks the others).
+    """
     if target.dtype == torch.bool:
         target = target.view(torch.uint8)
     elif not target.dtype.is_floating_point:
         if target.dtype != torch.uint8:
-            target = (target != 0).view(torch.uint8)  # 0/1 labels: 1 byte each
+            lo, hi = torch.aminmax(target)
+            if not bool((lo >= 0) & (hi <= 1)):
+                return None
+            target = target.to(torch.uint8)  # 0/1 labels: 1 byte each
     elif target.dtype != dtype:
         target = target.to(dtype)
     return _np(target.contiguous().reshape(-1))
@@ -260,6 +266,8 @@ def binary(
     npdt = _np_dtype(dt)
     x = _np(input.contiguous().reshape(-1))
     y = _target_array(target, dt)
+    if y is None:
+        return None
     a_pos = 1.0 if alpha is None else float(alpha)
     a0 = npdt(1.0 if alpha is None else 1.0 - float(alpha))
     w, w_full = _operand(weight, shape, n, block, dt, 1.0)
@@ -268,6 +276,8 @@ def binary(
     g, ig = _gamma_args(gamma, npdt)
     kern = _numba.binary_blocks
     n_blocks = -(-n // block)
+    # targets outside [0, 1] (or NaN): the forward kernel sets status, the caller checks
+    status = np.zeros(1, dtype=np.int64)
     if grad_output is not None or reduction == "none":
         out_t = _empty(shape, dt)
         out = _np(out_t).reshape(-1)
@@ -276,18 +286,20 @@ def binary(
 
         def run(b0: int, b1: int) -> None:
             kern(x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1,
-                 out, dummy, mode)
+                 out, dummy, mode, status)
 
         _parallel(run, n_blocks, block)
-        return out_t
+        return None if status[0] else out_t
     partial = np.empty(n_blocks, dtype=np.float64)
     out = np.empty(1, dtype=npdt)
 
     def run_sum(b0: int, b1: int) -> None:
         kern(x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1,
-             out, partial, 0)
+             out, partial, 0, status)
 
     _parallel(run_sum, n_blocks, block)
+    if status[0]:
+        return None
     total = math.fsum(partial) if n_blocks < 64 else float(partial.sum())
     if reduction == "mean":
         total /= n

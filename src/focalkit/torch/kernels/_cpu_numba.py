@@ -112,9 +112,13 @@ def _lane_sum(buf, m, acc):  # type: ignore[no-untyped-def]
 
 @njit(**_OPTS)
 def binary_blocks(  # type: ignore[no-untyped-def]
-    x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode
+    x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode,
+    status,
 ):
     """Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad.
+
+    The forward modes also check the targets: a value outside [0, 1] (or NaN) sets
+    ``status[0] = 1`` and stops (the public loss then raises its error).
 
     Each block first checks whether its targets are all exactly 0 or 1 (an in-cache
     or-reduction); such blocks take the hard-target path (one side per element), others
@@ -138,9 +142,14 @@ def binary_blocks(  # type: ignore[no-untyped-def]
         gos = go[s : s + m] if go_full else go[:m]
         dst = buf[:m] if mode == 0 else out[s : s + m]
         soft = False
+        bad = False
         for k in range(m):
             v = ys[k]
             soft |= (v != 0) & (v != 1)
+            bad |= not ((v >= 0) & (v <= 1))
+        if bad and mode != 2:
+            status[0] = 1
+            return
         if not soft:
             for k in range(m):
                 yk = one if ys[k] != 0 else zero
