@@ -1,7 +1,5 @@
 """Alternative losses as booster objectives: derivatives, built-in oracles, init scores."""
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
@@ -133,6 +131,22 @@ def test_multilabel_per_label_parameters_xgboost():
     n1 = yl.sum(axis=0)
     np.testing.assert_allclose(obj.init_score(yl), np.log(pw * n1 / (200 - n1)), atol=1e-9)
     assert obj.base_margin(yl).shape == (200, 3)
+
+
+def test_multilabel_native_training_xgboost(multilabel_data):
+    X, Y = multilabel_data
+    prior = Y.mean(axis=0)
+    obj = XGBoostObjective("logit_adjusted_bce", prior=prior, tau=1.0)
+    # the adjusted margin starts at the balanced log-odds: 0 for every label
+    np.testing.assert_allclose(obj.init_score(Y), 0.0, atol=1e-9)
+    d = xgb.DMatrix(X, Y, base_margin=obj.base_margin(Y))
+    log = {}
+    xgb.train({**XGB, "base_score": 0.0, "num_target": 3}, d, 6, obj=obj,
+              custom_metric=XGBoostMetric("logit_adjusted_bce", prior=prior),
+              evals=[(d, "train")], evals_result=log, verbose_eval=False)
+    curve = log["train"]["logit_adjusted_bce"]
+    assert np.isfinite(curve[-1])
+    assert curve[-1] < curve[0]
 
 
 def test_softmax_objectives_see_core_derivatives():
@@ -325,14 +339,13 @@ def test_short_training_each_booster(imbalanced, name, params):
 
     cobj = CatBoostObjective(name, **params)
     pool = cb.Pool(X, y, baseline=np.full(y.size, cobj.init_score(y)))
-    with warnings.catch_warnings():
-        # CatBoost may warn that a Python objective/metric is slow; not our concern here
-        warnings.simplefilter("ignore")
-        model = cb.CatBoost({"loss_function": cobj, "eval_metric": CatBoostMetric(name, **mparams),
-                             "iterations": 5, "depth": 3, "verbose": False,
-                             "thread_count": 1, "random_seed": 0, "allow_writing_files": False})
-        model.fit(pool)
-        assert np.all(np.isfinite(model.predict(pool, prediction_type="RawFormulaVal")))
+    model = cb.CatBoost({"loss_function": cobj, "eval_metric": CatBoostMetric(name, **mparams),
+                         "iterations": 5, "depth": 3, "verbose": False, "thread_count": 1,
+                         "random_seed": 0, "allow_writing_files": False})
+    model.fit(pool, eval_set=pool)
+    assert np.all(np.isfinite(model.predict(pool, prediction_type="RawFormulaVal")))
+    (curve,) = model.get_evals_result()["validation"].values()  # our metric, only one
+    assert curve[-1] < curve[0]
 
 
 # --------------------------------------------------------------------------- bad input
