@@ -83,6 +83,30 @@ def test_binary_large_output_on_huge_pages_is_a_normal_tensor(kc):
     assert bool(torch.isfinite(grad).all())
 
 
+def test_huge_page_buffers_reused_only_when_free(kc):
+    n = (_cpu._HUGE_MIN_BYTES // 4) + 3
+    z, y, _, _ = kc.binary_case(n, target="uint8", seed=4)
+    kw = {"gamma": 2.0, "alpha": 0.25, "reduction": "none"}
+    one = torch.tensor(1.0)
+    _cpu.release_buffers()
+    g1 = kernels.binary_backward(one, z, y, None, None, **kw)
+    view = g1[5:]  # a view keeps the buffer in use
+    keep = view.clone()
+    del g1
+    g2 = kernels.binary_backward(one, -z, y, None, None, **kw)
+    assert g2.data_ptr() != view.data_ptr() - 5 * 4
+    assert torch.equal(view, keep)  # not overwritten
+    ptr = view.data_ptr() - 5 * 4
+    del view
+    g3 = kernels.binary_backward(one, z, y, None, None, **kw)
+    if _cpu._HUGE:
+        assert g3.data_ptr() == ptr  # the freed buffer, reused
+    assert torch.equal(g3[5:], keep)
+    assert not torch.equal(g2, g3)
+    _cpu.release_buffers()
+    assert bool(torch.isfinite(g2).all())  # released buffers stay valid for their tensors
+
+
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize(
     ("weight", "pos_weight"),

@@ -153,14 +153,23 @@ _HUGE_MIN_BYTES = 4 << 20
 _HUGE = sys.platform.startswith("linux") and hasattr(mmap, "MADV_HUGEPAGE")
 
 
+#: Most huge-page buffers kept for reuse once their tensors are freed.
+_POOL_MAX = 4
+_pool_buffers: list[mmap.mmap] = []
+_IDLE_REFS = 3  # sys.getrefcount of a pooled buffer no tensor uses: list, loop name, arg
+
+
 def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-    """An uninitialised output tensor; large ones on transparent huge pages.
+    """An uninitialised output tensor; large ones on reused transparent huge pages.
 
     The kernels write every output element once into freshly allocated memory; with 4 KiB
     pages the first-touch page faults cost more than the loss itself (measured: a fresh
     64 MiB fill takes 40-60 ms here against 8-12 ms into touched memory). An anonymous
-    mapping advised ``MADV_HUGEPAGE`` faults in 2 MiB at a time (12 ms for the same fill).
-    The tensor keeps the mapping alive and frees it with its storage.
+    mapping advised ``MADV_HUGEPAGE`` faults in 2 MiB at a time (12 ms for the same fill),
+    and a mapping whose tensor has been freed (typically last step's gradient, after
+    ``zero_grad``) is reused without any fault: up to ``_POOL_MAX`` mappings are kept.
+    A tensor holds its mapping through the buffer protocol, so a mapping is reused only
+    when no tensor (or view) refers to it any more.
     """
     n = 1
     for d in shape:
@@ -169,12 +178,32 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     nbytes = n * itemsize
     if not _HUGE or nbytes < _HUGE_MIN_BYTES:
         return torch.empty(shape, dtype=dtype)
-    try:
-        buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        buf.madvise(mmap.MADV_HUGEPAGE)
-    except (OSError, ValueError):  # pragma: no cover - THP not available here
-        return torch.empty(shape, dtype=dtype)
-    return torch.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
+    size = -(-nbytes // (2 << 20)) * (2 << 20)  # whole huge pages
+    buf = None
+    with _lock:
+        for b in _pool_buffers:
+            if len(b) == size and sys.getrefcount(b) == _IDLE_REFS:
+                buf = b
+                break
+        if buf is None:
+            try:
+                buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+                buf.madvise(mmap.MADV_HUGEPAGE)
+            except (OSError, ValueError):  # pragma: no cover - THP not available here
+                return torch.empty(shape, dtype=dtype)
+            if len(_pool_buffers) >= _POOL_MAX:
+                idle = [b for b in _pool_buffers if sys.getrefcount(b) == _IDLE_REFS]
+                if idle:
+                    _pool_buffers.remove(idle[0])
+            if len(_pool_buffers) < _POOL_MAX:
+                _pool_buffers.append(buf)
+        return torch.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
+
+
+def release_buffers() -> None:
+    """Drop the huge-page buffers kept for reuse (the memory of idle ones is returned)."""
+    with _lock:
+        _pool_buffers.clear()
 
 
 def _as_float(t: torch.Tensor) -> torch.Tensor:
