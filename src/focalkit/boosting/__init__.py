@@ -6,6 +6,8 @@ Importing this package imports no booster; each adapter module imports its own l
   ``XGBoostSoftmaxFocalObjective``, ``XGBoostSoftmaxFocalMetric``, ``XGBoostFocalClassifier``
 * :mod:`focalkit.boosting.lightgbm` -- the ``LightGBM*`` twins
 * :mod:`focalkit.boosting.catboost` -- the ``CatBoost*`` twins
+* :mod:`focalkit.boosting.alternatives` -- ``XGBoostObjective(loss=...)`` and twins for the
+  alternatives to focal loss
 
 The names are also available here, lazily (``from focalkit.boosting import
 XGBoostFocalClassifier`` imports xgboost at that moment). See docs/boosting.md.
@@ -32,6 +34,19 @@ _LAZY = {
     "CatBoostSoftmaxFocalObjective": "catboost",
     "CatBoostSoftmaxFocalMetric": "catboost",
     "CatBoostFocalClassifier": "catboost",
+    # alternatives to focal loss (weighted BCE, logit-adjusted, asymmetric, FL*)
+    "XGBoostObjective": "alternatives",
+    "XGBoostMetric": "alternatives",
+    "XGBoostSoftmaxObjective": "alternatives",
+    "XGBoostSoftmaxMetric": "alternatives",
+    "LightGBMObjective": "alternatives",
+    "LightGBMMetric": "alternatives",
+    "LightGBMSoftmaxObjective": "alternatives",
+    "LightGBMSoftmaxMetric": "alternatives",
+    "CatBoostObjective": "alternatives",
+    "CatBoostMetric": "alternatives",
+    "CatBoostSoftmaxObjective": "alternatives",
+    "CatBoostSoftmaxMetric": "alternatives",
 }
 
 __all__ = sorted(_LAZY)
