@@ -303,32 +303,36 @@ def binary(
     a1, a1_full = _operand(pos_weight, shape, n, block, dt, a_pos)
     go, go_full = _operand(go_t, shape, n, block, dt, scale)
     g, ig = _gamma_args(gamma, npdt)
-    kern = _numba.binary_blocks
     n_blocks = -(-n // block)
     # targets outside [0, 1] (or NaN): the forward kernel sets status, the caller checks
     status = np.zeros(1, dtype=np.int64)
+    soft_flags = np.empty(n_blocks, dtype=np.uint8)
     if grad_output is not None or reduction == "none":
         out_t = _empty(shape, dt)
         out = _np(out_t).reshape(-1)
         mode = 2 if grad_output is not None else 1
-        dummy = np.empty(1, dtype=np.float64)
+        partial = np.empty(1, dtype=np.float64)
+    else:
+        out_t = None
+        out = np.empty(1, dtype=npdt)
+        mode = 0
+        partial = np.empty(n_blocks, dtype=np.float64)
+    args = (x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block)
 
-        def run(b0: int, b1: int) -> None:
-            kern(x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1,
-                 out, dummy, mode, status)
+    def run_hard(b0: int, b1: int) -> None:
+        _numba.binary_hard_blocks(*args, b0, b1, out, partial, mode, status, soft_flags)
 
-        _parallel(run, n_blocks, block)
-        return None if status[0] else out_t
-    partial = np.empty(n_blocks, dtype=np.float64)
-    out = np.empty(1, dtype=npdt)
-
-    def run_sum(b0: int, b1: int) -> None:
-        kern(x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1,
-             out, partial, 0, status)
-
-    _parallel(run_sum, n_blocks, block)
+    _parallel(run_hard, n_blocks, block)
     if status[0]:
         return None
+    if soft_flags.any():  # blocks with soft targets: the soft kernel (compiled on first use)
+
+        def run_soft(b0: int, b1: int) -> None:
+            _numba.binary_soft_blocks(*args, b0, b1, out, partial, mode, soft_flags)
+
+        _parallel(run_soft, n_blocks, block)
+    if out_t is not None:
+        return out_t
     total = math.fsum(partial) if n_blocks < 64 else float(partial.sum())
     if reduction == "mean":
         total /= n

@@ -83,52 +83,35 @@ def _soft_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     return c0 * pg * (pp + g * qq * nb) - c1 * qg * (qq + g * pp * na)
 
 
-_LANES = 8
+@njit(**dict(_INLINE, fastmath={"reassoc", "nsz"}))
+def _block_sum(buf, m):  # type: ignore[no-untyped-def]
+    """Sum of buf[:m] in float64; reassociated (vectorised: many float64 partial sums).
 
-
-@njit(**_INLINE)
-def _lane_sum(buf, m, acc):  # type: ignore[no-untyped-def]
-    """Sum of buf[:m] in float64, in 8 independent lanes, then the lanes pairwise.
-
-    No lane's order is reassociated; ``acc`` is unused scratch.
+    The order is fixed by the compiled code, so results do not depend on the threads.
     """
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-    rows = m // _LANES
-    full = buf[: rows * _LANES].reshape((rows, _LANES))
-    for r in range(rows):
-        row = full[r]
-        a0 += row[0]
-        a1 += row[1]
-        a2 += row[2]
-        a3 += row[3]
-        a4 += row[4]
-        a5 += row[5]
-        a6 += row[6]
-        a7 += row[7]
-    for k in range(rows * _LANES, m):
-        a0 += buf[k]
-    return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+    acc = 0.0
+    for k in range(m):
+        acc += buf[k]
+    return acc
 
 
 @njit(**_OPTS)
-def binary_blocks(  # type: ignore[no-untyped-def]
+def binary_hard_blocks(  # type: ignore[no-untyped-def]
     x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode,
-    status,
+    status, soft_flags,
 ):
-    """Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad.
+    """Blocks [b0, b1) whose targets are all exactly 0 or 1; the others are only flagged.
 
-    The forward modes also check the targets: a value outside [0, 1] (or NaN) sets
-    ``status[0] = 1`` and stops (the public loss then raises its error).
-
-    Each block first checks whether its targets are all exactly 0 or 1 (an in-cache
-    or-reduction); such blocks take the hard-target path (one side per element), others
-    the soft path (both sides, sharing the exp/log1p/division).
+    Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad. Each block's
+    targets are first checked in cache: a value outside [0, 1] (or NaN) in a forward mode
+    sets ``status[0] = 1`` and stops (the public loss then raises its error); a block with
+    any other value than 0 and 1 gets ``soft_flags[b] = 1`` and is left to
+    :func:`binary_soft_blocks` (a separate kernel, so hard targets never compile it).
     """
     n = x.size
     one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
     buf = np.empty(block if mode == 0 else 1, dtype=x.dtype)
-    acc = np.empty(_LANES, dtype=np.float64)
     want_grad = mode == 2
     for b in range(b0, b1):
         s = b * block
@@ -137,10 +120,6 @@ def binary_blocks(  # type: ignore[no-untyped-def]
         # (numba's negative-index wraparound would otherwise turn the loads into gathers)
         xs = x[s : s + m]
         ys = y[s : s + m]
-        ws = w[s : s + m] if w_full else w[:m]
-        a1s = a1[s : s + m] if a1_full else a1[:m]
-        gos = go[s : s + m] if go_full else go[:m]
-        dst = buf[:m] if mode == 0 else out[s : s + m]
         soft = False
         bad = False
         for k in range(m):
@@ -150,17 +129,46 @@ def binary_blocks(  # type: ignore[no-untyped-def]
         if bad and mode != 2:
             status[0] = 1
             return
-        if not soft:
-            for k in range(m):
-                yk = one if ys[k] != 0 else zero
-                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
-                dst[k] = v * ws[k] * gos[k]
-        else:
-            for k in range(m):
-                v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
-                dst[k] = v * ws[k] * gos[k]
+        soft_flags[b] = 1 if soft else 0
+        if soft:
+            continue
+        ws = w[s : s + m] if w_full else w[:m]
+        a1s = a1[s : s + m] if a1_full else a1[:m]
+        gos = go[s : s + m] if go_full else go[:m]
+        dst = buf[:m] if mode == 0 else out[s : s + m]
+        for k in range(m):
+            yk = one if ys[k] != 0 else zero
+            v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
+            dst[k] = v * ws[k] * gos[k]
         if mode == 0:
-            partial[b] = _lane_sum(buf, m, acc)
+            partial[b] = _block_sum(buf, m)
+
+
+@njit(**_OPTS)
+def binary_soft_blocks(  # type: ignore[no-untyped-def]
+    x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode,
+    soft_flags,
+):
+    """The blocks in [b0, b1) flagged by :func:`binary_hard_blocks`: both sides per element."""
+    n = x.size
+    buf = np.empty(block if mode == 0 else 1, dtype=x.dtype)
+    want_grad = mode == 2
+    for b in range(b0, b1):
+        if soft_flags[b] == 0:
+            continue
+        s = b * block
+        m = min(block, n - s)
+        xs = x[s : s + m]
+        ys = y[s : s + m]
+        ws = w[s : s + m] if w_full else w[:m]
+        a1s = a1[s : s + m] if a1_full else a1[:m]
+        gos = go[s : s + m] if go_full else go[:m]
+        dst = buf[:m] if mode == 0 else out[s : s + m]
+        for k in range(m):
+            v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
+            dst[k] = v * ws[k] * gos[k]
+        if mode == 0:
+            partial[b] = _block_sum(buf, m)
 
 
 # The row sum may be reassociated (vectorised): a reassociated sum of positive terms loses
