@@ -28,6 +28,9 @@ Which path runs:
 * Softmax: 2-D ``(N, C)`` logits with integer labels (``C <= 8192`` on the GPU).
 * Everything else (float64 on the GPU, dense N-D softmax
   inputs, probability targets for softmax, per-class gamma or alpha tensors): ``None``.
+* The CPU kernels also return ``None`` when a binary target lies outside [0, 1] (or is
+  NaN) or a softmax label outside [0, C) and not ``ignore_index``: they check the values
+  in the pass that reads them, and the public losses then raise their errors.
 """
 
 from __future__ import annotations
