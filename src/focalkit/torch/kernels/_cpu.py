@@ -156,7 +156,35 @@ _HUGE = sys.platform.startswith("linux") and hasattr(mmap, "MADV_HUGEPAGE")
 #: Most huge-page buffers kept for reuse once their tensors are freed.
 _POOL_MAX = 4
 _pool_buffers: list[mmap.mmap] = []
-_IDLE_REFS = 3  # sys.getrefcount of a pooled buffer no tensor uses: list, loop name, arg
+
+
+def _ref_counts(buffers: list[mmap.mmap]) -> list[int]:
+    """sys.getrefcount of each buffer, as seen from here (also used to calibrate)."""
+    return [sys.getrefcount(b) for b in buffers]
+
+
+def _calibrate() -> int | None:
+    """The reference count of a pooled buffer that no tensor uses, or None (no pooling).
+
+    A tensor made by ``torch.frombuffer`` holds one reference to its buffer; that is
+    checked here on this interpreter and torch, so that a buffer in use is never mistaken
+    for an idle one (pooling is off if the check fails).
+    """
+    try:
+        probe = [mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)]
+        idle = _ref_counts(probe)[0]
+        t = torch.frombuffer(probe[0], dtype=torch.uint8)
+        view = t[1:]
+        del t
+        used = _ref_counts(probe)[0]
+        del view
+        again = _ref_counts(probe)[0]
+    except Exception:  # noqa: BLE001 - any failure: no pooling  # pragma: no cover
+        return None
+    return idle if used > idle and again == idle else None
+
+
+_IDLE_REFS = _calibrate() if _HUGE else None
 
 
 def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -181,9 +209,11 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     size = -(-nbytes // (2 << 20)) * (2 << 20)  # whole huge pages
     buf = None
     with _lock:
-        for b in _pool_buffers:
-            if len(b) == size and sys.getrefcount(b) == _IDLE_REFS:
-                buf = b
+        counts = _ref_counts(_pool_buffers) if _IDLE_REFS is not None else []
+        idle = [i for i, c in enumerate(counts) if c == _IDLE_REFS]
+        for i in idle:
+            if len(_pool_buffers[i]) == size:
+                buf = _pool_buffers[i]
                 break
         if buf is None:
             try:
@@ -191,12 +221,11 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
                 buf.madvise(mmap.MADV_HUGEPAGE)
             except (OSError, ValueError):  # pragma: no cover - THP not available here
                 return torch.empty(shape, dtype=dtype)
-            if len(_pool_buffers) >= _POOL_MAX:
-                idle = [b for b in _pool_buffers if sys.getrefcount(b) == _IDLE_REFS]
-                if idle:
-                    _pool_buffers.remove(idle[0])
-            if len(_pool_buffers) < _POOL_MAX:
-                _pool_buffers.append(buf)
+            if _IDLE_REFS is not None:
+                if len(_pool_buffers) >= _POOL_MAX and idle:
+                    del _pool_buffers[idle[0]]
+                if len(_pool_buffers) < _POOL_MAX:
+                    _pool_buffers.append(buf)
         return torch.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
 
 
