@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
+
 from focalkit._core import binary_focal_grad, binary_focal_loss
 from focalkit.exceptions import InvalidParameterError
 from focalkit.torch import _checks, _chunks, _dispatch
-from torch import nn
 
 __all__ = ["BinaryFocalLossWithLogits", "binary_focal_loss_with_logits"]
 

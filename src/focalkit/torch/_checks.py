@@ -11,6 +11,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import torch
+
 from focalkit._core._validation import (
     check_alpha,
     check_gamma,

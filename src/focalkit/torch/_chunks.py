@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
 from focalkit.torch._checks import compiling
 
 #: Elements per block of the reference path: CPU tensors, and other devices (where each

@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 import torch
+
 from focalkit.torch import kernels
 
 __all__ = ["fast_path_enabled", "use_fast_path"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
+
 from focalkit._core import softmax_focal_grad, softmax_focal_loss
 from focalkit.exceptions import InvalidParameterError
 from focalkit.torch import _checks, _chunks, _dispatch
-from torch import nn
 
 __all__ = ["FocalLoss", "focal_loss"]
 
