@@ -281,7 +281,7 @@ def test_parallel_result_independent_of_threads(kc):
 def test_primitives_match_numpy():
     from numba import njit
 
-    from focalkit.torch.kernels._npmath import exp_neg, expm1_neg, log1p_inv, log1p_unit
+    from focalkit._numba.npmath import exp_neg, expm1_neg, log1p_inv, log1p_unit
 
     @njit
     def run(x, e, out):  # pragma: no cover - compiled
@@ -310,7 +310,7 @@ def test_primitives_match_numpy():
 def test_row_max_matches_numpy(dt):
     from numba import njit
 
-    from focalkit.torch.kernels._npmath import row_max
+    from focalkit._numba.npmath import row_max
 
     @njit
     def run(x, out):  # pragma: no cover - compiled

@@ -19,9 +19,12 @@ Two kernels, one pass over memory each:
   whose power ``exp(-gamma * softplus(.))`` would amplify float32 rounding. A label that is
   not exactly 0 or 1 is counted, and the call falls back to the general kernel.
 
-``exp`` and ``log1p`` are branch-free polynomials (a Cody-Waite reduced Taylor series for
-``exp``, the ``atanh`` series for ``log1p(e) = 2 atanh(e / (2 + e))``) so that LLVM
-vectorises the loops (numba has no vector math library without Intel's SVML). Loops are
+``exp`` and ``q**gamma`` are the branch-free primitives of :mod:`focalkit._numba.npmath`
+(``exp_neg``, ``qpow``), shared with the torch CPU kernels; ``log1p(e) = 2 s P(s^2)`` with
+``s = e / (2 + e)`` keeps its ``atanh`` series ``P`` here, because the kernels also need the
+bounded ratio ``log1p(e) / e = 2 P(s^2) / (2 + e)`` (finite as ``e`` underflows to 0). All
+are plain arithmetic, so LLVM vectorises the loops (numba has no vector math library
+without Intel's SVML). Loops are
 ``prange`` loops (numba then marks the arrays as not aliased, which the vectoriser needs)
 run on one thread by default.
 
@@ -31,7 +34,6 @@ path (same results, slower).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -51,39 +53,10 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 HAVE_NUMBA = _numba is not None
 
 if _numba is not None:
-    _LOG2E = 1.4426950408889634
-    _LN2_HI = 6.93147180369123816490e-01
-    _LN2_LO = 1.90821492927058770002e-10
-    _E = tuple(1.0 / math.factorial(i) for i in range(14))  # Taylor coefficients of exp
+    from focalkit._numba.npmath import exp_neg, qpow
+
     _L = tuple(1.0 / (2 * i + 1) for i in range(17))  # atanh series coefficients
     _FM = {"contract"}  # FMA contraction only: no reassociation, no nan/inf assumptions
-
-    @_numba.njit(inline="always", fastmath=_FM)
-    def _expneg(x: float) -> float:  # pragma: no cover - compiled
-        """exp(-x) for x >= 0, vectorisable (no libm call)."""
-        x = min(x, 745.5)
-        k = np.int64(x * _LOG2E + 0.5)
-        kf = np.float64(k)
-        t = (kf * _LN2_HI - x) + kf * _LN2_LO  # -(x - k ln2), |t| <= 0.35
-        p = _E[13]
-        p = p * t + _E[12]
-        p = p * t + _E[11]
-        p = p * t + _E[10]
-        p = p * t + _E[9]
-        p = p * t + _E[8]
-        p = p * t + _E[7]
-        p = p * t + _E[6]
-        p = p * t + _E[5]
-        p = p * t + _E[4]
-        p = p * t + _E[3]
-        p = p * t + _E[2]
-        p = p * t + 1.0
-        p = p * t + 1.0
-        # 2**-k in two halves so that subnormal results round correctly
-        k1 = k >> 1
-        s1 = np.int64((1023 - k1) << 52).view(np.float64)
-        s2 = np.int64((1023 - (k - k1)) << 52).view(np.float64)
-        return (p * s1) * s2
 
     @_numba.njit(inline="always", fastmath=_FM)
     def _atanh_poly(s2: float) -> float:  # pragma: no cover - compiled
@@ -106,24 +79,14 @@ if _numba is not None:
         p = p * s2 + _L[1]
         return p * s2 + 1.0
 
-    @_numba.njit(inline="always", fastmath=_FM)
-    def _qpow(q: float, nlog_q: float, gamma: float, gmode: int) -> float:  # pragma: no cover
-        if gmode == 0:
-            return 1.0
-        if gmode == 1:
-            return q
-        if gmode == 2:
-            return q * q
-        return _expneg(gamma * nlog_q)
-
-    def _kernel_py(z, y, w, has_w, gamma, gmode, a1, a0, kind, floor, g_out, h_out):  # noqa: D103
+    def _kernel_py(z, y, w, has_w, gamma, ig, a1, a0, kind, floor, g_out, h_out):  # noqa: D103
         # pragma: no cover - one fused pass per element (see the module docstring)
         n = z.shape[0]
         for i in _numba.prange(n):
             zi = np.float64(z[i])
             yi = np.float64(y[i])
             a = abs(zi)
-            e = _expneg(a)
+            e = exp_neg(-a)
             d = 1.0 / ((1.0 + e) * (2.0 + e))
             big_p = (2.0 + e) * d  # 1 / (1 + e): the larger of p, 1 - p
             h2 = (1.0 + e) * d  # 1 / (2 + e)
@@ -148,8 +111,8 @@ if _numba is not None:
             nlq0 = lp1 if pos else big_nlog
             c1 = yi * a1
             c0 = (1.0 - yi) * a0
-            qp1 = _qpow(q1, nlq1, gamma, gmode)
-            qp0 = _qpow(q0, nlq0, gamma, gmode)
+            qp1 = qpow(q1, nlq1, gamma, ig)
+            qp0 = qpow(q0, nlq0, gamma, ig)
             w1 = qp1 * (1.0 + gamma * pt1 * r1)
             w0 = qp0 * (1.0 + gamma * pt0 * r0)
             g = c0 * w0 * q0 - c1 * w1 * q1
@@ -175,35 +138,9 @@ if _numba is not None:
     _kernel_parallel = _numba.njit(parallel=True, cache=True, fastmath=_FM)(_kernel_py)
 
     # -- hard-target kernels (float32 margins, labels 0/1, IRLS Hessian) -------------------
-    _F0, _F1, _F2, _FHALF = (np.float32(v) for v in (0.0, 1.0, 2.0, 0.5))
-    _F_LOG2E = np.float32(_LOG2E)
-    _F_LN2_HI = np.float32(0.693359375)  # 10 significant bits: k * _F_LN2_HI is exact
-    _F_LN2_LO = np.float32(-2.12194440e-4)
-    _F_XMAX = np.float32(104.0)  # exp(-104) < half the smallest float32 subnormal
-    _FE = tuple(np.float32(1.0 / math.factorial(i)) for i in range(8))
+    _F0, _F1, _F2 = (np.float32(v) for v in (0.0, 1.0, 2.0))
     _FL = tuple(np.float32(1.0 / (2 * i + 1)) for i in range(8))
-    _E10 = _E[:10]
     _L8 = _L[:8]
-
-    @_numba.njit(inline="always", fastmath=_FM)
-    def _expneg_f32(x: Any) -> Any:  # pragma: no cover - compiled
-        """exp(-x) for float32 x >= 0 (a few ulp; subnormals rounded in two steps)."""
-        x = min(x, _F_XMAX)
-        k = np.int32(x * _F_LOG2E + _FHALF)
-        kf = np.float32(k)
-        t = (kf * _F_LN2_HI - x) + kf * _F_LN2_LO
-        p = _FE[7]
-        p = p * t + _FE[6]
-        p = p * t + _FE[5]
-        p = p * t + _FE[4]
-        p = p * t + _FE[3]
-        p = p * t + _FE[2]
-        p = p * t + _F1
-        p = p * t + _F1
-        k1 = k >> 1
-        s1 = np.int32((127 - k1) << 23).view(np.float32)
-        s2 = np.int32((127 - (k - k1)) << 23).view(np.float32)
-        return (p * s1) * s2
 
     @_numba.njit(inline="always", fastmath=_FM)
     def _atanh_poly_f32(s2: Any) -> Any:  # pragma: no cover - compiled
@@ -215,28 +152,6 @@ if _numba is not None:
         p = p * s2 + _FL[2]
         p = p * s2 + _FL[1]
         return p * s2 + _F1
-
-    @_numba.njit(inline="always", fastmath=_FM)
-    def _expneg_short(x: float) -> float:  # pragma: no cover - compiled
-        """exp(-x) for float64 x >= 0 to ~1e-11 relative (degree-9 Taylor)."""
-        x = min(x, 745.5)
-        k = np.int64(x * _LOG2E + 0.5)
-        kf = np.float64(k)
-        t = (kf * _LN2_HI - x) + kf * _LN2_LO
-        p = _E10[9]
-        p = p * t + _E10[8]
-        p = p * t + _E10[7]
-        p = p * t + _E10[6]
-        p = p * t + _E10[5]
-        p = p * t + _E10[4]
-        p = p * t + _E10[3]
-        p = p * t + _E10[2]
-        p = p * t + 1.0
-        p = p * t + 1.0
-        k1 = k >> 1
-        s1 = np.int64((1023 - k1) << 52).view(np.float64)
-        s2 = np.int64((1023 - (k - k1)) << 52).view(np.float64)
-        return (p * s1) * s2
 
     @_numba.njit(inline="always", fastmath=_FM)
     def _atanh_poly_short(s2: float) -> float:  # pragma: no cover - compiled
@@ -261,7 +176,7 @@ if _numba is not None:
                 n_soft += (yi != _F0) & (yi != _F1)
                 lab = yi == _F1
                 a = abs(zi)
-                e = _expneg_f32(a)
+                e = exp_neg(-a)
                 ope = _F1 + e
                 tpe = _F2 + e
                 p_big = _F1 / ope  # the larger of sigmoid(z), 1 - sigmoid(z)
@@ -310,7 +225,7 @@ if _numba is not None:
                 n_soft += (yi != 0) & (yi != 1)
                 lab = yi == 1
                 a = abs(zi)
-                e = _expneg_short(a)
+                e = exp_neg(-a)
                 ope = 1.0 + e
                 tpe = 2.0 + e
                 d = 1.0 / (ope * tpe)
@@ -329,7 +244,7 @@ if _numba is not None:
                     for _ in range(gint):  # unrolled: gint is a compile-time constant
                         qg *= q
                 else:
-                    qg = _expneg_short(gamma * (a + lp1 if right else lp1))
+                    qg = exp_neg(-gamma * (a + lp1 if right else lp1))
                 wc = (a1 if lab else a0) * qg * (1.0 + gamma * pt * r)
                 g = wc * q
                 h = g * pt
@@ -363,8 +278,10 @@ def _hard_kernel(gamma: float) -> tuple[Any, bool]:
     return _HARD_CACHE[key], key[0] == "f32"
 
 
-def _gamma_mode(gamma: float) -> int:
-    return {0.0: 0, 1.0: 1, 2.0: 2}.get(float(gamma), 3)
+def _gamma_ig(gamma: float) -> int | float:
+    """``ig`` of :func:`focalkit._numba.npmath.qpow`: int (products) for gamma in 0..15."""
+    g = float(gamma)
+    return int(g) if g == int(g) and 0 <= g < 16 else g
 
 
 def _run(kernel: Any, args: tuple[Any, ...], n_threads: int | None) -> Any:
@@ -516,7 +433,7 @@ def binary_focal_grad_hess_fast(
     g_out = np.empty_like(z)
     h_out = np.empty_like(z)
     args = (
-        z, y, z if w is None else w, w is not None, float(gamma), _gamma_mode(gamma),
+        z, y, z if w is None else w, w is not None, float(gamma), _gamma_ig(gamma),
         a1, a0, _HESSIAN_CODES[hessian], float(hessian_floor), g_out, h_out,
     )
     _run(_kernel_parallel, args, n_threads)

@@ -6,7 +6,7 @@ pairwise inside the block), then a small sum over the blocks in the caller.
 
 The mathematics is that of :mod:`focalkit._core.binary` and :mod:`focalkit._core.softmax`
 (the bounded-ratio form, finite for every gamma >= 0), with the primitives of
-:mod:`._npmath` so that the loops vectorise.
+:mod:`focalkit._numba.npmath` so that the loops vectorise.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from focalkit.torch.kernels._npmath import (
+from focalkit._numba.npmath import (
     exp_neg,
     expm1_neg,
     log1p_inv,

@@ -5,7 +5,8 @@ never vectorised. These helpers are plain arithmetic (polynomials plus an expone
 from integer bits), so LLVM vectorises the loops that inline them. Each has a float32 and a
 float64 version chosen by the argument's type (``numba.extending.overload``).
 
-Accuracy (checked against NumPy in ``tests/kernels``): a few ulp over the ranges used.
+Accuracy (checked against NumPy in ``tests/kernels/test_cpu.py``): a few ulp over the
+ranges used.
 """
 
 from __future__ import annotations
