@@ -37,6 +37,11 @@ __all__ = ["FocalBoostingClassifierMixin"]
 _CALIBRATIONS = ("focal_posterior",)
 
 
+def init_rows(init: Any, m: int) -> np.ndarray:
+    """The initial score repeated for ``m`` rows: (m,) for a scalar, (m, C) for a vector."""
+    return np.tile(init, (m, 1)) if np.ndim(init) else np.full(m, float(init))
+
+
 def _validate_X(est: Any, X: Any, *, reset: bool) -> np.ndarray:
     """Numeric 2-D float array; records n_features_in_ / feature_names_in_ on ``reset``."""
     names = None
@@ -267,6 +272,30 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
         out = dict(defaults)
         out.update(self.params or {})
         return out
+
+    def _fit_per_label(
+        self, fit_one: Any, Y: np.ndarray, evals: list[Any], init: np.ndarray
+    ) -> tuple[list[Any], np.ndarray]:
+        """One binary model per label (multi-label task), each with its own gamma and alpha.
+
+        ``fit_one(y_j, evals_j, init_j, focal_j)`` trains one model and returns
+        ``(model, best_iteration)``; the result is ``(models, best iterations as an array)``.
+        """
+        k = Y.shape[1]
+        gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (k,))
+        alphas: Any = [None] * k if self.alpha_ is None else np.broadcast_to(self.alpha_, (k,))
+        models: list[Any] = []
+        best_its: list[Any] = []
+        for j in range(k):
+            focal_j = SigmoidFocal(
+                gamma=float(gammas[j]), alpha=None if alphas[j] is None else float(alphas[j]),
+                hessian=self.hessian, owner=type(self).__name__,
+            )
+            evals_j = [(Xv, Yv[:, j]) for Xv, Yv in evals]
+            model, best = fit_one(Y[:, j], evals_j, init[j], focal_j)
+            models.append(model)
+            best_its.append(best)
+        return models, np.asarray(best_its)
 
     # -- predict ---------------------------------------------------------------------------------
     def decision_function(self, X: Any) -> np.ndarray:

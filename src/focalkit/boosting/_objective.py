@@ -32,7 +32,19 @@ from focalkit._core._validation import (
 from focalkit.boosting._fast import binary_focal_grad_hess_fast, hard_target_grad_hess
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["SigmoidFocal", "SoftmaxFocal", "per_label_alpha"]
+__all__ = ["SigmoidFocal", "SoftmaxFocal", "per_label_alpha", "unpack_native"]
+
+
+def unpack_native(a: Any, b: Any, weight: Any) -> tuple[np.ndarray, np.ndarray, Any, bool]:
+    """(predictions, labels, weights, native) from either calling convention.
+
+    Native (XGBoost, LightGBM): ``(preds, data)`` where ``data`` (a DMatrix or Dataset) has
+    ``get_label`` and ``get_weight``; scikit-learn's: ``(y_true, y_pred)`` with ``weight``
+    passed separately. ``native`` tells which one was used.
+    """
+    if hasattr(b, "get_label") and hasattr(b, "get_weight"):
+        return np.asarray(a), np.asarray(b.get_label()), b.get_weight(), True
+    return np.asarray(b), np.asarray(a), weight, False
 
 
 def per_label_alpha(alpha: Any, k: int) -> list[float | None]:

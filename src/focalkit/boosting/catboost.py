@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from focalkit._core._validation import param_error
-from focalkit.boosting._estimator import FocalBoostingClassifierMixin
+from focalkit.boosting._estimator import FocalBoostingClassifierMixin, init_rows
 from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
 from focalkit.exceptions import require
 
@@ -372,18 +372,15 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
         self.params = params
 
     def _fit_one(self, cb, params, X, y, sw, evals, init, focal, verbose):
-        def rows(m: int) -> np.ndarray:
-            return np.tile(init, (m, 1)) if np.ndim(init) else np.full(m, float(init))
-
         if isinstance(focal, SoftmaxFocal):
             obj: Any = _SoftmaxObjective(focal)
             metric: Any = _SoftmaxMetric(focal, "softmax_focal")
         else:
             obj, metric = _SigmoidObjective(focal), _SigmoidMetric(focal, "focal")
         model = cb.CatBoost({**params, "loss_function": obj, "eval_metric": metric})
-        pools = [cb.Pool(Xv, yv, baseline=rows(Xv.shape[0])) for Xv, yv in evals]
+        pools = [cb.Pool(Xv, yv, baseline=init_rows(init, Xv.shape[0])) for Xv, yv in evals]
         model.fit(
-            cb.Pool(X, y, weight=sw, baseline=rows(X.shape[0])),
+            cb.Pool(X, y, weight=sw, baseline=init_rows(init, X.shape[0])),
             eval_set=pools or None,
             early_stopping_rounds=self.early_stopping_rounds,
             use_best_model=bool(pools) and self.early_stopping_rounds is not None,
@@ -416,22 +413,12 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
                                         verbose)
             self.models_, self.best_iteration_ = [model], best
             return
-        k = Y.shape[1]
-        gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (k,))
-        alphas = [None] * k if self.alpha_ is None else np.broadcast_to(self.alpha_, (k,))
-        self.models_, best_its = [], []
-        for j in range(k):
-            focal_j = SigmoidFocal(
-                gamma=float(gammas[j]), alpha=None if alphas[j] is None else float(alphas[j]),
-                hessian=self.hessian, owner=type(self).__name__,
-            )
-            evals_j = [(Xv, Yv[:, j]) for Xv, Yv in evals]
-            model, best = self._fit_one(
-                cb, params, X, Yf[:, j], sample_weight, evals_j, init[j], focal_j, verbose
-            )
-            self.models_.append(model)
-            best_its.append(best)
-        self.best_iteration_ = np.asarray(best_its)
+        self.models_, self.best_iteration_ = self._fit_per_label(
+            lambda y_j, evals_j, init_j, focal_j: self._fit_one(
+                cb, params, X, y_j, sample_weight, evals_j, init_j, focal_j, verbose
+            ),
+            Yf, evals, init,
+        )
 
     def _raw_margin(self, X):
         cols = [

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from focalkit.boosting._estimator import FocalBoostingClassifierMixin
+from focalkit.boosting._estimator import FocalBoostingClassifierMixin, init_rows
 from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
+from focalkit.boosting._objective import unpack_native as _unpack
 from focalkit.exceptions import require
 
 __all__ = [
@@ -43,16 +44,6 @@ def _lgb() -> Any:
 
 # A missing extra fails at import, with the pip hint, not at the first fit.
 _lgb()
-
-
-def _is_dataset(obj: Any) -> bool:
-    return hasattr(obj, "get_label") and hasattr(obj, "get_weight")
-
-
-def _unpack(a: Any, b: Any, weight: Any) -> tuple[np.ndarray, np.ndarray, Any, bool]:
-    if _is_dataset(b):
-        return np.asarray(a), np.asarray(b.get_label()), b.get_weight(), True
-    return np.asarray(b), np.asarray(a), weight, False
 
 
 class LightGBMFocalObjective:
@@ -374,13 +365,9 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
 
     def _fit_one(self, lgb, params, X, y, sw, evals, init, focal, verbose):
         n = X.shape[0]
-
-        def init_rows(m: int) -> np.ndarray:
-            return np.tile(init, (m, 1)) if np.ndim(init) else np.full(m, float(init))
-
-        train = lgb.Dataset(X, y, weight=sw, init_score=init_rows(n), free_raw_data=True)
+        train = lgb.Dataset(X, y, weight=sw, init_score=init_rows(init, n), free_raw_data=True)
         valids = [
-            lgb.Dataset(Xv, yv, init_score=init_rows(Xv.shape[0]), reference=train)
+            lgb.Dataset(Xv, yv, init_score=init_rows(init, Xv.shape[0]), reference=train)
             for Xv, yv in evals
         ]
         callbacks = []
@@ -431,22 +418,12 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
             self.boosters_ = [booster]
             self.best_iteration_ = best
             return
-        k = Y.shape[1]
-        gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (k,))
-        alphas = [None] * k if self.alpha_ is None else np.broadcast_to(self.alpha_, (k,))
-        self.boosters_, best_its = [], []
-        for j in range(k):
-            focal_j = SigmoidFocal(
-                gamma=float(gammas[j]), alpha=None if alphas[j] is None else float(alphas[j]),
-                hessian=self.hessian, owner=type(self).__name__,
-            )
-            evals_j = [(Xv, Yv[:, j]) for Xv, Yv in evals]
-            booster, best = self._fit_one(
-                lgb, params, X, Y[:, j], sample_weight, evals_j, init[j], focal_j, verbose
-            )
-            self.boosters_.append(booster)
-            best_its.append(best)
-        self.best_iteration_ = np.asarray(best_its)
+        self.boosters_, self.best_iteration_ = self._fit_per_label(
+            lambda y_j, evals_j, init_j, focal_j: self._fit_one(
+                lgb, params, X, y_j, sample_weight, evals_j, init_j, focal_j, verbose
+            ),
+            Y, evals, init,
+        )
 
     def _raw_margin(self, X):
         if self.task_ == "multilabel":

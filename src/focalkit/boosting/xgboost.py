@@ -27,6 +27,7 @@ import numpy as np
 from focalkit._core._validation import check_in
 from focalkit.boosting._estimator import FocalBoostingClassifierMixin
 from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
+from focalkit.boosting._objective import unpack_native as _unpack
 from focalkit.exceptions import require
 
 __all__ = [
@@ -46,17 +47,6 @@ def _xgb() -> Any:
 
 # A missing extra fails at import, with the pip hint, not at the first fit.
 _xgb()
-
-
-def _is_dmatrix(obj: Any) -> bool:
-    return hasattr(obj, "get_label") and hasattr(obj, "get_weight")
-
-
-def _unpack(a: Any, b: Any, sample_weight: Any) -> tuple[np.ndarray, np.ndarray, Any, bool]:
-    """(predt, labels, weights, native) from either calling convention."""
-    if _is_dmatrix(b):
-        return np.asarray(a), b.get_label(), b.get_weight(), True
-    return np.asarray(b), np.asarray(a), sample_weight, False
 
 
 class XGBoostFocalObjective:
