@@ -306,6 +306,41 @@ def test_primitives_match_numpy():
             assert err[np.abs(want) > tiny].max() < tol
 
 
+def test_exp_neg_short_matches_numpy():
+    # float64: 1e-13 relative down to the smallest normal number, gradual underflow below
+    # it, exactly 0 from about -745.13 on (as numpy); float32: the same as exp_neg
+    from numba import njit
+
+    from focalkit._numba.npmath import exp_neg, exp_neg_short
+
+    @njit
+    def run(x, out, ref):  # pragma: no cover - compiled
+        for i in range(x.size):
+            out[i] = exp_neg_short(x[i])
+            ref[i] = exp_neg(x[i])
+
+    x = -np.concatenate([
+        np.linspace(0, 800, 400_001), np.geomspace(1e-300, 1, 3001),
+        [0.0, 708.3, 708.4, 745.0, 745.13, 745.14, 746.0, 1e4, 1e300, np.inf],
+    ])
+    out, ref = np.empty_like(x), np.empty_like(x)
+    run(x, out, ref)
+    want = np.exp(x)
+    tiny = np.finfo(np.float64).tiny
+    normal = want >= tiny
+    assert np.max(np.abs(out[normal] - want[normal]) / want[normal]) < 1.5e-13
+    assert np.all(np.abs(out[~normal] - want[~normal]) <= 1e-13 * tiny + 5e-324)
+    assert out[x == 0].tolist() == [1.0, 1.0]  # x = 0 and -0.0
+    assert np.all(out[x <= -745.14] == 0.0)
+    assert np.all(np.diff(out[:400_001]) <= 0)  # monotone on the grid
+    assert np.max(np.abs(ref[normal] - want[normal]) / want[normal]) < 1e-15  # exp_neg: full
+
+    x32 = -np.linspace(0, 110, 20001).astype(np.float32)
+    out32, ref32 = np.empty_like(x32), np.empty_like(x32)
+    run(x32, out32, ref32)
+    np.testing.assert_array_equal(out32, ref32)
+
+
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_row_max_matches_numpy(dt):
     from numba import njit

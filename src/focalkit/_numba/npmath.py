@@ -6,7 +6,8 @@ from integer bits), so LLVM vectorises the loops that inline them. Each has a fl
 float64 version chosen by the argument's type (``numba.extending.overload``).
 
 Accuracy (checked against NumPy in ``tests/kernels/test_cpu.py``): a few ulp over the
-ranges used.
+ranges used, except ``exp_neg_short`` (float64: 1e-13 relative, for callers such as the
+booster objectives whose results do not need full float64 accuracy).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from numba import types
 from numba.extending import intrinsic, overload
 
 __all__ = [
-    "exp_neg", "expm1_neg", "ipow", "log1p_inv", "log1p_unit", "qpow", "qpow_direct", "row_max",
+    "exp_neg", "exp_neg_short", "expm1_neg", "ipow", "log1p_inv", "log1p_unit", "qpow",
+    "qpow_direct", "row_max",
 ]
 
 _LN2 = 0.6931471805599453
@@ -54,6 +56,15 @@ def row_max(xr, c):  # type: ignore[no-untyped-def]
 
 def exp_neg(x):  # type: ignore[no-untyped-def]
     """exp(x) for x <= 0 (larger x is not supported); underflows smoothly to 0."""
+    raise NotImplementedError  # pragma: no cover - only the numba overload runs
+
+
+def exp_neg_short(x):  # type: ignore[no-untyped-def]
+    """exp(x) for x <= 0 as :func:`exp_neg`, with a shorter polynomial.
+
+    float64: degree 9 instead of 13, about 1e-13 relative (7e-14 measured); float32: the
+    same function as :func:`exp_neg`.
+    """
     raise NotImplementedError  # pragma: no cover - only the numba overload runs
 
 
@@ -191,6 +202,49 @@ def _exp_neg_ol(x):  # type: ignore[no-untyped-def]
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
+        ki = np.int64(k)
+        ka = ki >> np.int64(1)
+        kb = ki - ka
+        sa = _i64_as_f64((ka + np.int64(1023)) << np.int64(52))
+        sb = _i64_as_f64((kb + np.int64(1023)) << np.int64(52))
+        return p * sa * sb
+
+    return impl64
+
+
+# exp(r) ~ 1 + r + r^2 P(r) on |r| <= ln2 / 2, P of degree 7 (coefficients of r^9 ... r^2):
+# Chebyshev fit (mpmath chebyfit, 50 digits) of (exp(r) - 1 - r) / r^2; relative error of
+# exp below 7.5e-14.
+_EXP_SHORT = (
+    2.761756513390866e-06, 2.486787056267093e-05, 0.00019841224599133488,
+    0.0013888839109997015, 0.008333333344203168, 0.041666666786267806,
+    0.16666666666662586, 0.4999999999995511,
+)
+
+
+@overload(exp_neg_short, jit_options={"forceinline": True})
+def _exp_neg_short_ol(x):  # type: ignore[no-untyped-def]
+    if isinstance(x, types.Float) and x.bitwidth == 32:
+
+        def impl32(x):  # type: ignore[no-untyped-def]
+            return exp_neg(x)
+
+        return impl32
+
+    c9, c8, c7, c6, c5, c4, c3, c2 = _EXP_SHORT  # c_j multiplies r**j
+
+    def impl64(x):  # type: ignore[no-untyped-def]
+        x = max(x, -746.0)
+        k = np.floor(x * 1.4426950408889634 + 0.5)
+        r = x - k * 6.93147180369123816490e-01 - k * 1.90821492927058770002e-10
+        # Estrin's scheme (shorter dependency chains than Horner's rule; measured faster
+        # in the booster kernels)
+        r2 = r * r
+        r4 = r2 * r2
+        b0 = (1.0 + r) + r2 * (c2 + c3 * r)
+        b1 = (c4 + c5 * r) + r2 * (c6 + c7 * r)
+        b2 = c8 + c9 * r
+        p = b0 + r4 * (b1 + r4 * b2)
         ki = np.int64(k)
         ka = ki >> np.int64(1)
         kb = ki - ka

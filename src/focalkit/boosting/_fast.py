@@ -19,14 +19,21 @@ Two kernels, one pass over memory each:
   whose power ``exp(-gamma * softplus(.))`` would amplify float32 rounding. A label that is
   not exactly 0 or 1 is counted, and the call falls back to the general kernel.
 
-``exp`` and ``q**gamma`` are the branch-free primitives of :mod:`focalkit._numba.npmath`
-(``exp_neg``, ``qpow``), shared with the torch CPU kernels; ``log1p(e) = 2 s P(s^2)`` with
-``s = e / (2 + e)`` keeps its ``atanh`` series ``P`` here, because the kernels also need the
-bounded ratio ``log1p(e) / e = 2 P(s^2) / (2 + e)`` (finite as ``e`` underflows to 0). All
-are plain arithmetic, so LLVM vectorises the loops (numba has no vector math library
-without Intel's SVML). Loops are
-``prange`` loops (numba then marks the arrays as not aliased, which the vectoriser needs)
-run on one thread by default.
+``exp`` is a branch-free primitive of :mod:`focalkit._numba.npmath`, shared with the torch
+CPU kernels: ``exp_neg`` (a few ulp) in the float32 kernel, ``exp_neg_short`` (degree 9
+instead of 13, 1e-13 relative) in the float64 ones, whose results need no
+more (the gradient of a soft target near its optimum, the worst case, then agrees with
+``_core`` to a fifth of the tested tolerance). ``q**gamma`` is a product for integer
+``gamma`` and ``exp(-gamma * (-log q))`` otherwise. ``log1p(e) = 2 s P(s^2)`` with
+``s = e / (2 + e)`` keeps its ``atanh`` polynomial ``P`` here, because the kernels also
+need the bounded ratio ``log1p(e) / e = 2 P(s^2) / (2 + e)`` (finite as ``e`` underflows
+to 0); ``P`` is a Chebyshev fit (degree 9 in ``s^2``: full float64 accuracy where the
+Taylor series needs degree 16). All are plain arithmetic, so LLVM vectorises the loops
+(numba has no vector math library without Intel's SVML). The loops are limited by
+arithmetic, not memory (one float64 ``exp`` costs about 0.9 ms per 1e6 margins on the
+AVX-512 build machine), so each polynomial is as short as its use allows. Loops are
+``prange`` loops (numba then marks the arrays as not aliased, which the vectoriser
+needs) run on one thread by default.
 
 When numba is missing, :func:`binary_focal_grad_hess_fast` falls back to ``_core``'s NumPy
 path (same results, slower).
@@ -53,31 +60,57 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
 HAVE_NUMBA = _numba is not None
 
 if _numba is not None:
-    from focalkit._numba.npmath import exp_neg, qpow
+    from numba.extending import overload
 
-    _L = tuple(1.0 / (2 * i + 1) for i in range(17))  # atanh series coefficients
+    from focalkit._numba.npmath import exp_neg, exp_neg_short, ipow
+
     _FM = {"contract"}  # FMA contraction only: no reassociation, no nan/inf assumptions
+
+    # P(t) = atanh(sqrt t) / sqrt t on t = s^2 in [0, 1/9], so log1p(e) = 2 s P(s^2) for
+    # s = e / (2 + e) <= 1/3: Chebyshev fits (mpmath ``chebyfit``, 50 digits), highest degree
+    # first. Degree 9: 5e-17 (float64 accuracy, where the Taylor series needs degree 16);
+    # degree 5: 1.1e-10 (ample for the float32 results of the hard-target kernel).
+    _ATANH9 = (
+        0.08890381913056651, 0.04940394524382393, 0.06795652742789947, 0.07681838124445817,
+        0.09091429900236955, 0.11111095430673142, 0.1428571455582858, 0.199999999976438,
+        0.33333333333341286, 1.0,
+    )
+    _ATANH5 = (
+        0.12196954042011512, 0.10699280253339272, 0.14310103704218619, 0.19999355623431167,
+        0.33333339513216986, 0.9999999999045031,
+    )
 
     @_numba.njit(inline="always", fastmath=_FM)
     def _atanh_poly(s2: float) -> float:  # pragma: no cover - compiled
-        """sum_i s2**i / (2 i + 1), i < 17: log1p(e) = 2 s P(s^2), s = e / (2 + e) <= 1/3."""
-        p = _L[16]
-        p = p * s2 + _L[15]
-        p = p * s2 + _L[14]
-        p = p * s2 + _L[13]
-        p = p * s2 + _L[12]
-        p = p * s2 + _L[11]
-        p = p * s2 + _L[10]
-        p = p * s2 + _L[9]
-        p = p * s2 + _L[8]
-        p = p * s2 + _L[7]
-        p = p * s2 + _L[6]
-        p = p * s2 + _L[5]
-        p = p * s2 + _L[4]
-        p = p * s2 + _L[3]
-        p = p * s2 + _L[2]
-        p = p * s2 + _L[1]
-        return p * s2 + 1.0
+        """P(s^2), degree 9: log1p(e) = 2 s P(s^2), s = e / (2 + e) <= 1/3."""
+        p = _ATANH9[0]
+        p = p * s2 + _ATANH9[1]
+        p = p * s2 + _ATANH9[2]
+        p = p * s2 + _ATANH9[3]
+        p = p * s2 + _ATANH9[4]
+        p = p * s2 + _ATANH9[5]
+        p = p * s2 + _ATANH9[6]
+        p = p * s2 + _ATANH9[7]
+        p = p * s2 + _ATANH9[8]
+        return p * s2 + _ATANH9[9]
+
+    def _qpow_short(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+        """npmath.qpow with npmath.exp_neg_short (1e-13) for non-integer gamma."""
+        raise NotImplementedError  # pragma: no cover - only the numba overload runs
+
+    @overload(_qpow_short, jit_options={"forceinline": True})
+    def _qpow_short_ol(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+        if isinstance(ig, _numba.types.Integer):
+
+            def impl_int(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+                return ipow(q, ig)
+
+            return impl_int
+
+        def impl_exp(q, nlog_q, g, ig):  # type: ignore[no-untyped-def]
+            return exp_neg_short(-g * nlog_q)
+
+        return impl_exp
 
     def _kernel_py(z, y, w, has_w, gamma, ig, a1, a0, kind, floor, g_out, h_out):  # noqa: D103
         # pragma: no cover - one fused pass per element (see the module docstring)
@@ -86,7 +119,7 @@ if _numba is not None:
             zi = np.float64(z[i])
             yi = np.float64(y[i])
             a = abs(zi)
-            e = exp_neg(-a)
+            e = exp_neg_short(-a)
             d = 1.0 / ((1.0 + e) * (2.0 + e))
             big_p = (2.0 + e) * d  # 1 / (1 + e): the larger of p, 1 - p
             h2 = (1.0 + e) * d  # 1 / (2 + e)
@@ -111,8 +144,8 @@ if _numba is not None:
             nlq0 = lp1 if pos else big_nlog
             c1 = yi * a1
             c0 = (1.0 - yi) * a0
-            qp1 = qpow(q1, nlq1, gamma, ig)
-            qp0 = qpow(q0, nlq0, gamma, ig)
+            qp1 = _qpow_short(q1, nlq1, gamma, ig)
+            qp0 = _qpow_short(q0, nlq0, gamma, ig)
             w1 = qp1 * (1.0 + gamma * pt1 * r1)
             w0 = qp0 * (1.0 + gamma * pt0 * r0)
             g = c0 * w0 * q0 - c1 * w1 * q1
@@ -140,7 +173,6 @@ if _numba is not None:
     # -- hard-target kernels (float32 margins, labels 0/1, IRLS Hessian) -------------------
     _F0, _F1, _F2 = (np.float32(v) for v in (0.0, 1.0, 2.0))
     _FL = tuple(np.float32(1.0 / (2 * i + 1)) for i in range(8))
-    _L8 = _L[:8]
 
     @_numba.njit(inline="always", fastmath=_FM)
     def _atanh_poly_f32(s2: Any) -> Any:  # pragma: no cover - compiled
@@ -155,14 +187,13 @@ if _numba is not None:
 
     @_numba.njit(inline="always", fastmath=_FM)
     def _atanh_poly_short(s2: float) -> float:  # pragma: no cover - compiled
-        p = _L8[7]
-        p = p * s2 + _L8[6]
-        p = p * s2 + _L8[5]
-        p = p * s2 + _L8[4]
-        p = p * s2 + _L8[3]
-        p = p * s2 + _L8[2]
-        p = p * s2 + _L8[1]
-        return p * s2 + 1.0
+        """P(s^2) of :func:`_atanh_poly`, degree 5 (1.1e-10)."""
+        p = _ATANH5[0]
+        p = p * s2 + _ATANH5[1]
+        p = p * s2 + _ATANH5[2]
+        p = p * s2 + _ATANH5[3]
+        p = p * s2 + _ATANH5[4]
+        return p * s2 + _ATANH5[5]
 
     def _make_hard_f32(gmode: int) -> Any:
         """Float32-arithmetic kernel for gamma = {0: 0, 1: 1, 2: 2, 3: 0.5, 4: 0.25}[gmode]."""
@@ -225,7 +256,7 @@ if _numba is not None:
                 n_soft += (yi != 0) & (yi != 1)
                 lab = yi == 1
                 a = abs(zi)
-                e = exp_neg(-a)
+                e = exp_neg_short(-a)
                 ope = 1.0 + e
                 tpe = 2.0 + e
                 d = 1.0 / (ope * tpe)
@@ -244,7 +275,7 @@ if _numba is not None:
                     for _ in range(gint):  # unrolled: gint is a compile-time constant
                         qg *= q
                 else:
-                    qg = exp_neg(-gamma * (a + lp1 if right else lp1))
+                    qg = exp_neg_short(-gamma * (a + lp1 if right else lp1))
                 wc = (a1 if lab else a0) * qg * (1.0 + gamma * pt * r)
                 g = wc * q
                 h = g * pt
