@@ -148,3 +148,87 @@ def test_numpy_fallback_without_numba(monkeypatch):
     g0, h0 = binary_focal_grad_hess(z, y, gamma=2.0, alpha=0.25)
     np.testing.assert_array_equal(g, g0 * w)
     np.testing.assert_array_equal(h, h0 * w)
+
+
+# -- the one-sided kernel for every Hessian and float64 margins -----------------------------
+
+
+def _mixed_hard_case(dtype, n=4000, seed=6):
+    rng = np.random.default_rng(seed)
+    z = np.concatenate([rng.normal(scale=6, size=n), MARGINS[-10:]]).astype(dtype)
+    y = (rng.random(z.size) < 0.3).astype(dtype)
+    w = (rng.random(z.size) * 3).astype(dtype)
+    return z, y, w
+
+
+@pytest.mark.parametrize("hessian", ["clipped", "exact"])
+@pytest.mark.parametrize("gamma", HARD_GAMMAS, ids=lambda g: f"gamma={g}")
+def test_hard_target_kernel_float32_other_hessians_match_core(gamma, hessian):
+    m = MARGINS.astype(np.float32)
+    z = np.concatenate([m, m])
+    y = np.concatenate([np.ones(m.size), np.zeros(m.size)]).astype(np.float32)
+    w = np.random.default_rng(7).random(z.size).astype(np.float32) * 3
+    out = hard_target_grad_hess(z, y, gamma=gamma, alpha=0.25, hessian=hessian,
+                                hessian_floor=1e-3, weight=w)
+    assert out is not None
+    g, h = out
+    assert g.dtype == np.float32
+    g_ref, h_ref = binary_focal_grad_hess(z.astype(np.float64), y.astype(np.float64),
+                                          gamma=gamma, alpha=0.25, hessian=hessian,
+                                          hessian_floor=1e-3)
+    w64 = w.astype(np.float64)
+    np.testing.assert_allclose(g, g_ref * w64, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(h, h_ref * w64, rtol=1e-6, atol=1e-30)
+    if hessian == "clipped":
+        assert np.all(h >= np.float32(1e-3) * w * (1 - 1e-6))  # floor before the weight
+    g2, h2 = binary_focal_grad_hess_fast(z, y, gamma=gamma, alpha=0.25, hessian=hessian,
+                                         hessian_floor=1e-3, weight=w)
+    np.testing.assert_array_equal(g2, g)
+    np.testing.assert_array_equal(h2, h)
+
+
+@pytest.mark.parametrize("hessian", ["irls", "clipped", "exact"])
+@pytest.mark.parametrize("gamma", HARD_GAMMAS, ids=lambda g: f"gamma={g}")
+def test_float64_hard_labels_one_sided_kernel_matches_core(gamma, hessian, monkeypatch):
+    z, y, w = _mixed_hard_case(np.float64)
+
+    def general_kernel_not_expected(*args):
+        raise AssertionError("0/1 labels should take the one-sided kernel")
+
+    monkeypatch.setattr(_fast, "_kernel_parallel", general_kernel_not_expected)
+    g, h = binary_focal_grad_hess_fast(z, y, gamma=gamma, alpha=0.25, hessian=hessian,
+                                       weight=w)
+    assert g.dtype == np.float64
+    g_ref, h_ref = binary_focal_grad_hess(z, y, gamma=gamma, alpha=0.25, hessian=hessian)
+    _close(g, g_ref * w, rtol=1e-11)
+    _close(h, h_ref * w, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("where", [5, 3000], ids=["soft label early", "soft label late"])
+def test_soft_label_anywhere_falls_back_to_general_kernel(dtype, where):
+    # a label that is not 0/1 among the first 256 skips the one-sided kernel; one later
+    # makes it decline after its pass; either way the result is the soft-target one
+    z, y, w = _mixed_hard_case(dtype)
+    y[where] = 0.375
+    for hessian in ("irls", "exact"):
+        g, h = binary_focal_grad_hess_fast(z, y, gamma=0.75, hessian=hessian, weight=w)
+        g_ref, h_ref = binary_focal_grad_hess(z.astype(np.float64), y.astype(np.float64),
+                                              gamma=0.75, hessian=hessian)
+        w64 = w.astype(np.float64)
+        if dtype == np.float64:
+            _close(g, g_ref * w64, rtol=1e-11)
+            _close(h, h_ref * w64, rtol=1e-10)
+        else:
+            np.testing.assert_allclose(g, g_ref * w64, rtol=1e-6, atol=1e-30)
+            np.testing.assert_allclose(h, h_ref * w64, rtol=1e-6, atol=1e-30)
+        assert g[where] == pytest.approx(g_ref[where] * w64[where], rel=1e-6)
+
+
+def test_float64_labels_with_float32_margins_are_tested_exactly():
+    # a float64 label just below 1 rounds to 1 in float32: it must still count as soft
+    z = np.linspace(-3, 3, 301).astype(np.float32)
+    y = (z > 0).astype(np.float64)
+    y[100] = 1.0 - 1e-12
+    assert hard_target_grad_hess(z, y) is None
+    assert hard_target_grad_hess(z, (z > 0).astype(np.float64)) is not None

@@ -8,16 +8,17 @@ path of ``_core`` makes about twenty passes over memory.
 
 Two kernels, one pass over memory each:
 
-* the *general* kernel (float64 margins, soft targets, ``hessian="clipped"``/``"exact"``):
-  computed in float64 whatever the input dtype; both sides of the soft-target loss
-  ``y L(z, 1) + (1 - y) L(z, 0)`` share ``e = exp(-|z|)``;
-* the *hard-target* kernel (float32 margins as XGBoost passes them, labels exactly 0 or 1,
-  ``hessian="irls"``): only the side of the true class, ``p_t = sigmoid(s z)`` with
-  ``s = 2 y - 1``; float32 arithmetic (16 lanes per AVX-512 vector) for ``gamma`` in
-  {0, 0.25, 0.5, 1, 2} (``q**gamma`` by products and square roots), float64 arithmetic with
-  shorter polynomials (accurate to ~1e-10, ample for a float32 result) for other ``gamma``,
-  whose power ``exp(-gamma * softplus(.))`` would amplify float32 rounding. A label that is
-  not exactly 0 or 1 is counted, and the call falls back to the general kernel.
+* the *hard-target* kernel (labels exactly 0 or 1, any Hessian, float32 or float64 margins):
+  only the side of the true class, ``p_t = sigmoid(s z)`` with ``s = 2 y - 1``. float32
+  margins with ``hessian="irls"`` (XGBoost's case) and ``gamma`` in {0, 0.25, 0.5, 1, 2}
+  use float32 arithmetic (16 lanes per AVX-512 vector; ``q**gamma`` by products and square
+  roots); everything else float64 arithmetic (a float32 ``exp(-gamma * softplus(.))`` would
+  amplify float32 rounding), with polynomials accurate to ~1e-10 for float32 results and
+  ~1e-13 for float64 ones. A label that is not exactly 0 or 1 is counted, and the
+  call falls back to the general kernel (which is taken at once when one of the first 256
+  labels is soft);
+* the *general* kernel (soft targets): computed in float64 whatever the input dtype; both
+  sides of the soft-target loss ``y L(z, 1) + (1 - y) L(z, 0)`` share ``e = exp(-|z|)``.
 
 ``exp`` is a branch-free primitive of :mod:`focalkit._numba.npmath`, shared with the torch
 CPU kernels: ``exp_neg`` (a few ulp) in the float32 kernel, ``exp_neg_short`` (degree 9
@@ -50,6 +51,7 @@ from focalkit._core import binary_focal_grad_hess
 __all__ = ["HAVE_NUMBA", "binary_focal_grad_hess_fast", "hard_target_grad_hess"]
 
 _HESSIAN_CODES = {"irls": 0, "clipped": 1, "exact": 2}
+_HEAD = 256  # labels looked at before trying the hard-target kernel
 
 _numba: Any
 try:  # numba is optional (the `cpu` extra)
@@ -198,7 +200,7 @@ if _numba is not None:
     def _make_hard_f32(gmode: int) -> Any:
         """Float32-arithmetic kernel for gamma = {0: 0, 1: 1, 2: 2, 3: 0.5, 4: 0.25}[gmode]."""
 
-        def kernel(z, y, w, has_w, gamma, a1, a0, g_out, h_out):  # pragma: no cover
+        def kernel(z, y, w, has_w, gamma, a1, a0, floor, g_out, h_out):  # pragma: no cover
             n = z.shape[0]
             n_soft = 0
             for i in _numba.prange(n):
@@ -244,12 +246,19 @@ if _numba is not None:
 
         return _numba.njit(parallel=True, cache=True, fastmath=_FM)(kernel)
 
-    def _make_hard_f64(gint: int) -> Any:
-        """Float64-arithmetic kernel: integer gamma = gint >= 3, or any gamma if gint < 0."""
+    def _make_hard_f64(gint: int, kind: int, full: bool) -> Any:
+        """Float64-arithmetic kernel for any margins' dtype and Hessian.
 
-        def kernel(z, y, w, has_w, gamma, a1, a0, g_out, h_out):  # pragma: no cover
+        ``gint``: integer gamma (products), or -1 for any gamma (``exp``); ``kind``: 0 IRLS,
+        1 clipped, 2 exact Hessian; ``full``: the full-accuracy ``atanh`` polynomial (float64
+        results) or the short one (float32 results).
+        """
+        atanh = _atanh_poly if full else _atanh_poly_short
+
+        def kernel(z, y, w, has_w, gamma, a1, a0, floor, g_out, h_out):  # pragma: no cover
             n = z.shape[0]
             n_soft = 0
+            k1 = 1.0 + 2.0 * gamma
             for i in _numba.prange(n):
                 zi = np.float64(z[i])
                 yi = y[i]
@@ -263,7 +272,7 @@ if _numba is not None:
                 p_big = tpe * d
                 h2 = ope * d
                 s = e * h2
-                poly = _atanh_poly_short(s * s)
+                poly = atanh(s * s)
                 right = (zi >= 0) == lab
                 p_small = e * p_big
                 pt = p_big if right else p_small
@@ -276,9 +285,14 @@ if _numba is not None:
                         qg *= q
                 else:
                     qg = exp_neg_short(-gamma * (a + lp1 if right else lp1))
-                wc = (a1 if lab else a0) * qg * (1.0 + gamma * pt * r)
-                g = wc * q
-                h = g * pt
+                cq = (a1 if lab else a0) * qg * q
+                g = cq * (1.0 + gamma * pt * r)
+                if kind == 0:
+                    h = g * pt
+                else:
+                    h = cq * pt * (k1 - gamma * (1.0 - (1.0 + gamma) * pt) * r)
+                    if kind == 1:
+                        h = max(h, floor)
                 if lab:
                     g = -g
                 if has_w:
@@ -291,21 +305,21 @@ if _numba is not None:
 
         return _numba.njit(parallel=True, cache=True, fastmath=_FM)(kernel)
 
-    _HARD_CACHE: dict[tuple[str, int], Any] = {}
+    _HARD_CACHE: dict[tuple[Any, ...], Any] = {}
 
 
-def _hard_kernel(gamma: float) -> tuple[Any, bool]:
+def _hard_kernel(gamma: float, dtype: Any = np.float32, kind: int = 0) -> tuple[Any, bool]:
     """(kernel, float32 arithmetic?) for a scalar ``gamma``, compiled on first use."""
     f32_modes = {0.0: 0, 1.0: 1, 2.0: 2, 0.5: 3, 0.25: 4}
-    if gamma in f32_modes:
+    key: tuple[Any, ...]
+    if dtype == np.float32 and kind == 0 and gamma in f32_modes:
         key = ("f32", f32_modes[gamma])
-    elif gamma == int(gamma) and gamma <= 8:
-        key = ("f64", int(gamma))
     else:
-        key = ("f64", -1)
+        gint = int(gamma) if gamma == int(gamma) and gamma <= 8 else -1
+        key = ("f64", gint, kind, dtype == np.float64)
     if key not in _HARD_CACHE:
         make = _make_hard_f32 if key[0] == "f32" else _make_hard_f64
-        _HARD_CACHE[key] = make(key[1])
+        _HARD_CACHE[key] = make(*key[1:])
     return _HARD_CACHE[key], key[0] == "f32"
 
 
@@ -332,16 +346,18 @@ def hard_target_grad_hess(
     *,
     gamma: float = 2.0,
     alpha: float | None = None,
+    hessian: str = "irls",
+    hessian_floor: float = 1e-6,
     weight: Any = None,
     n_threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """IRLS gradient and Hessian of float32 margins with 0/1 labels, or None.
+    """Gradient and Hessian of float32 margins with 0/1 labels, or None.
 
-    The fast path of :func:`binary_focal_grad_hess_fast`: one pass over the margins, the
-    labels (read once, as float32) and the weights, computing only the side of the true
-    class. It returns None, having computed nothing useful, when numba is missing, the
-    margins are not float32, or some label is not exactly 0 or 1 (soft targets, or values
-    that the caller must reject).
+    The fast path of :func:`binary_focal_grad_hess_fast` (which also takes it for float64
+    margins): one pass over the margins, the labels and the weights, computing only the
+    side of the true class. It returns None, having computed nothing useful, when numba is
+    missing, the margins are not float32, or some label is not exactly 0 or 1 (soft
+    targets, or values that the caller must reject).
 
     Parameters
     ----------
@@ -353,6 +369,10 @@ def hard_target_grad_hess(
         Scalar focusing parameter.
     alpha : float or None, default=None
         Scalar positive-class weight, already resolved.
+    hessian : {"irls", "clipped", "exact"}, default="irls"
+        As in :func:`focalkit.binary_focal_hessian`.
+    hessian_floor : float, default=1e-6
+        Floor of ``"clipped"`` (applied before the sample weight).
     weight : array_like of shape (n,), optional
         Sample weights multiplying both outputs.
     n_threads : int, optional
@@ -363,6 +383,12 @@ def hard_target_grad_hess(
     (grad, hess) or None
         float32 arrays of shape (n,).
 
+    Notes
+    -----
+    ``hessian="irls"`` with ``gamma`` in {0, 0.25, 0.5, 1, 2} is computed in float32
+    arithmetic, everything else in float64 (with polynomials as accurate as a float32
+    result needs).
+
     Examples
     --------
     >>> import numpy as np
@@ -370,23 +396,41 @@ def hard_target_grad_hess(
     >>> round(float(g[0]), 4), round(float(h[0]), 4)
     (-0.2983, 0.1491)
     """
-    if _numba is None or not isinstance(z, np.ndarray) or z.dtype != np.float32 or z.ndim != 1:
+    if not isinstance(z, np.ndarray) or z.dtype != np.float32:
+        return None
+    return _hard_target(
+        z, y, gamma=gamma, alpha=alpha, hessian=hessian, hessian_floor=hessian_floor,
+        weight=weight, n_threads=n_threads,
+    )
+
+
+def _hard_target(
+    z: Any, y: Any, *, gamma: float, alpha: float | None, hessian: str,
+    hessian_floor: float, weight: Any, n_threads: int | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`hard_target_grad_hess` for float32 or float64 margins."""
+    if (
+        _numba is None or not isinstance(z, np.ndarray) or z.ndim != 1
+        or z.dtype not in (np.float32, np.float64)
+    ):
         return None
     y = np.asarray(y)
     if y.dtype.kind not in "biuf" or y.shape != z.shape:
         return None
     z = np.ascontiguousarray(z)
-    y = np.ascontiguousarray(y, dtype=np.float32)
-    kernel, f32 = _hard_kernel(float(gamma))
+    # float labels are read in their own dtype (0/1 tested exactly), others as z's dtype
+    y = np.ascontiguousarray(y, dtype=y.dtype if y.dtype in (np.float32, np.float64)
+                             else z.dtype)
+    kernel, f32 = _hard_kernel(float(gamma), z.dtype, _HESSIAN_CODES[hessian])
     ftype = np.float32 if f32 else np.float64
-    w = None if weight is None else np.ascontiguousarray(weight, dtype=np.float32)
+    w = None if weight is None else np.ascontiguousarray(weight, dtype=z.dtype)
     a1 = 1.0 if alpha is None else float(alpha)
     a0 = 1.0 if alpha is None else 1.0 - float(alpha)
     g_out = np.empty_like(z)
     h_out = np.empty_like(z)
     args = (
         z, y, z if w is None else w, w is not None, ftype(gamma), ftype(a1), ftype(a0),
-        g_out, h_out,
+        ftype(hessian_floor), g_out, h_out,
     )
     n_soft = _run(kernel, args, n_threads)
     return None if n_soft else (g_out, h_out)
@@ -431,8 +475,9 @@ def binary_focal_grad_hess_fast(
 
     Notes
     -----
-    float32 margins with 0/1 labels and ``hessian="irls"`` take the hard-target kernel
-    (:func:`hard_target_grad_hess`); everything else the general float64 kernel.
+    0/1 labels take the one-sided hard-target kernel (:func:`hard_target_grad_hess`), soft
+    targets the general float64 kernel (also when the labels' first 256 values are not all
+    0/1, or when a label that is not 0 or 1 turns up later).
 
     Examples
     --------
@@ -444,9 +489,11 @@ def binary_focal_grad_hess_fast(
     z = np.ascontiguousarray(z)
     if z.dtype not in (np.float32, np.float64):
         z = z.astype(np.float64)
-    if hessian == "irls":
-        out = hard_target_grad_hess(
-            z, y, gamma=gamma, alpha=alpha, weight=weight, n_threads=n_threads
+    head = np.asarray(y).reshape(-1)[:_HEAD]
+    if np.all((head == 0) | (head == 1)):  # else soft targets: skip a pass that would fail
+        out = _hard_target(
+            z, y, gamma=gamma, alpha=alpha, hessian=hessian, hessian_floor=hessian_floor,
+            weight=weight, n_threads=n_threads,
         )
         if out is not None:
             return out
