@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One device session: the Triton kernel tests on CUDA, then the speed harness on cuda.
+# One device session: with T_SWEEP>0 a tile sweep first (its best configurations are then
+# applied by the speed harness), the Triton kernel tests on CUDA, then the speed harness.
 # Run from the repository root on a GPU machine; logs and JSON go to $OUT (default
 # bench-out). The package is pure Python: src/ goes on PYTHONPATH (no install).
 set -u -o pipefail
@@ -9,31 +10,33 @@ export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 PY=${PY:-python3}
 T_TESTS=${T_TESTS:-150}
 T_BENCH=${T_BENCH:-210}
+T_SWEEP=${T_SWEEP:-0}
 
 
 { nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv
   $PY -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__, torch.cuda.get_device_name())"
 } 2>&1 | tee "$OUT/env.txt"
 
+if [ "${T_SWEEP:-0}" -gt 0 ]; then
+  echo "== tile sweep (kernels only, 2^27); the bench below applies its best configurations"
+  timeout "$T_SWEEP" $PY benchmarks/gpu_sweep.py ${SWEEP_ONLY:+--only $SWEEP_ONLY} --out "$OUT/best.json" 2>&1 | tee "$OUT/sweep.log" | grep -E "best|rror"
+fi
+
 echo "== kernel tests on CUDA (pytest -m gpu)"
 NX=""; $PY -c "import xdist" 2>/dev/null && NX="-n 8"
 OMP_NUM_THREADS=2 timeout "$T_TESTS" $PY -m pytest -q -p no:cacheprovider -m gpu $NX \
     -p no:benchmark -o addopts="" --maxfail=6 --tb=short -rf \
     --strict-markers --import-mode=importlib -W error -W "ignore::DeprecationWarning" \
-    tests/kernels/test_triton_cases.py 2>&1 | tee "$OUT/tests.log" | tail -25
+    tests/kernels/test_triton_cases.py tests/torch/test_cuda.py 2>&1 | tee "$OUT/tests.log" | tail -25
 echo "tests exit: $?"
 
 echo "== speed harness on CUDA"
 timeout "$T_BENCH" $PY benchmarks/bench_speed.py --device cuda --sizes ${BENCH_SIZES:-16,20,24,27} \
-    --out "$OUT/speed.json" > "$OUT/bench.log" 2>&1
+    --out "$OUT/speed.json" --tuning "$OUT/best.json" > "$OUT/bench.log" 2>&1
 echo "bench exit: $?"; tail -3 "$OUT/bench.log"
 $PY benchmarks/bench_speed.py --summarize "$OUT/speed.json"
 
 
-if [ "${T_SWEEP:-0}" -gt 0 ]; then
-  echo "== tile sweep (kernels only, 2^27)"
-  timeout "$T_SWEEP" $PY benchmarks/gpu_sweep.py ${SWEEP_ONLY:-} 2>&1 | tee "$OUT/sweep.log"
-fi
 
 if [ "${T_NCU:-0}" -gt 0 ] && command -v ncu >/dev/null; then
   echo "== ncu: speed of light and occupancy of the four kernels"

@@ -150,8 +150,74 @@ def test_returns_none_when_unsupported(kc):
     kw = {"gamma": 2.0, "ignore_index": -100, "label_smoothing": 0.0, "reduction": "mean"}
     assert softmax(x.reshape(8, 8, 10), t[:8], None, **kw) is None  # N-D
     assert softmax(x, torch.softmax(x, 1), None, **kw) is None  # probabilities
-    bad = t.clone()
-    bad[3] = 10
-    assert softmax(x, bad, None, **kw) is None  # out-of-range label: reference raises
     z, y, _, _ = kc.binary_case(100, dtype=torch.float64, device=DEVICE)
     assert binary(z, y, None, None, gamma=2.0, alpha=None, reduction="sum") is None
+
+
+@pytest.mark.parametrize("kind", ["uint8", "int64", "soft"])
+def test_binary_bad_targets_are_nan_and_counted(kc, kind):
+    z, y, _, _ = kc.binary_case(700, device=DEVICE)
+    if kind == "soft":
+        y = y.float()
+        y[[3, 400]] = torch.tensor([1.5, float("nan")], device=DEVICE)
+    else:
+        y = y.to(torch.uint8 if kind == "uint8" else torch.int64)
+        y[[3, 400]] = torch.tensor([2, 255 if kind == "uint8" else -1], device=DEVICE).to(y.dtype)
+    kw = {"gamma": 2.0, "alpha": 0.25}
+    state: dict = {}
+    out = binary(z, y, None, None, reduction="none", state=state, **kw)
+    nan = torch.isnan(out)
+    assert nan[[3, 400]].all()
+    assert int(nan.sum()) == 2
+    assert int(state["bad"]) >= 1  # blocks holding a bad target (not values)
+    state = {}
+    assert torch.isnan(binary(z, y, None, None, reduction="sum", state=state, **kw))
+    assert int(state["bad"]) >= 1
+    grad = binary(z, y, None, None, grad_output=torch.tensor(1.0, device=DEVICE),
+                  reduction="sum", **kw)
+    assert torch.isnan(grad[[3, 400]]).all()
+    assert int(torch.isnan(grad).sum()) == 2
+    y[[3, 400]] = y[0].clone()
+    state = {}
+    assert torch.isfinite(binary(z, y, None, None, reduction="sum", state=state, **kw))
+    assert int(state["bad"]) == 0
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_softmax_bad_labels_are_nan_and_counted(kc, label_smoothing):
+    x, t, cw = kc.softmax_case(64, 10, device=DEVICE)
+    t[3], t[8] = 10, -7  # out of range; ignore_index rows (-100) stay 0
+    kw = {"gamma": 2.0, "ignore_index": -100, "label_smoothing": label_smoothing}
+    for reduction in ("none", "mean"):
+        state: dict = {}
+        out = softmax(x, t, cw, reduction=reduction, state=state, **kw)
+        assert int(state["bad"]) == 2
+        if reduction == "none":
+            assert torch.isnan(out[[3, 8]]).all()
+            assert int(torch.isnan(out).sum()) == 2
+            assert bool((out[t == -100] == 0).all())
+        else:
+            assert torch.isnan(out)
+    go = torch.tensor(1.0, device=DEVICE)
+    grad = softmax(x, t, cw, grad_output=go, reduction="sum", **kw)
+    rows_nan = torch.isnan(grad).any(1)
+    assert rows_nan[[3, 8]].all()
+    assert int(rows_nan.sum()) == 2
+
+
+@pytest.mark.parametrize("c", [7, 80, 1500])
+def test_softmax_backward_from_forward_state(kc, c):
+    """The backward that reuses the forward's row statistics equals the recomputing one."""
+    x, t, cw = kc.softmax_case(40, c, seed=3, device=DEVICE)
+    for reduction in ("mean", "sum", "none"):
+        kw = {"gamma": 0.5, "ignore_index": -100, "label_smoothing": 0.0,
+              "reduction": reduction}
+        state: dict = {}
+        softmax(x, t, cw, state=state, **kw)
+        go = torch.rand(40, device=DEVICE) if reduction == "none" else \
+            torch.tensor(0.3, device=DEVICE)
+        a = softmax(x, t, cw, grad_output=go, state=state, **kw)
+        b = softmax(x, t, cw, grad_output=go, **kw)
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        ref = kc.ref_softmax(x, t, cw, grad_output=go, **kw)
+        assert kc.rel_err(a, ref) < TOL_GRAD[x.dtype]

@@ -10,7 +10,14 @@ torch = pytest.importorskip("torch")
 
 import torch.nn.functional as F  # noqa: E402
 
-from focalkit.torch import binary_focal_loss_with_logits, focal_loss, use_fast_path  # noqa: E402
+from focalkit.exceptions import InvalidParameterError  # noqa: E402
+from focalkit.torch import (  # noqa: E402
+    binary_focal_loss_with_logits,
+    check_pending_targets,
+    focal_loss,
+    sync_target_checks,
+    use_fast_path,
+)
 
 pytestmark = [
     pytest.mark.gpu,
@@ -116,3 +123,47 @@ def test_extra_gpu_memory_of_fwd_bwd_is_about_the_gradient(fast):
     # (2^24) at a time: measured on an H100 on 2026-11-26 at 15.0x the logits for n = 2^24
     # (about 14 temporaries of a block plus the gradient).
     assert ratio <= 1.25 if fast else ratio <= 1.0 + 15 * (1 << 24) / n
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_bad_targets_on_cuda_nan_then_error_without_sync(smoothing):
+    """The kernels count bad targets; the error comes from the next call or the check."""
+    z = torch.randn(4096, device="cuda", requires_grad=True)
+    y = (torch.rand(4096, device="cuda") < 0.5).to(torch.uint8)
+    y[17] = 2
+    loss = binary_focal_loss_with_logits(z, y)  # no wait for the device: NaN, no error yet
+    assert torch.isnan(loss)
+    loss.backward()
+    assert torch.isnan(z.grad[17])
+    assert torch.isfinite(z.grad[:17]).all()
+    with pytest.raises(InvalidParameterError, match=r"\[0, 1\].*found values that are not"):
+        check_pending_targets()
+    check_pending_targets()  # reported once
+    x = torch.randn(512, 10, device="cuda", requires_grad=True)
+    t = torch.randint(0, 10, (512,), device="cuda")
+    t[5], t[9] = 10, -100
+    out = focal_loss(x, t, label_smoothing=smoothing, reduction="none")
+    assert torch.isnan(out[5])
+    assert out[9] == 0
+    assert torch.isfinite(out[:5]).all()
+    torch.cuda.synchronize()
+    with pytest.raises(InvalidParameterError, match=r"\[0, 10\).*found 1 such value"):
+        focal_loss(x, t.clamp(-100, 9))  # the next call raises the earlier call's error
+    with sync_target_checks(True), pytest.raises(InvalidParameterError, match="found 1"):
+        focal_loss(x, t)
+
+
+def test_softmax_fast_backward_reuses_forward_statistics():
+    """Forward statistics (state) and a recomputing backward give the same gradient."""
+    from focalkit.torch import kernels
+
+    x = torch.randn(3000, 80, device="cuda") * 3
+    t = torch.randint(0, 80, (3000,), device="cuda")
+    t[::5] = -100
+    kw = {"gamma": 2.0, "ignore_index": -100, "label_smoothing": 0.0, "reduction": "mean"}
+    state: dict = {}
+    kernels.softmax_forward(x, t, None, state=state, **kw)
+    go = torch.tensor(0.7, device="cuda")
+    a = kernels.softmax_backward(go, x, t, None, state=state, **kw)
+    b = kernels.softmax_backward(go, x, t, None, **kw)
+    torch.testing.assert_close(a, b, rtol=0, atol=0)

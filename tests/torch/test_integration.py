@@ -27,7 +27,8 @@ def test_public_api():
 
     focal = {
         "BinaryFocalLossWithLogits", "FocalLoss", "binary_focal_loss_with_logits",
-        "fast_path_enabled", "focal_loss", "use_fast_path",
+        "fast_path_enabled", "focal_loss", "use_fast_path", "check_pending_targets",
+        "sync_target_checks",
     }
     assert set(fkt.__all__) == focal | set(alternatives.__all__)
     assert len(fkt.__all__) == len(set(fkt.__all__))
@@ -178,7 +179,7 @@ def test_use_fast_path_is_a_switch_and_a_context_manager():
 def test_dispatch_calls_the_kernels_first_unless_switched_off(monkeypatch):
     calls = []
 
-    def fake_forward(input, target, weight, pos_weight, *, gamma, alpha, reduction):
+    def fake_forward(input, target, weight, pos_weight, *, gamma, alpha, reduction, state):
         calls.append(("fwd", gamma, alpha, reduction))
         return torch.tensor(123.0)
 
@@ -218,7 +219,7 @@ def test_softmax_dispatch_calls_the_kernels(monkeypatch):
     monkeypatch.setattr(fk_kernels, "softmax_forward", fake_forward)
     out = focal_loss(torch.zeros(2, 3), torch.tensor([0, 1]))
     assert out.item() == 5.0
-    assert calls == [["gamma", "ignore_index", "label_smoothing", "reduction"]]
+    assert calls == [["gamma", "ignore_index", "label_smoothing", "reduction", "state"]]
     with use_fast_path(False):
         assert focal_loss(torch.zeros(2, 3), torch.tensor([0, 1])).item() != 5.0
 

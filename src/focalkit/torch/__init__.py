@@ -15,6 +15,7 @@ from focalkit.torch._binary import (  # noqa: E402
     BinaryFocalLossWithLogits,
     binary_focal_loss_with_logits,
 )
+from focalkit.torch._deferred import check_pending_targets, sync_target_checks  # noqa: E402
 from focalkit.torch._dispatch import fast_path_enabled, use_fast_path  # noqa: E402
 from focalkit.torch._softmax import FocalLoss, focal_loss  # noqa: E402
 from focalkit.torch.alternatives import (  # noqa: E402
@@ -67,6 +68,7 @@ __all__ = [
     "WeightedBCEWithLogitsLoss",
     "asymmetric_loss_with_logits",
     "binary_focal_loss_with_logits",
+    "check_pending_targets",
     "fast_path_enabled",
     "flsd_binary_focal_loss_with_logits",
     "flsd_softmax_focal_loss",
@@ -82,6 +84,7 @@ __all__ = [
     "poly1_softmax_focal_loss",
     "prior_bias_init_",
     "softmax_prior_bias_init_",
+    "sync_target_checks",
     "use_fast_path",
     "weighted_bce_with_logits",
 ]

@@ -9,7 +9,7 @@ from torch import nn
 
 from focalkit._core import binary_focal_grad, binary_focal_loss
 from focalkit.exceptions import InvalidParameterError
-from focalkit.torch import _checks, _chunks, _dispatch
+from focalkit.torch import _checks, _chunks, _deferred, _dispatch
 
 __all__ = ["BinaryFocalLossWithLogits", "binary_focal_loss_with_logits"]
 
@@ -142,13 +142,18 @@ class _BinaryFocalFunction(torch.autograd.Function):
             alpha if isinstance(alpha, torch.Tensor) else None,
         )
         ctx.gamma, ctx.alpha, ctx.reduction = gamma, alpha, reduction
+        state: dict = {}
         out = _dispatch.binary_forward(
-            input, target, weight, pos_weight, gamma=gamma, alpha=alpha, reduction=reduction
+            input, target, weight, pos_weight, gamma=gamma, alpha=alpha, reduction=reduction,
+            state=state,
         )
         if out is None:
             if pending is not None:  # no kernel checked the target values
                 _check_target_values(target, pending)
             out = _reference_forward(input, target, weight, pos_weight, gamma, alpha, reduction)
+        elif pending is not None and "bad" in state:  # counted by the GPU kernel
+            # the kernel flags blocks, not values: the error gives no count
+            _deferred.report(state["bad"], _target_message(pending), exact=False)
         return out.to(input.dtype)
 
     @staticmethod
@@ -200,11 +205,16 @@ def _check_data(
 def _value_check_pending(input: torch.Tensor, target: torch.Tensor) -> bool:
     """Whether the target values still need checking (bool targets never do).
 
-    On the CPU the check is deferred to the forward: the fused kernel checks the values in
-    the pass that reads them (and declines when one is bad); only when no kernel ran does
-    :func:`_check_target_values` read the targets. Elsewhere it runs up front.
+    The check happens in the forward: the fused kernels check the values in the pass that
+    reads them (the CPU kernel declines when one is bad, the GPU kernel counts them, see
+    :mod:`._deferred`); only when no kernel ran does :func:`_check_target_values` read
+    the targets.
     """
     return target.dtype != torch.bool and not _checks.compiling() and target.numel() > 0
+
+
+def _target_message(owner: str) -> str:
+    return f"target of {owner} must hold values in [0, 1] (soft targets allowed)"
 
 
 def _check_target_values(target: torch.Tensor, owner: str) -> None:
@@ -212,10 +222,7 @@ def _check_target_values(target: torch.Tensor, owner: str) -> None:
     lo, hi = torch.aminmax(target)
     if not bool((lo >= 0) & (hi <= 1)):  # also False for NaN
         bad = target[~((target >= 0) & (target <= 1))][0].item()
-        raise InvalidParameterError(
-            f"target of {owner} must hold values in [0, 1] (soft targets allowed); "
-            f"got {bad}."
-        )
+        raise InvalidParameterError(f"{_target_message(owner)}; got {bad}.")
 
 
 def _binary_focal(
@@ -230,14 +237,11 @@ def _binary_focal(
 ) -> torch.Tensor:
     """Checks the data, then runs the autograd Function (parameters already validated)."""
     input, target = _check_data(input, target, weight, pos_weight, gamma, alpha, owner)
+    if input.device.type == "cuda":
+        _deferred.poll()  # errors of earlier calls whose counts have reached the host
     # bool / integer labels go to the kernels (and the reference's ``target.to``) as they
-    # are: no converted copy, and at most one pass that checks their values
-    pending: str | None = None
-    if _value_check_pending(input, target):
-        if input.device.type == "cpu":
-            pending = owner  # checked by the CPU kernel, or in the forward if none ran
-        else:
-            _check_target_values(target, owner)
+    # are: no converted copy, and at most one pass that checks their values (the kernel's)
+    pending = owner if _value_check_pending(input, target) else None
     out: torch.Tensor = _BinaryFocalFunction.apply(
         input, target, weight, pos_weight, gamma, alpha, reduction, pending
     )

@@ -9,7 +9,7 @@ from torch import nn
 
 from focalkit._core import softmax_focal_grad, softmax_focal_loss
 from focalkit.exceptions import InvalidParameterError
-from focalkit.torch import _checks, _chunks, _dispatch
+from focalkit.torch import _checks, _chunks, _deferred, _dispatch
 
 __all__ = ["FocalLoss", "focal_loss"]
 
@@ -124,20 +124,29 @@ class _SoftmaxFocalFunction(torch.autograd.Function):
         ignore_index: int,
         label_smoothing: float,
         reduction: str,
+        pending: str | None = None,
     ) -> torch.Tensor:
         ctx.save_for_backward(
             input, target, weight, gamma if isinstance(gamma, torch.Tensor) else None
         )
         ctx.gamma, ctx.ignore_index = gamma, ignore_index
         ctx.label_smoothing, ctx.reduction = label_smoothing, reduction
+        state: dict = {}
         out = _dispatch.softmax_forward(
             input, target, weight, gamma=gamma, ignore_index=ignore_index,
-            label_smoothing=label_smoothing, reduction=reduction,
+            label_smoothing=label_smoothing, reduction=reduction, state=state,
         )
         if out is None:
+            if pending is not None:  # no kernel checked the labels
+                _check_labels(target, input.shape[1], ignore_index, pending)
             out = _reference_forward(
                 input, target, weight, gamma, ignore_index, label_smoothing, reduction
             )
+        elif pending is not None and "bad" in state:  # counted by the GPU kernel
+            _deferred.report(state.pop("bad"), _label_message(pending, input.shape[1],
+                                                              ignore_index))
+        # the GPU forward's row statistics (two floats per row), reused by the backward
+        ctx.state = state if ctx.needs_input_grad[0] else None
         return out.to(input.dtype)
 
     @staticmethod
@@ -150,14 +159,34 @@ class _SoftmaxFocalFunction(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_input = _dispatch.softmax_backward(
                 grad_output, input, target, weight, gamma=gamma, ignore_index=ignore_index,
-                label_smoothing=label_smoothing, reduction=reduction,
+                label_smoothing=label_smoothing, reduction=reduction, state=ctx.state,
             )
+            ctx.state = None
             if grad_input is None:
                 grad_input = _reference_backward(
                     grad_output, input, target, weight, gamma,
                     ignore_index, label_smoothing, reduction,
                 )
-        return grad_input, None, None, None, None, None, None
+        return grad_input, None, None, None, None, None, None, None
+
+
+def _label_message(owner: str, n_classes: int, ignore_index: int) -> str:
+    return (
+        f"class-index target of {owner} must hold values in [0, {n_classes}) or "
+        f"ignore_index ({ignore_index})"
+    )
+
+
+def _check_labels(target: torch.Tensor, n_classes: int, ignore_index: int, owner: str) -> None:
+    """One aminmax pass over the labels; the full test only when one is outside [0, C)."""
+    lo, hi = torch.aminmax(target)
+    if bool((lo >= 0) & (hi < n_classes)):
+        return
+    bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
+    if bool(bad.any()):
+        raise InvalidParameterError(
+            f"{_label_message(owner, n_classes, ignore_index)}; got {target[bad][0].item()}."
+        )
 
 
 def _reference_backward(
@@ -236,18 +265,8 @@ def _check_data(
                 f"{expected} for input of shape {tuple(input.shape)}; "
                 f"got {target.dtype} of shape {tuple(target.shape)}."
             )
-        if not _checks.compiling() and target.numel() > 0:
-            # the only label check (the CPU kernel's own range test is free): one aminmax
-            # pass, the full test only when some label is outside [0, C)
-            lo, hi = torch.aminmax(target)
-            bad = None
-            if not bool((lo >= 0) & (hi < n_classes)):
-                bad = (target != ignore_index) & ((target < 0) | (target >= n_classes))
-            if bad is not None and bool(bad.any()):
-                raise InvalidParameterError(
-                    f"class-index target of {owner} must hold values in [0, {n_classes}) or "
-                    f"ignore_index ({ignore_index}); got {target[bad][0].item()}."
-                )
+        # the label values are checked in the forward: by the kernel that reads them, or
+        # by _check_labels when no kernel runs
     if weight is not None and tuple(weight.shape) != (n_classes,):
         raise InvalidParameterError(
             f"weight of {owner} must be a 1-D tensor with one entry per class "
@@ -272,8 +291,13 @@ def _focal(
         input = input.unsqueeze(0)
         target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
     _check_data(input, target, weight, gamma, ignore_index, owner)
+    if input.device.type == "cuda":
+        _deferred.poll()  # errors of earlier calls whose counts have reached the host
+    pending = None
+    if not target.is_floating_point() and not _checks.compiling() and target.numel() > 0:
+        pending = owner
     out: torch.Tensor = _SoftmaxFocalFunction.apply(
-        input, target, weight, gamma, ignore_index, label_smoothing, reduction
+        input, target, weight, gamma, ignore_index, label_smoothing, reduction, pending
     )
     return out.squeeze(0) if unbatched and reduction == "none" else out
 

@@ -28,9 +28,12 @@ Which path runs:
 * Softmax: 2-D ``(N, C)`` logits with integer labels (``C <= 8192`` on the GPU).
 * Everything else (float64 on the GPU, dense N-D softmax
   inputs, probability targets for softmax, per-class gamma or alpha tensors): ``None``.
-* The CPU kernels also return ``None`` when a binary target lies outside [0, 1] (or is
-  NaN) or a softmax label outside [0, C) and not ``ignore_index``: they check the values
-  in the pass that reads them, and the public losses then raise their errors.
+* Target values are checked in the pass that reads them. The CPU kernels return ``None``
+  when a binary target lies outside [0, 1] (or is NaN) or a softmax label outside [0, C)
+  and not ``ignore_index``, and the public losses then raise their errors at once. The
+  GPU kernels make those elements (rows) NaN and count them in ``state["bad"]`` without
+  waiting for the device; the public losses raise from that count (see
+  :mod:`focalkit.torch._deferred`).
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ def binary_forward(
     gamma: Any,
     alpha: Any,
     reduction: str,
+    state: dict | None = None,
 ) -> torch.Tensor | None:
     """Fused sigmoid focal loss, reduced per ``reduction``; None when no fast path applies.
 
@@ -95,6 +99,9 @@ def binary_forward(
         Positive-class weight (a tensor gives None).
     reduction : {"none", "mean", "sum"}
         ``"mean"`` divides the (weighted) sum by the number of elements.
+    state : dict, optional
+        Filled by the GPU path: ``state["bad"]``, a device scalar counting the targets
+        outside [0, 1] (their loss is NaN); see the module docstring.
 
     Returns
     -------
@@ -116,7 +123,7 @@ def binary_forward(
         return None
     return be.binary(
         input, target, weight, pos_weight, gamma=float(gamma),
-        alpha=None if alpha is None else float(alpha), reduction=reduction,
+        alpha=None if alpha is None else float(alpha), reduction=reduction, state=state,
     )
 
 
@@ -166,6 +173,7 @@ def softmax_forward(
     ignore_index: int,
     label_smoothing: float,
     reduction: str,
+    state: dict | None = None,
 ) -> torch.Tensor | None:
     """Fused softmax focal loss of ``(N, C)`` logits; None when no fast path applies.
 
@@ -185,6 +193,10 @@ def softmax_forward(
         As in ``F.cross_entropy``.
     reduction : {"none", "mean", "sum"}
         ``"mean"`` divides by the sum of the target classes' weights (``F.cross_entropy``).
+    state : dict, optional
+        Filled by the GPU path with ``"bad"`` (a device scalar counting labels outside
+        [0, C) that are not ``ignore_index``; their rows are NaN) and what the backward
+        reuses (row statistics): pass the same dict to :func:`softmax_backward`.
 
     Returns
     -------
@@ -208,7 +220,7 @@ def softmax_forward(
         return None
     return be.softmax(
         input, target, weight, gamma=float(gamma), ignore_index=int(ignore_index),
-        label_smoothing=float(label_smoothing), reduction=reduction,
+        label_smoothing=float(label_smoothing), reduction=reduction, state=state,
     )
 
 
@@ -222,6 +234,7 @@ def softmax_backward(
     ignore_index: int,
     label_smoothing: float,
     reduction: str,
+    state: dict | None = None,
 ) -> torch.Tensor | None:
     """Gradient of :func:`softmax_forward` w.r.t. ``input``, times ``grad_output``.
 
@@ -229,8 +242,8 @@ def softmax_backward(
     ----------
     grad_output : torch.Tensor
         Scalar, or per-row ``(N,)`` for ``"none"``.
-    input, target, weight, gamma, ignore_index, label_smoothing, reduction
-        As in :func:`softmax_forward`.
+    input, target, weight, gamma, ignore_index, label_smoothing, reduction, state
+        As in :func:`softmax_forward` (``state`` from that call, or None).
 
     Returns
     -------
@@ -245,5 +258,5 @@ def softmax_backward(
     return be.softmax(
         input, target, weight, gamma=float(gamma), ignore_index=int(ignore_index),
         label_smoothing=float(label_smoothing), reduction=reduction,
-        grad_output=grad_output,
+        grad_output=grad_output, state=state,
     )

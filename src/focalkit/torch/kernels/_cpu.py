@@ -290,6 +290,7 @@ def binary(
     alpha: float | None,
     reduction: str,
     grad_output: torch.Tensor | None = None,
+    state: dict | None = None,  # the GPU path's saved state; unused on the CPU
 ) -> torch.Tensor | None:
     """Forward loss (``grad_output`` None) or gradient; None when no fast path applies."""
     if input.dtype in _HALF and input.device.type == "cpu":
@@ -378,6 +379,7 @@ def softmax(
     label_smoothing: float,
     reduction: str,
     grad_output: torch.Tensor | None = None,
+    state: dict | None = None,  # the GPU path's saved state; unused on the CPU
 ) -> torch.Tensor | None:
     """Softmax focal loss (``grad_output`` None) or its gradient for (N, C) logits."""
     if input.dtype in _HALF and input.device.type == "cpu":

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["available", "binary", "interpreted_kernels", "softmax"]
+__all__ = ["available", "apply_tuning", "binary", "interpreted_kernels", "softmax"]
 
 # float64 takes the reference path: Triton materialises Python float literals (the series
 # coefficients) as float32, which would cap float64 accuracy near 1e-10.
@@ -24,8 +24,19 @@ BINARY_WARPS = {4: 4, 2: 8}
 #: Logits per program of the softmax kernel (whole rows), and warps (None: by size).
 SOFTMAX_TILE = 2048
 SOFTMAX_WARPS: int | None = 4
-#: Largest class count held in registers by the softmax kernel.
+#: Largest class count held in registers by the label-smoothing softmax kernel.
 SOFTMAX_MAX_CLASSES = 8192
+#: Statistics kernel (forward without smoothing), by class-count range ("small": C <= 256)
+#: and element size: (widest column tile, logits per program, warps). Wider rows than the
+#: column tile loop over tiles. Chosen by benchmarks/gpu_sweep.py on an H100.
+STATS_CONFIG = {("small", 4): (128, 4096, 4), ("small", 2): (128, 4096, 4),
+                ("large", 4): (1024, 4096, 4), ("large", 2): (1024, 4096, 4)}
+#: Rows per program of the per-row kernel.
+SOFTMAX_ROWS_BLOCK = 1024
+#: Gradient kernel (backward without smoothing): logits per program and warps, by
+#: element size.
+SOFTMAX_GRAD_BLOCK = {4: 2048, 2: 4096}
+SOFTMAX_GRAD_WARPS = {4: 4, 2: 4}
 _kernels: Any = None
 
 
@@ -40,6 +51,24 @@ def available() -> bool:
         except ImportError:
             _kernels = False
     return _kernels is not False
+
+
+def apply_tuning(tuning: dict) -> None:
+    """Set tile configurations from ``benchmarks/gpu_sweep.py --out`` (benchmarks only).
+
+    Parameters
+    ----------
+    tuning : dict
+        Keys ``binary`` ({element size: [block, warps]}), ``stats`` ({"small-4": [bc_max,
+        tile, warps], ...}) and ``grad`` ({element size: [block, warps]}), any subset.
+    """
+    for es, (block, warps) in tuning.get("binary", {}).items():
+        BINARY_BLOCK[int(es)], BINARY_WARPS[int(es)] = int(block), int(warps)
+    for key, cfg in tuning.get("stats", {}).items():
+        cls, es = key.split("-")
+        STATS_CONFIG[cls, int(es)] = tuple(int(v) for v in cfg)  # type: ignore[assignment]
+    for es, (block, warps) in tuning.get("grad", {}).items():
+        SOFTMAX_GRAD_BLOCK[int(es)], SOFTMAX_GRAD_WARPS[int(es)] = int(block), int(warps)
 
 
 def interpreted_kernels() -> ModuleType:
@@ -96,9 +125,16 @@ def binary(
     alpha: float | None,
     reduction: str,
     grad_output: torch.Tensor | None = None,
+    state: dict | None = None,
     km: Any = None,
 ) -> torch.Tensor | None:
-    """Loss (``grad_output`` None) or gradient on the GPU; None when no fast path applies."""
+    """Loss (``grad_output`` None) or gradient on the GPU; None when no fast path applies.
+
+    The forward checks the targets in the pass that reads them: with ``state`` given,
+    ``state["bad"]`` is set to a device scalar counting the blocks that hold a target
+    outside [0, 1] (such a target's loss and gradient are NaN). Nothing here waits for
+    the device.
+    """
     if km is None:
         if input.device.type != "cuda" or not available():
             return None
@@ -131,6 +167,7 @@ def binary(
     common = {"IG": ig, "HARD": hard, "IS64": is64, "BLOCK": block,
               "FAST": input.device.type == "cuda", "W_MODE": w_mode, "PW_MODE": pw_mode,
               "num_warps": BINARY_WARPS[es]}
+    check = state is not None and grad_output is None
     if grad_output is not None:
         go = grad_output.detach()
         scale = 1.0 / n if reduction == "mean" else 1.0
@@ -141,23 +178,32 @@ def binary(
         out = torch.empty(shape, dtype=input.dtype, device=dev)
         km.binary_kernel[grid](
             x, y, w if w is not None else dummy, pw if pw is not None else dummy, go_t,
-            out, out, n, a_pos, a_neg, g, scale, p_w, p_pw,
-            GO_MODE=go_mode, MODE=2, **common,
+            out, out, out, n, a_pos, a_neg, g, scale, p_w, p_pw,
+            GO_MODE=go_mode, MODE=2, CHECK=False, **common,
         )
         return out
+    w_arg = w if w is not None else dummy
+    pw_arg = pw if pw is not None else dummy
     if reduction == "none":
         out = torch.empty(shape, dtype=cdt, device=dev)
+        bad = torch.empty(grid[0] if check else 1, dtype=cdt, device=dev)
         km.binary_kernel[grid](
-            x, y, w if w is not None else dummy, pw if pw is not None else dummy, dummy,
-            out, out, n, a_pos, a_neg, g, 1.0, p_w, p_pw, GO_MODE=0, MODE=1, **common,
+            x, y, w_arg, pw_arg, dummy, out, out, bad, n, a_pos, a_neg, g, 1.0, p_w, p_pw,
+            GO_MODE=0, MODE=1, CHECK=check, **common,
         )
+        if check:
+            state["bad"] = bad.sum()  # type: ignore[index]
         return out
-    part = torch.empty(grid[0], dtype=cdt, device=dev)
+    # one buffer: the blocks' loss sums, then (when checking) their bad-target counts
+    part = torch.empty((1 + check) * grid[0], dtype=cdt, device=dev)
     km.binary_kernel[grid](
-        x, y, w if w is not None else dummy, pw if pw is not None else dummy, dummy,
-        part, part, n, a_pos, a_neg, g, 1.0, p_w, p_pw, GO_MODE=0, MODE=0, **common,
+        x, y, w_arg, pw_arg, dummy, part, part, part[grid[0]:] if check else part,
+        n, a_pos, a_neg, g, 1.0, p_w, p_pw, GO_MODE=0, MODE=0, CHECK=check, **common,
     )
-    total = part.sum()
+    sums = part.view(1 + check, grid[0]).sum(1)
+    if check:
+        state["bad"] = sums[1]  # type: ignore[index]
+    total = sums[0]
     return total / n if reduction == "mean" else total
 
 
@@ -167,11 +213,18 @@ def triton_cdiv(a: int, b: int) -> int:
 
 
 def _softmax_tiles(c: int) -> tuple[int, int, int]:
-    """(ROWS, BC, num_warps) for ``c`` classes: about ``SOFTMAX_TILE`` logits per program."""
+    """(ROWS, BC, num_warps) of the label-smoothing kernel (whole rows in registers)."""
     bc = 1 << max(4, (c - 1).bit_length())
     rows = max(1, SOFTMAX_TILE // bc)
     warps = SOFTMAX_WARPS or (4 if bc * rows <= 2048 else 8)
     return rows, bc, max(warps, min(16, bc // 512))  # long rows: more threads per row
+
+
+def _stats_tiles(c: int, element_size: int) -> tuple[int, int, int]:
+    """(ROWS, BC, num_warps) of the statistics kernel (see ``STATS_CONFIG``)."""
+    bc_max, tile, warps = STATS_CONFIG["small" if c <= 256 else "large", min(element_size, 4)]
+    bc = min(1 << max(4, (c - 1).bit_length()), bc_max)
+    return max(1, tile // bc), bc, warps
 
 
 def softmax(
@@ -184,9 +237,17 @@ def softmax(
     label_smoothing: float,
     reduction: str,
     grad_output: torch.Tensor | None = None,
+    state: dict | None = None,
     km: Any = None,
 ) -> torch.Tensor | None:
-    """Softmax focal loss or its gradient for (N, C) logits on the GPU; None otherwise."""
+    """Softmax focal loss or its gradient for (N, C) logits on the GPU; None otherwise.
+
+    Labels are checked in the kernels: a label outside [0, C) that is not ``ignore_index``
+    makes its row's loss and gradient NaN, and the forward sets ``state["bad"]`` (a device
+    scalar) to the number of such rows. Without label smoothing the forward also leaves
+    the row statistics in ``state`` for the backward, which then reads the logits once and
+    reduces nothing (given no ``state``, the backward recomputes them).
+    """
     if km is None:
         if input.device.type != "cuda" or not available():
             return None
@@ -194,7 +255,6 @@ def softmax(
     if (
         input.dtype not in _FLOATS
         or input.ndim != 2
-        or input.shape[1] > SOFTMAX_MAX_CLASSES
         or input.shape[0] == 0
         or target.ndim != 1
         or target.shape[0] != input.shape[0]
@@ -202,26 +262,84 @@ def softmax(
         or target.dtype == torch.bool
         or (weight is not None and weight.numel() != input.shape[1])
         or not -(2**31) <= ignore_index < 2**31
+        or (label_smoothing > 0 and input.shape[1] > SOFTMAX_MAX_CLASSES)
     ):
         return None
     n, c = input.shape
     t = target.detach().contiguous()
-    if not torch.compiler.is_compiling():
-        ok = ((t >= 0) & (t < c)) | (t == ignore_index)
-        if not bool(ok.all()):
-            return None  # out-of-range labels: the reference raises the error
     x = input.detach().contiguous()
-    dev = x.device
-    is64 = input.dtype == torch.float64
-    cdt = torch.float64 if is64 else torch.float32
-    cw = None if weight is None else weight.detach().reshape(-1).to(cdt).contiguous()
+    cw = None if weight is None else weight.detach().reshape(-1).to(torch.float32).contiguous()
+    g, ig = _gamma(gamma)
+    fast = input.device.type == "cuda"
+    if label_smoothing > 0:
+        return _softmax_smoothed(x, t, cw, g, ig, ignore_index, float(label_smoothing),
+                                 reduction, grad_output, state, km, fast)
+    if grad_output is None or state is None or "stats" not in state:
+        st: dict = {} if state is None else state
+        loss = _softmax_stats(x, t, cw, g, ig, ignore_index, reduction, st, km, fast)
+        if grad_output is None:
+            return loss
+    else:
+        st = state
+    go = grad_output.detach()
+    if reduction == "none" and go.numel() > 1 and any(go.stride()):
+        go_t, go_mode = go.reshape(-1).contiguous(), 1
+    else:
+        go_t, go_mode = go.reshape(-1)[:1].contiguous(), 3
+    out = torch.empty((n, c), dtype=input.dtype, device=x.device)
+    es = min(x.element_size(), 4)
+    den = st.get("den") if reduction == "mean" else None
+    km.softmax_grad_kernel[(triton_cdiv(n * c, SOFTMAX_GRAD_BLOCK[es]),)](
+        x, t, st["stats"], go_t, den if den is not None else go_t, out, n * c, n, 1.0,
+        C=c, GO_MODE=go_mode, HAS_DEN=den is not None, FAST=x.device.type == "cuda",
+        BLOCK=SOFTMAX_GRAD_BLOCK[es], num_warps=SOFTMAX_GRAD_WARPS[es],
+    )
+    return out
+
+
+def _softmax_stats(
+    x: torch.Tensor, t: torch.Tensor, cw: torch.Tensor | None, g: float, ig: int,
+    ignore_index: int, reduction: str, state: dict, km: Any, fast: bool,
+) -> torch.Tensor:
+    """The forward without smoothing: loss, with the row statistics left in ``state``."""
+    n, c = x.shape
+    rows, bc, warps = _stats_tiles(c, x.element_size())
+    stats = torch.empty(2 * n, dtype=torch.float32, device=x.device)
+    km.softmax_stats_kernel[(triton_cdiv(n, rows),)](
+        x, t, stats, n, int(ignore_index), C=c, NEG=_neg(x.dtype), ROWS=rows, BC=bc,
+        FAST=fast, num_warps=warps,
+    )
+    grid = triton_cdiv(n, SOFTMAX_ROWS_BLOCK)
+    part = torch.empty(3 * grid, dtype=torch.float32, device=x.device)
+    out = torch.empty(n if reduction == "none" else 1, dtype=torch.float32, device=x.device)
+    km.softmax_rows_kernel[(grid,)](
+        stats, t, cw if cw is not None else stats, out, part, n, c, int(ignore_index), g,
+        HAS_CW=cw is not None, IG=ig, MODE=1 if reduction == "none" else 0, FAST=fast,
+        BLOCK=SOFTMAX_ROWS_BLOCK, num_warps=4,
+    )
+    sums = part.view(3, grid).sum(1)
+    state.update(stats=stats, den=sums[1], bad=sums[2])
+    if reduction == "none":
+        return out
+    return sums[0] / sums[1] if reduction == "mean" else sums[0]
+
+
+def _neg(dtype: torch.dtype) -> float:
+    """A finite, very negative logit of ``dtype``: the padding of the softmax rows."""
+    return -6.0e4 if dtype == torch.float16 else -3.0e38
+
+
+def _softmax_smoothed(
+    x: torch.Tensor, t: torch.Tensor, cw: torch.Tensor | None, g: float, ig: int,
+    ignore_index: int, eps: float, reduction: str, grad_output: torch.Tensor | None,
+    state: dict | None, km: Any, fast: bool,
+) -> torch.Tensor:
+    """Label smoothing: one kernel that holds whole rows, for the loss and the gradient."""
+    n, c = x.shape
     rows, bc, warps = _softmax_tiles(c)
     grid = (triton_cdiv(n, rows),)
-    g, ig = _gamma(gamma)
-    eps = float(label_smoothing)
-    common = {"HAS_CW": cw is not None, "SMOOTH": eps > 0, "IG": ig, "IS64": is64,
-              "FAST": input.device.type == "cuda", "ROWS": rows, "BC": bc, "num_warps": warps,
-              "NEG": -6.0e4 if input.dtype == torch.float16 else -3.0e38}
+    common = {"HAS_CW": cw is not None, "SMOOTH": True, "IG": ig, "IS64": False,
+              "FAST": fast, "ROWS": rows, "BC": bc, "num_warps": warps, "NEG": _neg(x.dtype)}
     cw_arg = cw if cw is not None else x
     args = (n, c, int(ignore_index), g, eps / c, 1.0 - eps)
     if grad_output is not None:
@@ -229,35 +347,43 @@ def softmax(
         if reduction == "none" and go.numel() > 1 and any(go.stride()):
             go_t, go_mode = go.reshape(-1).contiguous(), 1
         else:
-            go_t, go_mode = go.reshape(-1)[:1].to(cdt), 3
+            go_t, go_mode = go.reshape(-1)[:1].to(torch.float32), 3
             if reduction == "mean":
-                go_t = go_t / _softmax_denominator(t, cw, ignore_index, c, cdt)
-        out = torch.empty((n, c), dtype=input.dtype, device=dev)
+                den = None if state is None else state.get("den")
+                if den is None:
+                    den = _softmax_denominator(t, cw, ignore_index, c, torch.float32)
+                go_t = go_t / den
+        out = torch.empty((n, c), dtype=x.dtype, device=x.device)
         km.softmax_kernel[grid](
-            x, t, cw_arg, go_t, out, out, out, *args, 1.0,
-            GO_MODE=go_mode, MODE=2, **common,
+            x, t, cw_arg, go_t, out, out, out, out, *args, 1.0,
+            GO_MODE=go_mode, MODE=2, CHECK=False, **common,
         )
         return out
+    part = torch.empty(3 * grid[0], dtype=torch.float32, device=x.device)
     if reduction == "none":
-        out = torch.empty(n, dtype=cdt, device=dev)
+        out = torch.empty(n, dtype=torch.float32, device=x.device)
         km.softmax_kernel[grid](
-            x, t, cw_arg, x, out, out, out, *args, 1.0, GO_MODE=0, MODE=1, **common
+            x, t, cw_arg, x, out, out, out, part[2 * grid[0]:], *args, 1.0,
+            GO_MODE=0, MODE=1, CHECK=True, **common,
         )
+        if state is not None:
+            state["bad"] = part[2 * grid[0]:].sum()
         return out
-    part = torch.empty(grid[0], dtype=cdt, device=dev)
-    partw = torch.empty(grid[0], dtype=cdt, device=dev)
     km.softmax_kernel[grid](
-        x, t, cw_arg, x, part, part, partw, *args, 1.0, GO_MODE=0, MODE=0, **common
+        x, t, cw_arg, x, part, part, part[grid[0]:], part[2 * grid[0]:], *args, 1.0,
+        GO_MODE=0, MODE=0, CHECK=True, **common,
     )
-    total = part.sum()
-    return total / partw.sum() if reduction == "mean" else total
+    sums = part.view(3, grid[0]).sum(1)
+    if state is not None:
+        state.update(den=sums[1], bad=sums[2])
+    return sums[0] / sums[1] if reduction == "mean" else sums[0]
 
 
 def _softmax_denominator(
     t: torch.Tensor, cw: torch.Tensor | None, ignore_index: int, c: int, dtype: torch.dtype
 ) -> torch.Tensor:
     """Sum of the target-class weights over the non-ignored rows (``mean``'s denominator)."""
-    valid = t != ignore_index
+    valid = (t != ignore_index) & (t >= 0) & (t < c)
     if cw is None:
         return valid.sum().to(dtype)
     return (cw[t.clamp(0, c - 1)] * valid.to(dtype)).sum()
