@@ -13,28 +13,29 @@ Two kernels, one pass over memory each:
   margins with ``hessian="irls"`` (XGBoost's case) and ``gamma`` in {0, 0.25, 0.5, 1, 2}
   use float32 arithmetic (16 lanes per AVX-512 vector; ``q**gamma`` by products and square
   roots); everything else float64 arithmetic (a float32 ``exp(-gamma * softplus(.))`` would
-  amplify float32 rounding), with polynomials accurate to ~1e-10 for float32 results and
-  ~1e-13 for float64 ones. A label that is not exactly 0 or 1 is counted, and the
+  amplify float32 rounding), with polynomials accurate to a few 1e-10 for float32 results
+  and ~1e-13 for float64 ones. A label that is not exactly 0 or 1 is counted, and the
   call falls back to the general kernel (which is taken at once when one of the first 256
   labels is soft);
 * the *general* kernel (soft targets): computed in float64 whatever the input dtype; both
   sides of the soft-target loss ``y L(z, 1) + (1 - y) L(z, 0)`` share ``e = exp(-|z|)``.
 
 ``exp`` is a branch-free primitive of :mod:`focalkit._numba.npmath`, shared with the torch
-CPU kernels: ``exp_neg`` (a few ulp) in the float32 kernel, ``exp_neg_short`` (degree 9
-instead of 13, 1e-13 relative) in the float64 ones, whose results need no
-more (the gradient of a soft target near its optimum, the worst case, then agrees with
-``_core`` to a fifth of the tested tolerance). ``q**gamma`` is a product for integer
-``gamma`` and ``exp(-gamma * (-log q))`` otherwise. ``log1p(e) = 2 s P(s^2)`` with
-``s = e / (2 + e)`` keeps its ``atanh`` polynomial ``P`` here, because the kernels also
-need the bounded ratio ``log1p(e) / e = 2 P(s^2) / (2 + e)`` (finite as ``e`` underflows
-to 0); ``P`` is a Chebyshev fit (degree 9 in ``s^2``: full float64 accuracy where the
-Taylor series needs degree 16). All are plain arithmetic, so LLVM vectorises the loops
-(numba has no vector math library without Intel's SVML). The loops are limited by
-arithmetic, not memory (one float64 ``exp`` costs about 0.9 ms per 1e6 margins on the
-AVX-512 build machine), so each polynomial is as short as its use allows. Loops are
-``prange`` loops (numba then marks the arrays as not aliased, which the vectoriser
-needs) run on one thread by default.
+CPU kernels: ``exp_neg`` (a few ulp) in float32 arithmetic, ``exp_neg_short`` (degree 9
+instead of 13, 1e-13 relative) for float64 results, which need no more (the gradient of a
+soft target near its optimum, the worst case, then agrees with ``_core`` to a fifth of the
+tested tolerance); float64 arithmetic with float32 results uses the private
+``_exp_neg_f32res`` (degree 7, 2e-10, one power of 2, 0 below ``exp(-708)``).
+``q**gamma`` is a product for integer ``gamma`` and ``exp(-gamma * (-log q))`` otherwise.
+``log1p(e) = 2 s P(s^2)`` with ``s = e / (2 + e)`` keeps its ``atanh`` polynomial ``P``
+here, because the kernels also need the bounded ratio ``log1p(e) / e = 2 P(s^2) / (2 + e)``
+(finite as ``e`` underflows to 0); ``P`` is a Chebyshev fit (degree 9 in ``s^2``: full
+float64 accuracy where the Taylor series needs degree 16). All are plain arithmetic, so
+LLVM vectorises the loops (numba has no vector math library without Intel's SVML). The
+loops are limited by arithmetic, not memory (one float64 ``exp`` costs about 0.7-0.9 ms per
+1e6 margins on the AVX-512 build machine), so each polynomial is as short as its use
+allows. Loops are ``prange`` loops (numba then marks the arrays as not aliased, which the
+vectoriser needs) run on one thread by default.
 
 When numba is missing, :func:`binary_focal_grad_hess_fast` falls back to ``_core``'s NumPy
 path (same results, slower).
@@ -197,6 +198,31 @@ if _numba is not None:
         p = p * s2 + _ATANH5[4]
         return p * s2 + _ATANH5[5]
 
+    # exp(r) ~ 1 + r + r^2 P(r) on |r| <= ln2 / 2, P of degree 5 (coefficients of r^7 ... r^2):
+    # Chebyshev fit (mpmath chebyfit) of (exp(r) - 1 - r) / r^2; relative error 2.2e-10
+    _EXP7 = (
+        0.0001989098115697468, 0.001393364129062974, 0.008333310934190145,
+        0.041666465003710317, 0.16666666681614514, 0.500000001345796,
+    )
+
+    @_numba.njit(inline="always", fastmath=_FM)
+    def _exp_neg_f32res(x: float) -> float:  # pragma: no cover - compiled
+        """exp(x) for float64 x <= 0 to 3e-10 relative, and 0 below -708.
+
+        For float64 arithmetic whose results are rounded to float32: a degree-7 polynomial
+        and a single power of 2 (exp(-708) = 3e-308 is far below float32's smallest number).
+        """
+        xc = max(x, -708.0)
+        k = np.floor(xc * 1.4426950408889634 + 0.5)
+        r = xc - k * 0.6931471805599453
+        r2 = r * r
+        r4 = r2 * r2
+        p = ((1.0 + r) + r2 * (_EXP7[5] + _EXP7[4] * r)) + r4 * (
+            (_EXP7[3] + _EXP7[2] * r) + r2 * (_EXP7[1] + _EXP7[0] * r)
+        )
+        v = p * np.int64((np.int64(k) + 1023) << 52).view(np.float64)
+        return v if x >= -708.0 else 0.0
+
     def _make_hard_f32(gmode: int) -> Any:
         """Float32-arithmetic kernel for gamma = {0: 0, 1: 1, 2: 2, 3: 0.5, 4: 0.25}[gmode]."""
 
@@ -254,6 +280,7 @@ if _numba is not None:
         results) or the short one (float32 results).
         """
         atanh = _atanh_poly if full else _atanh_poly_short
+        exp_ = exp_neg_short if full else _exp_neg_f32res
 
         def kernel(z, y, w, has_w, gamma, a1, a0, floor, g_out, h_out):  # pragma: no cover
             n = z.shape[0]
@@ -265,7 +292,7 @@ if _numba is not None:
                 n_soft += (yi != 0) & (yi != 1)
                 lab = yi == 1
                 a = abs(zi)
-                e = exp_neg_short(-a)
+                e = exp_(-a)
                 ope = 1.0 + e
                 tpe = 2.0 + e
                 d = 1.0 / (ope * tpe)
@@ -284,7 +311,7 @@ if _numba is not None:
                     for _ in range(gint):  # unrolled: gint is a compile-time constant
                         qg *= q
                 else:
-                    qg = exp_neg_short(-gamma * (a + lp1 if right else lp1))
+                    qg = exp_(-gamma * (a + lp1 if right else lp1))
                 cq = (a1 if lab else a0) * qg * q
                 g = cq * (1.0 + gamma * pt * r)
                 if kind == 0:
