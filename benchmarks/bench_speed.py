@@ -153,6 +153,7 @@ def measure(fn: Callable[[], Any], device: str, budget_s: float, max_reps: int) 
             fn()
         extra = rss.extra
     times: list[float] = []
+    host: list[float] = []
     t_start = time.perf_counter()
     # CUDA: each sample times a batch of k back-to-back calls between two events (about
     # 5 ms of work), as a training loop issues them: the host's launch overhead then
@@ -167,8 +168,10 @@ def measure(fn: Callable[[], Any], device: str, budget_s: float, max_reps: int) 
         if device == "cuda":
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             start.record()
+            h0 = time.perf_counter()
             for _ in range(k):
                 fn()
+            host.append((time.perf_counter() - h0) * 1e3 / k)  # the host's issue time
             end.record()
             end.synchronize()
             times.append(start.elapsed_time(end) / k)
@@ -176,15 +179,18 @@ def measure(fn: Callable[[], Any], device: str, budget_s: float, max_reps: int) 
             t0 = time.perf_counter()
             fn()
             times.append((time.perf_counter() - t0) * 1e3)
-    return {"ms": statistics.median(times), "ms_min": min(times), "reps": len(times),
-            "calls_per_sample": k, "extra_bytes": int(extra)}
+    out = {"ms": statistics.median(times), "ms_min": min(times), "reps": len(times),
+           "calls_per_sample": k, "extra_bytes": int(extra)}
+    if host:  # host time per call: when it reaches "ms", the host is the bottleneck
+        out["host_ms"] = statistics.median(host)
+    return out
 
 
 # --------------------------------------------------------------------------- workloads
 def _fwd_bwd(loss_fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Callable:
     def run() -> None:
-        x.grad = None
         loss_fn(x).backward()
+        x.grad = None  # freed here: the next call's memory baseline holds no gradient
 
     return run
 
@@ -316,7 +322,7 @@ def summarize(result: dict) -> None:
     print(f"# {meta['device']} {meta['device_name']} torch {meta['torch']} "
           f"triton {meta.get('triton')} threads {meta.get('threads')}")
     print(f"{'task':<12}{'dtype':<6}{'log2n':>6} {'method':<14}{'ms':>9}{'min':>9}"
-          f"{'x1pass':>8}{'x2pass':>8}{'mem/x':>7}{'vs tv':>8}")
+          f"{'x1pass':>8}{'x2pass':>8}{'mem/x':>7}{'vs tv':>8}{'host ms':>9}")
     for task in dict.fromkeys(r["task"] for r in recs):
         for dt in dict.fromkeys(r["dtype"] for r in recs):
             rows = [r for r in recs if r["task"] == task and r["dtype"] == dt]
@@ -327,9 +333,11 @@ def summarize(result: dict) -> None:
                 if r["log2n"] != top:
                     continue
                 sp = r.get("speedup_vs_tv")
+                hm = r.get("host_ms")
                 print(f"{task:<12}{dt:<6}{top:>6} {r['method']:<14}{r['ms']:>9.3f}"
                       f"{r['ms_min']:>9.3f}{r['x_one_pass']:>8.2f}{r['x_two_pass']:>8.2f}"
-                      f"{r['mem_x_logits']:>7.2f}{(f'{sp:.1f}x' if sp else '-'):>8}")
+                      f"{r['mem_x_logits']:>7.2f}{(f'{sp:.1f}x' if sp else '-'):>8}"
+                      f"{(f'{hm:.3f}' if hm is not None else '-'):>9}")
 
 
 def thresholds(device: str) -> list[dict]:

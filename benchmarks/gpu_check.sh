@@ -38,6 +38,12 @@ $PY benchmarks/bench_speed.py --summarize "$OUT/speed.json"
 
 
 
+if [ "${T_PROF:-0}" -gt 0 ]; then
+  echo "== host cost per call (2^16) and a profile of the public losses"
+  timeout "$T_PROF" $PY benchmarks/gpu_host_profile.py > "$OUT/host_profile.log" 2>&1
+  grep "per fwd+bwd" "$OUT/host_profile.log"
+fi
+
 if [ "${T_NCU:-0}" -gt 0 ] && command -v ncu >/dev/null; then
   echo "== ncu: speed of light and occupancy of the four kernels"
   timeout "$T_NCU" ncu --kernel-name regex:"binary_kernel|softmax_kernel" --launch-skip 4 \

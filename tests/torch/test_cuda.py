@@ -127,7 +127,8 @@ def test_extra_gpu_memory_of_fwd_bwd_is_about_the_gradient(fast):
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_bad_targets_on_cuda_nan_then_error_without_sync(smoothing):
-    """The kernels count bad targets; the error comes from the next call or the check."""
+    """The kernels count bad targets; the error comes from a later call or the check."""
+    check_pending_targets()
     z = torch.randn(4096, device="cuda", requires_grad=True)
     y = (torch.rand(4096, device="cuda") < 0.5).to(torch.uint8)
     y[17] = 2
@@ -139,6 +140,9 @@ def test_bad_targets_on_cuda_nan_then_error_without_sync(smoothing):
     with pytest.raises(InvalidParameterError, match=r"\[0, 1\].*found values that are not"):
         check_pending_targets()
     check_pending_targets()  # reported once
+    y[17] = 1
+    binary_focal_loss_with_logits(z, y).backward()
+    check_pending_targets()  # clean targets: nothing new
     x = torch.randn(512, 10, device="cuda", requires_grad=True)
     t = torch.randint(0, 10, (512,), device="cuda")
     t[5], t[9] = 10, -100
@@ -148,7 +152,7 @@ def test_bad_targets_on_cuda_nan_then_error_without_sync(smoothing):
     assert torch.isfinite(out[:5]).all()
     torch.cuda.synchronize()
     with pytest.raises(InvalidParameterError, match=r"\[0, 10\).*found 1 such value"):
-        focal_loss(x, t.clamp(-100, 9))  # the next call raises the earlier call's error
+        focal_loss(x, t.clamp(-100, 9))  # a later call raises the earlier call's error
     with sync_target_checks(True), pytest.raises(InvalidParameterError, match="found 1"):
         focal_loss(x, t)
 

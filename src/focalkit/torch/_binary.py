@@ -143,6 +143,11 @@ class _BinaryFocalFunction(torch.autograd.Function):
         )
         ctx.gamma, ctx.alpha, ctx.reduction = gamma, alpha, reduction
         state: dict = {}
+        if pending is not None and input.device.type == "cuda":
+            # the GPU kernel counts blocks holding bad targets on the device (not values)
+            state["bad_counter"] = _deferred.counter(
+                input.device, _target_message(pending), exact=False
+            )
         out = _dispatch.binary_forward(
             input, target, weight, pos_weight, gamma=gamma, alpha=alpha, reduction=reduction,
             state=state,
@@ -151,9 +156,8 @@ class _BinaryFocalFunction(torch.autograd.Function):
             if pending is not None:  # no kernel checked the target values
                 _check_target_values(target, pending)
             out = _reference_forward(input, target, weight, pos_weight, gamma, alpha, reduction)
-        elif pending is not None and "bad" in state:  # counted by the GPU kernel
-            # the kernel flags blocks, not values: the error gives no count
-            _deferred.report(state["bad"], _target_message(pending), exact=False)
+        elif "bad_counter" in state:
+            _deferred.reported(input.device, _target_message(pending))  # type: ignore[arg-type]
         return out.to(input.dtype)
 
     @staticmethod

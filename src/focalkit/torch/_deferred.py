@@ -1,41 +1,41 @@
 """Bad target values found by the GPU kernels, raised without waiting for the device.
 
 The CUDA kernels check the targets in the pass that reads them: a value out of range
-makes its loss and gradient NaN at once and is counted on the device. Reading that count
-on the host would stall the GPU on every call (the host then waits for the kernel and the
-device waits for the host's next launches), so by default the count is copied to pinned
-host memory behind a CUDA event, and the next call of a focalkit loss (or
-:func:`check_pending_targets`) raises the error once the copy has landed. Nothing is
-silently wrong in between: the loss of that call is NaN.
+makes its loss and gradient NaN at once, and the kernel adds to an int32 counter on the
+device (an atomic that runs only when a block holds such a value). Reading that counter
+on the host after every call would stall the GPU (the host waits for the kernel, then
+the device waits for the host's next launches), so by default it is copied to pinned host
+memory behind a CUDA event, at most one copy in flight per counter, and a later call of a
+focalkit loss (or :func:`check_pending_targets`) raises the error once the copy has
+landed. Nothing is silently wrong in between: the loss of the bad call is NaN.
 
 ``sync_target_checks(True)`` (or the environment variable
 ``FOCALKIT_SYNC_TARGET_CHECKS=1``) raises in the call itself instead, at the cost of one
-device sync per call. CPU tensors are always checked in the call itself.
+device sync per call. CPU tensors are always checked in the call itself (by the CPU
+kernel, or by the reference path).
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
 from typing import Any
 
 import torch
 
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["check_pending_targets", "report", "sync_target_checks"]
+__all__ = ["check_pending_targets", "counter", "poll", "reported", "sync_target_checks"]
 
 _TRUE = ("1", "true", "yes", "on")
 _sync: bool = os.environ.get("FOCALKIT_SYNC_TARGET_CHECKS", "0").strip().lower() in _TRUE
-_pending: deque[tuple[torch.Tensor, Any, str, bool]] = deque()
 
 
 class sync_target_checks:  # noqa: N801 - used like torch.set_grad_enabled
     """Raise target errors on CUDA in the call itself (one device sync per call).
 
     Called plainly it sets the mode for the process; in a ``with`` block the previous mode
-    is restored on exit. Off by default: the GPU kernels' count of bad targets is read
-    asynchronously and raised by the next loss call (see the module docstring).
+    is restored on exit. Off by default: the GPU kernels count bad targets on the device
+    and the next loss call raises (see :mod:`focalkit.torch._deferred`).
 
     Parameters
     ----------
@@ -66,67 +66,98 @@ class sync_target_checks:  # noqa: N801 - used like torch.set_grad_enabled
         _sync = self._previous
 
 
-def _error(message: str, count: int, exact: bool, deferred: bool) -> InvalidParameterError:
-    if exact:
-        text = f"{message}; found {count} such value{'s' if count != 1 else ''}"
-    else:
-        text = f"{message}; found values that are not"
-    if deferred:
-        text += (
-            " in an earlier call on the GPU (checked without waiting for the device; that "
-            "call's loss and gradient are NaN). focalkit.torch.sync_target_checks(True) "
-            "raises in the call itself."
-        )
-    return InvalidParameterError(text + ("" if deferred else "."))
+class _Check:
+    """One counter of bad values (per device and error message) and its host mirror."""
+
+    def __init__(self, device: torch.device, message: str, exact: bool) -> None:
+        self.message, self.exact = message, exact
+        self.counter = torch.zeros((), dtype=torch.int32, device=device)
+        self.host = torch.zeros((), dtype=torch.int32, pin_memory=True)
+        self.event = torch.cuda.Event()
+        self.in_flight = False
+        self.seen = 0  # counter value already reported
+
+    def error(self, value: int, deferred: bool) -> InvalidParameterError:
+        new, self.seen = value - self.seen, value
+        if self.exact:
+            text = f"{self.message}; found {new} such value{'s' if new != 1 else ''}"
+        else:
+            text = f"{self.message}; found values that are not"
+        if deferred:
+            text += (
+                " in an earlier call on the GPU (checked without waiting for the device; "
+                "that call's loss and gradient are NaN). "
+                "focalkit.torch.sync_target_checks(True) raises in the call itself."
+            )
+        return InvalidParameterError(text + ("" if deferred else "."))
+
+    def landed(self) -> int | None:
+        """The mirrored counter once its copy has landed (None while in flight or idle)."""
+        if not self.in_flight or not self.event.query():
+            return None
+        self.in_flight = False
+        return int(self.host.item())
 
 
-def report(count: torch.Tensor, message: str, *, exact: bool = True) -> None:
-    """Raise ``message`` if the device scalar ``count`` is positive: now, or later on CUDA.
+_checks: dict[tuple[Any, str], _Check] = {}
+
+
+def counter(device: torch.device, message: str, *, exact: bool = True) -> torch.Tensor:
+    """The int32 device counter that the kernels add bad values to, for this message.
 
     Parameters
     ----------
-    count : torch.Tensor
-        Number of bad target values (a 0-d tensor, any device), or with ``exact=False``
-        any positive number when there are some.
+    device : torch.device
+        A CUDA device.
     message : str
         What was expected, naming the argument and its owner.
     exact : bool, default=True
-        Whether ``count`` is the number of bad values (the error then gives it).
+        Whether the kernels count values (else: blocks holding some).
+
+    Returns
+    -------
+    torch.Tensor
+        Pass it to the kernels as ``state["bad_counter"]``, then call :func:`reported`.
     """
-    if count.device.type != "cuda" or _sync:
-        n = int(count.item())
-        if n:
-            raise _error(message, n, exact, deferred=False)
+    key = (device, message)
+    check = _checks.get(key)
+    if check is None:
+        check = _checks[key] = _Check(device, message, exact)
+    return check.counter
+
+
+def reported(device: torch.device, message: str) -> None:
+    """After a kernel call: raise now (sync mode), or start the counter's copy to the host."""
+    check = _checks[device, message]
+    if _sync:
+        value = int(check.counter.item())
+        if value > check.seen:
+            raise check.error(value, deferred=False)
         return
-    if torch.cuda.is_current_stream_capturing():
-        return  # no host copy inside a graph capture: the NaN marks the values
-    host = torch.empty((), dtype=count.dtype, pin_memory=True)
-    host.copy_(count, non_blocking=True)
-    event = torch.cuda.Event()
-    event.record()
-    _pending.append((host, event, message, exact))
+    if check.in_flight or torch.cuda.is_current_stream_capturing():
+        return  # one copy at a time; in a graph capture the NaN marks the values
+    check.host.copy_(check.counter, non_blocking=True)
+    check.event.record()
+    check.in_flight = True
 
 
 def poll(wait: bool = False) -> None:
-    """Raise the first error whose count has reached the host (all of them if ``wait``)."""
-    while _pending:
-        host, event, message, exact = _pending[0]
+    """Raise the error of a counter whose copy has landed and grown (``wait``: all, now)."""
+    for check in _checks.values():
         if wait:
-            event.synchronize()
-        elif not event.query():
-            return
-        _pending.popleft()
-        n = int(host.item())
-        if n:
-            _pending.clear()
-            raise _error(message, n, exact, deferred=True)
+            value: int | None = int(check.counter.item())
+            check.in_flight = False
+        else:
+            value = check.landed()
+        if value is not None and value > check.seen:
+            raise check.error(value, deferred=True)
 
 
 def check_pending_targets() -> None:
-    """Wait for the GPU's pending target checks and raise the first error found.
+    """Wait for the GPU's target checks and raise the first error not yet reported.
 
     Losses on CUDA tensors check their targets without waiting for the device and raise
-    from the next call; call this after the last step (or before a checkpoint) to be sure
+    from a later call; call this after the last step (or before a checkpoint) to be sure
     that no bad target went unreported.
 
     Examples

@@ -132,6 +132,10 @@ class _SoftmaxFocalFunction(torch.autograd.Function):
         ctx.gamma, ctx.ignore_index = gamma, ignore_index
         ctx.label_smoothing, ctx.reduction = label_smoothing, reduction
         state: dict = {}
+        message = None
+        if pending is not None and input.device.type == "cuda":  # counted by the kernel
+            message = _label_message(pending, input.shape[1], ignore_index)
+            state["bad_counter"] = _deferred.counter(input.device, message)
         out = _dispatch.softmax_forward(
             input, target, weight, gamma=gamma, ignore_index=ignore_index,
             label_smoothing=label_smoothing, reduction=reduction, state=state,
@@ -142,9 +146,9 @@ class _SoftmaxFocalFunction(torch.autograd.Function):
             out = _reference_forward(
                 input, target, weight, gamma, ignore_index, label_smoothing, reduction
             )
-        elif pending is not None and "bad" in state:  # counted by the GPU kernel
-            _deferred.report(state.pop("bad"), _label_message(pending, input.shape[1],
-                                                              ignore_index))
+        elif message is not None:
+            _deferred.reported(input.device, message)
+        state.pop("bad_counter", None)
         # the GPU forward's row statistics (two floats per row), reused by the backward
         ctx.state = state if ctx.needs_input_grad[0] else None
         return out.to(input.dtype)

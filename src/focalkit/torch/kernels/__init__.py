@@ -31,9 +31,9 @@ Which path runs:
 * Target values are checked in the pass that reads them. The CPU kernels return ``None``
   when a binary target lies outside [0, 1] (or is NaN) or a softmax label outside [0, C)
   and not ``ignore_index``, and the public losses then raise their errors at once. The
-  GPU kernels make those elements (rows) NaN and count them in ``state["bad"]`` without
-  waiting for the device; the public losses raise from that count (see
-  :mod:`focalkit.torch._deferred`).
+  GPU kernels make those elements (rows) NaN and, given ``state["bad_counter"]`` (an
+  int32 device scalar), add their number to it without waiting for the device; the
+  public losses raise from that counter (see :mod:`focalkit.torch._deferred`).
 """
 
 from __future__ import annotations
@@ -100,8 +100,9 @@ def binary_forward(
     reduction : {"none", "mean", "sum"}
         ``"mean"`` divides the (weighted) sum by the number of elements.
     state : dict, optional
-        Filled by the GPU path: ``state["bad"]``, a device scalar counting the targets
-        outside [0, 1] (their loss is NaN); see the module docstring.
+        GPU path: ``state["bad_counter"]`` (an int32 device scalar), if present, is
+        increased by the number of blocks holding a target outside [0, 1] (such targets'
+        loss is NaN); see the module docstring.
 
     Returns
     -------
@@ -194,9 +195,10 @@ def softmax_forward(
     reduction : {"none", "mean", "sum"}
         ``"mean"`` divides by the sum of the target classes' weights (``F.cross_entropy``).
     state : dict, optional
-        Filled by the GPU path with ``"bad"`` (a device scalar counting labels outside
-        [0, C) that are not ``ignore_index``; their rows are NaN) and what the backward
-        reuses (row statistics): pass the same dict to :func:`softmax_backward`.
+        GPU path: ``state["bad_counter"]`` (an int32 device scalar), if present, is
+        increased by the number of labels outside [0, C) that are not ``ignore_index``
+        (their rows are NaN); the forward also leaves what the backward reuses (row
+        statistics) in it: pass the same dict to :func:`softmax_backward`.
 
     Returns
     -------

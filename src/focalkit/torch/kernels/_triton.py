@@ -19,8 +19,8 @@ __all__ = ["available", "apply_tuning", "binary", "interpreted_kernels", "softma
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32)
 #: Elements per program and warps of the binary kernel, for 4-byte and 2-byte logits
 #: (chosen by benchmarks/gpu_sweep.py on an H100, docs/performance.md).
-BINARY_BLOCK = {4: 1024, 2: 4096}
-BINARY_WARPS = {4: 4, 2: 8}
+BINARY_BLOCK = {4: 1024, 2: 2048}
+BINARY_WARPS = {4: 4, 2: 4}
 #: Logits per program of the softmax kernel (whole rows), and warps (None: by size).
 SOFTMAX_TILE = 2048
 SOFTMAX_WARPS: int | None = 4
@@ -30,12 +30,12 @@ SOFTMAX_MAX_CLASSES = 8192
 #: and element size: (widest column tile, logits per program, warps). Wider rows than the
 #: column tile loop over tiles. Chosen by benchmarks/gpu_sweep.py on an H100.
 STATS_CONFIG = {("small", 4): (128, 4096, 4), ("small", 2): (128, 4096, 4),
-                ("large", 4): (1024, 4096, 4), ("large", 2): (1024, 4096, 4)}
+                ("large", 4): (1024, 4096, 4), ("large", 2): (256, 4096, 4)}
 #: Rows per program of the per-row kernel.
 SOFTMAX_ROWS_BLOCK = 1024
 #: Gradient kernel (backward without smoothing): logits per program and warps, by
 #: element size.
-SOFTMAX_GRAD_BLOCK = {4: 2048, 2: 4096}
+SOFTMAX_GRAD_BLOCK = {4: 1024, 2: 1024}
 SOFTMAX_GRAD_WARPS = {4: 4, 2: 4}
 _kernels: Any = None
 
@@ -130,10 +130,9 @@ def binary(
 ) -> torch.Tensor | None:
     """Loss (``grad_output`` None) or gradient on the GPU; None when no fast path applies.
 
-    The forward checks the targets in the pass that reads them: with ``state`` given,
-    ``state["bad"]`` is set to a device scalar counting the blocks that hold a target
-    outside [0, 1] (such a target's loss and gradient are NaN). Nothing here waits for
-    the device.
+    A target outside [0, 1] gets a NaN loss and gradient. With ``state["bad_counter"]``
+    (an int32 device scalar) the forward also adds to it the number of blocks holding
+    such a target, with an atomic that runs only then. Nothing here waits for the device.
     """
     if km is None:
         if input.device.type != "cuda" or not available():
@@ -167,7 +166,8 @@ def binary(
     common = {"IG": ig, "HARD": hard, "IS64": is64, "BLOCK": block,
               "FAST": input.device.type == "cuda", "W_MODE": w_mode, "PW_MODE": pw_mode,
               "num_warps": BINARY_WARPS[es]}
-    check = state is not None and grad_output is None
+    counter = None if state is None or grad_output is not None else state.get("bad_counter")
+    check = counter is not None
     if grad_output is not None:
         go = grad_output.detach()
         scale = 1.0 / n if reduction == "mean" else 1.0
@@ -184,27 +184,21 @@ def binary(
         return out
     w_arg = w if w is not None else dummy
     pw_arg = pw if pw is not None else dummy
+    bad = counter if counter is not None else dummy
     if reduction == "none":
         out = torch.empty(shape, dtype=cdt, device=dev)
-        bad = torch.empty(grid[0] if check else 1, dtype=cdt, device=dev)
         km.binary_kernel[grid](
             x, y, w_arg, pw_arg, dummy, out, out, bad, n, a_pos, a_neg, g, 1.0, p_w, p_pw,
             GO_MODE=0, MODE=1, CHECK=check, **common,
         )
-        if check:
-            state["bad"] = bad.sum()  # type: ignore[index]
         return out
-    # one buffer: the blocks' loss sums, then (when checking) their bad-target counts
-    part = torch.empty((1 + check) * grid[0], dtype=cdt, device=dev)
+    part = torch.empty(grid[0], dtype=cdt, device=dev)
     km.binary_kernel[grid](
-        x, y, w_arg, pw_arg, dummy, part, part, part[grid[0]:] if check else part,
-        n, a_pos, a_neg, g, 1.0, p_w, p_pw, GO_MODE=0, MODE=0, CHECK=check, **common,
+        x, y, w_arg, pw_arg, dummy, part, part, bad, n, a_pos, a_neg, g,
+        1.0 / n if reduction == "mean" else 1.0, p_w, p_pw, GO_MODE=0, MODE=0, CHECK=check,
+        **common,
     )
-    sums = part.view(1 + check, grid[0]).sum(1)
-    if check:
-        state["bad"] = sums[1]  # type: ignore[index]
-    total = sums[0]
-    return total / n if reduction == "mean" else total
+    return part.sum()
 
 
 def triton_cdiv(a: int, b: int) -> int:
@@ -243,10 +237,11 @@ def softmax(
     """Softmax focal loss or its gradient for (N, C) logits on the GPU; None otherwise.
 
     Labels are checked in the kernels: a label outside [0, C) that is not ``ignore_index``
-    makes its row's loss and gradient NaN, and the forward sets ``state["bad"]`` (a device
-    scalar) to the number of such rows. Without label smoothing the forward also leaves
-    the row statistics in ``state`` for the backward, which then reads the logits once and
-    reduces nothing (given no ``state``, the backward recomputes them).
+    makes its row's loss and gradient NaN, and with ``state["bad_counter"]`` (an int32
+    device scalar) the forward adds the number of such rows to it. Without label smoothing
+    the forward also leaves the row statistics in ``state`` for the backward, which then
+    reads the logits once and reduces nothing (given no ``state``, the backward recomputes
+    them).
     """
     if km is None:
         if input.device.type != "cuda" or not available():
@@ -274,13 +269,13 @@ def softmax(
     if label_smoothing > 0:
         return _softmax_smoothed(x, t, cw, g, ig, ignore_index, float(label_smoothing),
                                  reduction, grad_output, state, km, fast)
-    if grad_output is None or state is None or "stats" not in state:
-        st: dict = {} if state is None else state
-        loss = _softmax_stats(x, t, cw, g, ig, ignore_index, reduction, st, km, fast)
-        if grad_output is None:
-            return loss
-    else:
-        st = state
+    if grad_output is None:
+        return _softmax_stats(x, t, cw, g, ig, ignore_index, reduction,
+                              {} if state is None else state, km, fast)
+    st: dict = {} if state is None else state
+    if "stats" not in st:  # no forward state: recompute the row statistics (no check)
+        st = {}
+        _softmax_stats(x, t, cw, g, ig, ignore_index, reduction, st, km, fast)
     go = grad_output.detach()
     if reduction == "none" and go.numel() > 1 and any(go.stride()):
         go_t, go_mode = go.reshape(-1).contiguous(), 1
@@ -310,17 +305,20 @@ def _softmax_stats(
         FAST=fast, num_warps=warps,
     )
     grid = triton_cdiv(n, SOFTMAX_ROWS_BLOCK)
-    part = torch.empty(3 * grid, dtype=torch.float32, device=x.device)
+    part = torch.empty(2 * grid, dtype=torch.float32, device=x.device)
     out = torch.empty(n if reduction == "none" else 1, dtype=torch.float32, device=x.device)
+    counter = state.get("bad_counter")
     km.softmax_rows_kernel[(grid,)](
-        stats, t, cw if cw is not None else stats, out, part, n, c, int(ignore_index), g,
+        stats, t, cw if cw is not None else stats, out, part,
+        counter if counter is not None else stats, n, c, int(ignore_index), g,
         HAS_CW=cw is not None, IG=ig, MODE=1 if reduction == "none" else 0, FAST=fast,
-        BLOCK=SOFTMAX_ROWS_BLOCK, num_warps=4,
+        CHECK=counter is not None, BLOCK=SOFTMAX_ROWS_BLOCK, num_warps=4,
     )
-    sums = part.view(3, grid).sum(1)
-    state.update(stats=stats, den=sums[1], bad=sums[2])
+    state["stats"] = stats
     if reduction == "none":
         return out
+    sums = part.view(2, grid).sum(1)
+    state["den"] = sums[1]
     return sums[0] / sums[1] if reduction == "mean" else sums[0]
 
 
@@ -359,23 +357,23 @@ def _softmax_smoothed(
             GO_MODE=go_mode, MODE=2, CHECK=False, **common,
         )
         return out
-    part = torch.empty(3 * grid[0], dtype=torch.float32, device=x.device)
+    counter = None if state is None else state.get("bad_counter")
+    bad = counter if counter is not None else x
     if reduction == "none":
         out = torch.empty(n, dtype=torch.float32, device=x.device)
         km.softmax_kernel[grid](
-            x, t, cw_arg, x, out, out, out, part[2 * grid[0]:], *args, 1.0,
-            GO_MODE=0, MODE=1, CHECK=True, **common,
+            x, t, cw_arg, x, out, out, out, bad, *args, 1.0,
+            GO_MODE=0, MODE=1, CHECK=counter is not None, **common,
         )
-        if state is not None:
-            state["bad"] = part[2 * grid[0]:].sum()
         return out
+    part = torch.empty(2 * grid[0], dtype=torch.float32, device=x.device)
     km.softmax_kernel[grid](
-        x, t, cw_arg, x, part, part, part[grid[0]:], part[2 * grid[0]:], *args, 1.0,
-        GO_MODE=0, MODE=0, CHECK=True, **common,
+        x, t, cw_arg, x, part, part, part[grid[0]:], bad, *args, 1.0,
+        GO_MODE=0, MODE=0, CHECK=counter is not None, **common,
     )
-    sums = part.view(3, grid[0]).sum(1)
+    sums = part.view(2, grid[0]).sum(1)
     if state is not None:
-        state.update(den=sums[1], bad=sums[2])
+        state["den"] = sums[1]
     return sums[0] / sums[1] if reduction == "mean" else sums[0]
 
 

@@ -141,8 +141,10 @@ def binary_kernel(
 
     Positives are weighted ``a_pos * PW``, negatives ``a_neg``; every term by ``W``; the
     gradient by ``GO * scale``. ``HARD``: targets are integers (or bool) and must be 0/1.
-    A target outside [0, 1] (or NaN) makes its loss and gradient NaN; with ``CHECK``,
-    ``BAD[pid]`` counts them (the caller raises the error; no separate pass over targets).
+    A target outside [0, 1] (or NaN) makes its loss and gradient NaN; with ``CHECK``, a
+    block holding one adds 1 to the int32 counter at ``BAD`` (an atomic that runs only
+    then; the caller raises the error; no separate pass over the targets). MODE 0 stores
+    the block sum times ``scale``.
     Full blocks run without masks (vector loads); only the last one is masked.
     """
     pid = tl.program_id(0)
@@ -232,7 +234,7 @@ def _binary_block(
     if MODE == 0:
         if MASKED:
             val = tl.where(mask, val, 0.0)
-        tl.store(PART + pid, tl.sum(val, axis=0))
+        tl.store(PART + pid, tl.sum(val, axis=0) * scale)
     elif MODE == 1:
         if MASKED:
             tl.store(OUT + base + offs, val.to(OUT.dtype.element_ty), mask=mask)
@@ -249,9 +251,10 @@ def _binary_block(
             yb = y.to(tl.uint32)
             if MASKED:
                 yb = tl.where(mask, yb, 0)
-            tl.store(BAD + pid, tl.max(yb, axis=0) > 1)
+            flag = tl.max(yb, axis=0) > 1
         else:
-            tl.store(BAD + pid, tl.max(bad.to(tl.int32), axis=0))
+            flag = tl.max(bad.to(tl.int32), axis=0) > 0
+        tl.atomic_add(BAD, 1, mask=flag)
 
 
 @triton.jit
@@ -269,7 +272,7 @@ def softmax_kernel(
     ``GO`` (per row, GO_MODE 1, or scalar pointer, 3) and ``scale``. ``NEG`` pads the
     rows: a finite, very negative logit of the input dtype (exp of it minus the max is 0).
     A label outside [0, C) that is not ``ignore_index`` makes its row NaN; with ``CHECK``,
-    ``BAD[pid]`` counts such rows.
+    their number is added to the int32 counter at ``BAD`` (an atomic only when nonzero).
     """
     pid = tl.program_id(0)
     row0 = pid.to(tl.int64) * ROWS  # 64-bit once per program; 32-bit offsets below
@@ -351,7 +354,8 @@ def softmax_kernel(
             tl.store(PART + pid, tl.sum(row_loss, axis=0))
             tl.store(PARTW + pid, tl.sum(ay, axis=0))
         if CHECK:
-            tl.store(BAD + pid, tl.sum(tl.where(bad, 1, 0), axis=0))
+            nbad = tl.sum(bad.to(tl.int32), axis=0)
+            tl.atomic_add(BAD, nbad, mask=nbad > 0)
 
 
 # --------------------------------------------------------------------------------------
@@ -409,9 +413,9 @@ def softmax_stats_kernel(
 
 @triton.jit
 def softmax_rows_kernel(
-    STATS, T, CW, OUT, PART, n_rows, n_cls, ignore_index, g,
+    STATS, T, CW, OUT, PART, BAD, n_rows, n_cls, ignore_index, g,
     HAS_CW: tl.constexpr, IG: tl.constexpr, MODE: tl.constexpr, FAST: tl.constexpr,
-    BLOCK: tl.constexpr,
+    CHECK: tl.constexpr, BLOCK: tl.constexpr,
 ):
     """Per row: the loss, and ``coef`` (overwriting STATS[1]) for the backward.
 
@@ -446,7 +450,9 @@ def softmax_rows_kernel(
     else:
         tl.store(PART + pid, tl.sum(tl.where(rmask, loss, 0.0), axis=0))
         tl.store(PART + nprog + pid, tl.sum(ay, axis=0))
-    tl.store(PART + 2 * nprog + pid, tl.sum(tl.where(bad, 1.0, 0.0), axis=0))
+    if CHECK:
+        nbad = tl.sum(bad.to(tl.int32), axis=0)
+        tl.atomic_add(BAD, nbad, mask=nbad > 0)
 
 
 @triton.jit
