@@ -143,8 +143,8 @@ def binary(
         return None
     shape = input.shape
     dev = input.device
-    x = input.detach().contiguous()
-    y = target.detach()
+    x = input.contiguous()  # Triton reads data pointers: no detach needed
+    y = target
     hard = y.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32,
                        torch.int64)
     if y.dtype == torch.bool:
@@ -169,7 +169,7 @@ def binary(
     counter = None if state is None or grad_output is not None else state.get("bad_counter")
     check = counter is not None
     if grad_output is not None:
-        go = grad_output.detach()
+        go = grad_output
         scale = 1.0 / n if reduction == "mean" else 1.0
         if reduction == "none" and go.numel() > 1 and any(go.stride()):
             go_t, go_mode = go.reshape(shape).contiguous(), 1
@@ -261,8 +261,8 @@ def softmax(
     ):
         return None
     n, c = input.shape
-    t = target.detach().contiguous()
-    x = input.detach().contiguous()
+    t = target.contiguous()
+    x = input.contiguous()
     cw = None if weight is None else weight.detach().reshape(-1).to(torch.float32).contiguous()
     g, ig = _gamma(gamma)
     fast = input.device.type == "cuda"
@@ -276,7 +276,7 @@ def softmax(
     if "stats" not in st:  # no forward state: recompute the row statistics (no check)
         st = {}
         _softmax_stats(x, t, cw, g, ig, ignore_index, reduction, st, km, fast)
-    go = grad_output.detach()
+    go = grad_output
     if reduction == "none" and go.numel() > 1 and any(go.stride()):
         go_t, go_mode = go.reshape(-1).contiguous(), 1
     else:
@@ -341,7 +341,7 @@ def _softmax_smoothed(
     cw_arg = cw if cw is not None else x
     args = (n, c, int(ignore_index), g, eps / c, 1.0 - eps)
     if grad_output is not None:
-        go = grad_output.detach()
+        go = grad_output
         if reduction == "none" and go.numel() > 1 and any(go.stride()):
             go_t, go_mode = go.reshape(-1).contiguous(), 1
         else:
