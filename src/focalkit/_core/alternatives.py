@@ -458,7 +458,8 @@ def _asl_negative(ops: Any, z: Array, gamma: float, clip: float,
     p, q, _, _ = _sigmoid_parts(ops, z)
     zero = ops.asarray(0.0, like=z)
     pm = ops.maximum(p - clip, zero)  # shifted probability
-    one_m = 1.0 - pm  # = min(q + m, 1) >= m: no cancellation problem for m > 0
+    qm = q + clip  # 1 - pm = min(q + m, 1), from the accurate q: 1 - pm would cancel
+    one_m = ops.where(qm < 1.0, qm, 1.0)  # when p is near 1 and m is tiny
     active = p > clip
     nlog = -ops.log(one_m)
     safe_pm = ops.where(active, pm, 1.0)
