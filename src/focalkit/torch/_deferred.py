@@ -100,8 +100,10 @@ class _Check:
 
     def landed(self, now: float) -> int | None:
         """The mirrored counter once its copy has landed (None while in flight or idle)."""
-        if not self.in_flight or now - self.issued < INTERVAL_S or not self.event.query():
+        if not self.in_flight or now - self.issued < INTERVAL_S:
             return None
+        if torch.cuda.is_current_stream_capturing() or not self.event.query():
+            return None  # no event queries inside a CUDA graph capture
         self.in_flight = False
         return int(self.host.item())
 
