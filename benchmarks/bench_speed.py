@@ -12,6 +12,8 @@ One command times forward + backward (and measures peak extra memory) in one run
 * ``tv-eager``: torchvision's ``sigmoid_focal_loss`` (the real one if importable, else its
   formula written here); for softmax the eager ``log_softmax``/``gather`` formula;
 * ``tv-compile``: ``torch.compile`` of that formula (``--compile``; slow to build);
+* ``focalkit-compile``: ``torch.compile`` of the public loss (``--compile``): the fused
+  kernels as custom ops inside the compiled graph;
 * ``kornia``: kornia's focal losses, when kornia is installed;
 * ``bce`` / ``ce``: ``F.binary_cross_entropy_with_logits`` / ``F.cross_entropy``.
 
@@ -226,6 +228,9 @@ def binary_methods(n: int, dtype: torch.dtype, device: str, compile_: bool) -> t
     if compile_:
         compiled = torch.compile(tv_formula)
         m["tv-compile"] = _fwd_bwd(lambda z: compiled(z, yf), x)
+        ours = torch.compile(lambda z: ft.binary_focal_loss_with_logits(z, y8, alpha=ALPHA,
+                                                                        gamma=GAMMA))
+        m["focalkit-compile"] = _fwd_bwd(ours, x)
     kl = _kornia()
     if kl is not None:
         m["kornia"] = _fwd_bwd(
@@ -266,6 +271,8 @@ def softmax_methods(n: int, c: int, dtype: torch.dtype, device: str, compile_: b
     if compile_:
         compiled = torch.compile(softmax_formula)
         m["tv-compile"] = _fwd_bwd(lambda z: compiled(z, t), x)
+        ours = torch.compile(lambda z: ft.focal_loss(z, t, gamma=GAMMA))
+        m["focalkit-compile"] = _fwd_bwd(ours, x)
     kl = _kornia()
     if kl is not None:
         m["kornia"] = _fwd_bwd(

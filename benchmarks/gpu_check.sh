@@ -59,6 +59,7 @@ fi
 if [ "${T_COMPILE:-0}" -gt 0 ]; then
   echo "== torch.compile of the formulas at 2^27"
   timeout "$T_COMPILE" $PY benchmarks/bench_speed.py --device cuda --sizes 27 --compile \
-      --dtypes fp32 --tasks binary,softmax80 --methods copy,tv-compile,kernel --out "$OUT/speed_compile.json" 2>&1 \
-      | tee "$OUT/compile.log" | grep -E "^(binary|softmax)"
+      --dtypes ${COMPILE_DTYPES:-fp32} --tasks binary,softmax80 \
+      --methods copy,kernel,focalkit,tv-compile,focalkit-compile --out "$OUT/speed_compile.json" \
+      2>&1 | tee "$OUT/compile.log" | grep -E "^(binary|softmax)"
 fi

@@ -212,3 +212,31 @@ def test_public_losses_capture_in_a_cuda_graph():
         ref.backward()
         for a, b in zip(got, (ref.detach(), zz.grad, xx.grad), strict=True):
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("ignore:.*should not be instantiated:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_compiled_losses_run_the_triton_kernels_on_cuda():
+    """torch.compile (Inductor) with the custom ops around the Triton kernels."""
+    from torch._dynamo.testing import CompileCounterWithBackend
+
+    torch._dynamo.reset()
+    z = (torch.randn(1 << 14, device="cuda") * 3).requires_grad_(True)
+    y = (torch.rand(1 << 14, device="cuda") < 0.2).to(torch.uint8)
+    x = (torch.randn(2048, 80, device="cuda") * 3).requires_grad_(True)
+    t = torch.randint(0, 80, (2048,), device="cuda")
+
+    def step(z, x):
+        return binary_focal_loss_with_logits(z, y, alpha=0.25) + focal_loss(x, t)
+
+    counter = CompileCounterWithBackend("inductor")
+    compiled = torch.compile(step, backend=counter, fullgraph=True)
+    out = compiled(z, x)
+    out.backward()
+    assert counter.frame_count == 1
+    ze, xe = z.detach().clone().requires_grad_(), x.detach().clone().requires_grad_()
+    ref = step(ze, xe)
+    ref.backward()
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(z.grad, ze.grad, rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(x.grad, xe.grad, rtol=1e-5, atol=1e-8)

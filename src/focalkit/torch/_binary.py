@@ -9,7 +9,7 @@ from torch import nn
 
 from focalkit._core import binary_focal_grad, binary_focal_loss
 from focalkit.exceptions import InvalidParameterError
-from focalkit.torch import _checks, _chunks, _deferred, _dispatch
+from focalkit.torch import _checks, _chunks, _compiled, _deferred, _dispatch
 
 __all__ = ["BinaryFocalLossWithLogits", "binary_focal_loss_with_logits"]
 
@@ -241,6 +241,10 @@ def _binary_focal(
 ) -> torch.Tensor:
     """Checks the data, then runs the autograd Function (parameters already validated)."""
     input, target = _check_data(input, target, weight, pos_weight, gamma, alpha, owner)
+    if _checks.compiling() and _compiled.binary_usable(input, target, gamma, alpha):
+        # torch.compile: the fused kernels as custom ops (no target value checks)
+        return _compiled.binary_focal(input, target, weight, pos_weight, gamma, alpha,
+                                      reduction)
     if input.device.type == "cuda":
         _deferred.poll()  # errors of earlier calls whose counts have reached the host
     # bool / integer labels go to the kernels (and the reference's ``target.to``) as they

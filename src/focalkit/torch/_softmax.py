@@ -9,7 +9,7 @@ from torch import nn
 
 from focalkit._core import softmax_focal_grad, softmax_focal_loss
 from focalkit.exceptions import InvalidParameterError
-from focalkit.torch import _checks, _chunks, _deferred, _dispatch
+from focalkit.torch import _checks, _chunks, _compiled, _deferred, _dispatch
 
 __all__ = ["FocalLoss", "focal_loss"]
 
@@ -295,6 +295,11 @@ def _focal(
         input = input.unsqueeze(0)
         target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
     _check_data(input, target, weight, gamma, ignore_index, owner)
+    if _checks.compiling() and _compiled.softmax_usable(input, target, gamma, label_smoothing):
+        # torch.compile: the fused kernels as custom ops (no label value checks)
+        fused = _compiled.softmax_focal(input, target, weight, gamma, ignore_index,
+                                        label_smoothing, reduction)
+        return fused.squeeze(0) if unbatched and reduction == "none" else fused
     if input.device.type == "cuda":
         _deferred.poll()  # errors of earlier calls whose counts have reached the host
     pending = None

@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-__all__ = ["available", "apply_tuning", "binary", "interpreted_kernels", "softmax"]
+__all__ = ["apply_tuning", "available", "binary", "interpreted_kernels", "softmax",
+           "softmax_applies"]
 
 # float64 takes the reference path: Triton materialises Python float literals (the series
 # coefficients) as float32, which would cap float64 accuracy near 1e-10.
@@ -221,6 +222,28 @@ def _stats_tiles(c: int, element_size: int) -> tuple[int, int, int]:
     return max(1, tile // bc), bc, warps
 
 
+def softmax_applies(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    ignore_index: int,
+    label_smoothing: float,
+) -> bool:
+    """Whether the softmax kernels take these tensors (shapes, dtypes and arguments only)."""
+    return not (
+        input.dtype not in _FLOATS
+        or input.ndim != 2
+        or input.shape[0] == 0
+        or target.ndim != 1
+        or target.shape[0] != input.shape[0]
+        or target.dtype.is_floating_point
+        or target.dtype == torch.bool
+        or (weight is not None and weight.numel() != input.shape[1])
+        or not -(2**31) <= ignore_index < 2**31
+        or (label_smoothing > 0 and input.shape[1] > SOFTMAX_MAX_CLASSES)
+    )
+
+
 def softmax(
     input: torch.Tensor,
     target: torch.Tensor,
@@ -247,18 +270,7 @@ def softmax(
         if input.device.type != "cuda" or not available():
             return None
         km = _kernels
-    if (
-        input.dtype not in _FLOATS
-        or input.ndim != 2
-        or input.shape[0] == 0
-        or target.ndim != 1
-        or target.shape[0] != input.shape[0]
-        or target.dtype.is_floating_point
-        or target.dtype == torch.bool
-        or (weight is not None and weight.numel() != input.shape[1])
-        or not -(2**31) <= ignore_index < 2**31
-        or (label_smoothing > 0 and input.shape[1] > SOFTMAX_MAX_CLASSES)
-    ):
+    if not softmax_applies(input, target, weight, ignore_index, label_smoothing):
         return None
     n, c = input.shape
     t = target.contiguous()

@@ -1,0 +1,250 @@
+"""The fused kernels as ``torch.library`` custom ops: the fast paths under ``torch.compile``.
+
+Dynamo cannot trace into numba or Triton launches, so while ``torch.compile`` traces a
+loss the public functions call these ops instead of the ``autograd.Function``: the graph
+holds one opaque call for the forward and one for the backward (no graph break), and they
+run the same fused kernels as eager mode, falling back to the ``_core`` reference inside
+the op where no kernel applies. Value checks of the targets are skipped while compiling,
+as on the reference path; on CUDA the kernels still make bad targets' losses NaN.
+
+The softmax forward also returns the row statistics and the ``mean`` denominator that
+the GPU backward reuses (two float32 per row; an empty tensor where there are none,
+decided from shapes and dtypes when tracing), so that the ops' outputs stay tensors.
+"""
+
+# No ``from __future__ import annotations``: torch.library reads the annotations at
+# runtime to build the ops' schemas.
+from typing import Any, Optional
+
+import torch
+
+from focalkit.torch import _dispatch, kernels
+
+__all__ = ["binary_focal", "binary_usable", "softmax_focal", "softmax_usable"]
+
+_FAST_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def binary_usable(input: torch.Tensor, target: torch.Tensor, gamma: Any, alpha: Any) -> bool:
+    """Whether a compiled call should use the custom op (the fast path can apply)."""
+    return (
+        _dispatch.fast_path_enabled()
+        and isinstance(gamma, float)
+        and (alpha is None or isinstance(alpha, float))
+        and input.device.type in ("cpu", "cuda")
+        and input.dtype in _FAST_DTYPES
+        and not target.requires_grad
+        and target.shape == input.shape
+    )
+
+
+def softmax_usable(
+    input: torch.Tensor, target: torch.Tensor, gamma: Any, label_smoothing: float
+) -> bool:
+    """Whether a compiled call should use the custom op (class indices, (N, C) logits)."""
+    return (
+        _dispatch.fast_path_enabled()
+        and isinstance(gamma, float)
+        and input.device.type in ("cpu", "cuda")
+        and input.dtype in _FAST_DTYPES
+        and input.ndim == 2
+        and target.ndim == 1
+        and not target.is_floating_point()
+    )
+
+
+# ------------------------------------------------------------------------------- binary
+@torch.library.custom_op("focalkit::binary_focal_forward", mutates_args=())
+def _binary_forward(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: Optional[torch.Tensor],  # noqa: UP045 - read by torch.library at runtime
+    pos_weight: Optional[torch.Tensor],  # noqa: UP045
+    gamma: float,
+    alpha: Optional[float],  # noqa: UP045
+    reduction: str,
+) -> torch.Tensor:
+    from focalkit.torch import _binary
+
+    out = kernels.binary_forward(input, target, weight, pos_weight, gamma=gamma, alpha=alpha,
+                                 reduction=reduction)
+    if out is None:
+        out = _binary._reference_forward(input, target, weight, pos_weight, gamma, alpha,
+                                         reduction)
+    return out.to(input.dtype)
+
+
+@_binary_forward.register_fake
+def _(input, target, weight, pos_weight, gamma, alpha, reduction):  # type: ignore[no-untyped-def]
+    return torch.empty_like(input) if reduction == "none" else input.new_empty(())
+
+
+@torch.library.custom_op("focalkit::binary_focal_backward", mutates_args=())
+def _binary_backward(
+    grad_output: torch.Tensor,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: Optional[torch.Tensor],  # noqa: UP045
+    pos_weight: Optional[torch.Tensor],  # noqa: UP045
+    gamma: float,
+    alpha: Optional[float],  # noqa: UP045
+    reduction: str,
+) -> torch.Tensor:
+    from focalkit.torch import _binary
+
+    grad = kernels.binary_backward(grad_output, input, target, weight, pos_weight,
+                                   gamma=gamma, alpha=alpha, reduction=reduction)
+    if grad is None:
+        grad = _binary._reference_backward(grad_output, input, target, weight, pos_weight,
+                                           gamma, alpha, reduction, wrt="input")
+    return grad
+
+
+@_binary_backward.register_fake
+def _(grad_output, input, target, weight, pos_weight, gamma, alpha, reduction):  # type: ignore[no-untyped-def]
+    return torch.empty_like(input)
+
+
+def _binary_setup(ctx: Any, inputs: tuple, output: Any) -> None:
+    input, target, weight, pos_weight, gamma, alpha, reduction = inputs
+    ctx.save_for_backward(input, target, weight, pos_weight)
+    ctx.args = (gamma, alpha, reduction)
+
+
+def _binary_grad(ctx: Any, grad_output: torch.Tensor) -> tuple:
+    input, target, weight, pos_weight = ctx.saved_tensors
+    grad = None
+    if ctx.needs_input_grad[0]:
+        grad = _binary_backward(grad_output, input, target, weight, pos_weight, *ctx.args)
+    return grad, None, None, None, None, None, None
+
+
+_binary_forward.register_autograd(_binary_grad, setup_context=_binary_setup)
+
+
+def binary_focal(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    pos_weight: torch.Tensor | None,
+    gamma: float,
+    alpha: float | None,
+    reduction: str,
+) -> torch.Tensor:
+    """The sigmoid focal loss through the custom ops (arguments already validated)."""
+    out: torch.Tensor = _binary_forward(input, target, weight, pos_weight, gamma, alpha,
+                                        reduction)
+    return out
+
+
+# ------------------------------------------------------------------------------ softmax
+@torch.library.custom_op("focalkit::softmax_focal_forward", mutates_args=())
+def _softmax_forward(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: Optional[torch.Tensor],  # noqa: UP045
+    gamma: float,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+    save_stats: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    from focalkit.torch import _softmax
+
+    state: dict = {}
+    if save_stats:  # decided when tracing from shapes and dtypes: the Triton path runs
+        from focalkit.torch.kernels import _triton
+
+        out = _triton.softmax(input, target, weight, gamma=gamma, ignore_index=ignore_index,
+                              label_smoothing=label_smoothing, reduction=reduction,
+                              state=state)
+        if out is None or "stats" not in state:
+            raise RuntimeError("focalkit: the GPU softmax kernels declined a traced call")
+        den = state.get("den", input.new_zeros((), dtype=torch.float32))
+        return out.to(input.dtype), state["stats"], den
+    out = kernels.softmax_forward(input, target, weight, gamma=gamma,
+                                  ignore_index=ignore_index, label_smoothing=label_smoothing,
+                                  reduction=reduction, state=state)
+    if out is None:
+        out = _softmax._reference_forward(input, target, weight, gamma, ignore_index,
+                                          label_smoothing, reduction)
+    empty = input.new_empty(0, dtype=torch.float32)
+    return out.to(input.dtype), empty, input.new_zeros((), dtype=torch.float32)
+
+
+@_softmax_forward.register_fake
+def _(input, target, weight, gamma, ignore_index, label_smoothing, reduction, save_stats):  # type: ignore[no-untyped-def]
+    loss = input.new_empty(input.shape[0]) if reduction == "none" else input.new_empty(())
+    stats = input.new_empty(2 * input.shape[0] if save_stats else 0, dtype=torch.float32)
+    return loss, stats, input.new_empty((), dtype=torch.float32)
+
+
+@torch.library.custom_op("focalkit::softmax_focal_backward", mutates_args=())
+def _softmax_backward(
+    grad_output: torch.Tensor,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: Optional[torch.Tensor],  # noqa: UP045
+    stats: torch.Tensor,
+    den: torch.Tensor,
+    gamma: float,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+) -> torch.Tensor:
+    from focalkit.torch import _softmax
+
+    state = {"stats": stats, "den": den} if stats.numel() > 0 else None
+    grad = kernels.softmax_backward(grad_output, input, target, weight, gamma=gamma,
+                                    ignore_index=ignore_index,
+                                    label_smoothing=label_smoothing, reduction=reduction,
+                                    state=state)
+    if grad is None:
+        grad = _softmax._reference_backward(grad_output, input, target, weight, gamma,
+                                            ignore_index, label_smoothing, reduction)
+    return grad
+
+
+@_softmax_backward.register_fake
+def _(grad_output, input, target, weight, stats, den, gamma, ignore_index,  # type: ignore[no-untyped-def]
+      label_smoothing, reduction):
+    return torch.empty_like(input)
+
+
+def _softmax_setup(ctx: Any, inputs: tuple, output: Any) -> None:
+    input, target, weight, gamma, ignore_index, label_smoothing, reduction, _ = inputs
+    ctx.save_for_backward(input, target, weight, output[1], output[2])
+    ctx.args = (gamma, ignore_index, label_smoothing, reduction)
+
+
+def _softmax_grad(ctx: Any, grad_output: torch.Tensor, *_grad_state: Any) -> tuple:
+    input, target, weight, stats, den = ctx.saved_tensors
+    grad = None
+    if ctx.needs_input_grad[0]:
+        grad = _softmax_backward(grad_output, input, target, weight, stats, den, *ctx.args)
+    return grad, None, None, None, None, None, None, None
+
+
+_softmax_forward.register_autograd(_softmax_grad, setup_context=_softmax_setup)
+
+
+def softmax_focal(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    gamma: float,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+) -> torch.Tensor:
+    """The softmax focal loss through the custom ops (arguments already validated)."""
+    save_stats = False
+    if input.device.type == "cuda" and label_smoothing == 0.0:
+        from focalkit.torch.kernels import _triton
+
+        save_stats = _triton.available() and _triton.softmax_applies(
+            input, target, weight, ignore_index, label_smoothing
+        )
+    out, _, _ = _softmax_forward(input, target, weight, gamma, ignore_index,
+                                 label_smoothing, reduction, save_stats)
+    return out
