@@ -103,3 +103,20 @@ def test_opcheck_binary_and_softmax_ops(reduction):
     t = torch.randint(0, 5, (70,))
     torch.library.opcheck(_compiled._softmax_forward,
                           (x, t, torch.rand(5), 2.0, -100, 0.0, reduction, False))
+
+
+def test_op_outputs_are_fresh_aligned_tensors():
+    """Views (e.g. the second float of the GPU path's pair of sums) are copied: Inductor
+    asserts 16-byte alignment of custom op outputs (seen failing on an H100 before)."""
+    pair = torch.arange(2.0)
+    assert _compiled._fresh(pair[1]).storage_offset() == 0
+    assert _compiled._fresh(pair[0])._base is None
+    x = torch.randn(6)
+    assert _compiled._fresh(x) is x
+    for reduction in ("none", "mean", "sum"):
+        outs = _compiled._softmax_forward(torch.randn(9, 4), torch.randint(0, 4, (9,)), None,
+                                          2.0, -100, 0.0, reduction, False)
+        assert all(o._base is None and o.storage_offset() == 0 for o in outs)
+        out = _compiled._binary_forward(torch.randn(9, 4), torch.rand(9, 4), None, None, 2.0,
+                                        None, reduction)
+        assert out._base is None

@@ -25,6 +25,15 @@ __all__ = ["binary_focal", "binary_usable", "softmax_focal", "softmax_usable"]
 _FAST_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
+def _fresh(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as a tensor of its own (a copy if it is a view).
+
+    A custom op's outputs may not be views, and Inductor asserts that they are 16-byte
+    aligned: a view at offset 1 of a float32 pair is not (seen failing on an H100).
+    """
+    return t.clone() if t._base is not None or t.storage_offset() != 0 else t
+
+
 def binary_usable(input: torch.Tensor, target: torch.Tensor, gamma: Any, alpha: Any) -> bool:
     """Whether a compiled call should use the custom op (the fast path can apply)."""
     return (
@@ -71,7 +80,7 @@ def _binary_forward(
     if out is None:
         out = _binary._reference_forward(input, target, weight, pos_weight, gamma, alpha,
                                          reduction)
-    return out.to(input.dtype)
+    return _fresh(out.to(input.dtype))
 
 
 @_binary_forward.register_fake
@@ -161,7 +170,7 @@ def _softmax_forward(
         if out is None or "stats" not in state:
             raise RuntimeError("focalkit: the GPU softmax kernels declined a traced call")
         den = state.get("den", input.new_zeros((), dtype=torch.float32))
-        return out.to(input.dtype), state["stats"], den
+        return _fresh(out.to(input.dtype)), _fresh(state["stats"]), _fresh(den)
     out = kernels.softmax_forward(input, target, weight, gamma=gamma,
                                   ignore_index=ignore_index, label_smoothing=label_smoothing,
                                   reduction=reduction, state=state)
@@ -169,7 +178,7 @@ def _softmax_forward(
         out = _softmax._reference_forward(input, target, weight, gamma, ignore_index,
                                           label_smoothing, reduction)
     empty = input.new_empty(0, dtype=torch.float32)
-    return out.to(input.dtype), empty, input.new_zeros((), dtype=torch.float32)
+    return _fresh(out.to(input.dtype)), empty, input.new_zeros((), dtype=torch.float32)
 
 
 @_softmax_forward.register_fake

@@ -6,8 +6,10 @@ reference runs instead. :func:`use_fast_path` switches the fast paths off (for t
 benchmarks that compare the two); the environment variable ``FOCALKIT_FAST_PATH=0`` does
 the same at import time.
 
-While :func:`torch.compile` traces a loss the fast paths are skipped (Inductor fuses the
-reference itself), unless the kernels module sets ``SUPPORTS_COMPILE = True``.
+While :func:`torch.compile` traces a loss, the public losses call the kernels through the
+custom ops of :mod:`focalkit.torch._compiled` where they apply; what is traced here (the
+``autograd.Function``) skips the fast paths, and Inductor fuses the reference, unless the
+kernels module sets ``SUPPORTS_COMPILE = True``.
 """
 
 from __future__ import annotations

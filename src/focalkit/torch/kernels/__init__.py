@@ -50,7 +50,9 @@ __all__ = [
     "softmax_forward",
 ]
 
-#: The kernels are opaque to ``torch.compile``; while it traces, the reference runs.
+#: The kernels are opaque to ``torch.compile``: while it traces, the public losses call them
+#: through the custom ops of :mod:`focalkit.torch._compiled` instead (where they apply),
+#: and the reference is traced otherwise.
 SUPPORTS_COMPILE = False
 
 
