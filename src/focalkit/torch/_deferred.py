@@ -146,10 +146,11 @@ def reported(device: torch.device, message: str) -> None:
     now = time.perf_counter()
     if check.in_flight or now - check.issued < INTERVAL_S:
         return  # one copy at a time, at most one per interval
-    if torch.cuda.is_current_stream_capturing():
-        return  # no copies inside a graph capture: the NaN marks the values
-    check.host.copy_(check.counter, non_blocking=True)
-    check.event.record()
+    with torch.cuda.device(check.counter.device):  # the counter's device and stream
+        if torch.cuda.is_current_stream_capturing():
+            return  # no copies inside a graph capture: the NaN marks the values
+        check.host.copy_(check.counter, non_blocking=True)
+        check.event.record()
     check.in_flight, check.issued = True, now
 
 
