@@ -364,3 +364,91 @@ def test_row_max_matches_numpy(dt):
     out = np.empty(x.shape[0], dtype=dt)
     run(x, out)
     np.testing.assert_array_equal(out, x.max(axis=1))  # NaN where numpy gives NaN
+
+
+def test_log_pos_and_exp_neg_fma_match_numpy():
+    from numba import njit
+
+    from focalkit._numba.npmath import exp_neg, exp_neg_fma, log_pos
+
+    @njit
+    def run(x, e, out_log, out_exp, ref_exp):  # pragma: no cover - compiled
+        for i in range(x.size):
+            out_log[i] = log_pos(x[i])
+        for i in range(e.size):
+            out_exp[i] = exp_neg_fma(e[i])
+            ref_exp[i] = exp_neg(e[i])
+
+    tiny64 = np.finfo(np.float64).tiny
+    x = np.concatenate([np.linspace(1.0, 1000.0, 100_001), np.geomspace(tiny64, 1e308, 20_001),
+                        [np.sqrt(0.5), np.sqrt(2.0), 1.0 - 2.0**-53, 1.0 + 2.0**-52, 2.0, 0.5]])
+    out_log = np.empty_like(x)
+    special = np.array([np.inf, np.nan])
+    out_special = np.empty(2)
+    for dt, tol in ((np.float32, 2e-7), (np.float64, 1e-15)):
+        e = -np.concatenate([np.linspace(0, 110 if dt == np.float32 else 740, 100_001),
+                             np.geomspace(1e-30, 1, 2001), [0.0, np.inf]]).astype(dt)
+        out_exp, ref_exp = np.empty_like(e), np.empty_like(e)
+        run(x, e, out_log, out_exp, ref_exp)
+        want = np.exp(e.astype(np.float64))
+        normal = want >= np.finfo(dt).tiny
+        assert np.max(np.abs(out_exp[normal] - want[normal]) / want[normal]) < tol
+        assert out_exp[-2:].tolist() == [1.0, 0.0]  # exp(0) = 1 and exp(-inf) = 0
+        # exp_neg with contracted multiply-adds: the same function up to rounding (in the
+        # last bit, also of subnormal results)
+        np.testing.assert_allclose(out_exp, ref_exp, rtol=4 * np.finfo(dt).eps,
+                                   atol=2 * np.finfo(dt).smallest_subnormal)
+    want_log = np.log(x)
+    err = np.abs(out_log - want_log) / np.maximum(np.abs(want_log), 1e-300)
+    assert err.max() < 5e-16
+    assert out_log[x == 1.0].tolist() == [0.0]
+    run(special, np.zeros(0), out_special, np.zeros(0), np.zeros(0))
+    assert out_special[0] == np.inf
+    assert np.isnan(out_special[1])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("c", [3, 80, 700, 3000])
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_softmax_row_blocks_match_core_and_saved_stats(kc, dtype, c, gamma):
+    # row counts that are not multiples of the block's rows, rows longer than a block
+    # (c = 3000), ignored rows inside and at the edges of blocks; the backward gives the
+    # same bits with and without the forward's saved row statistics
+    n = max(2, 40_000 // c) + 3
+    x, t, cw = kc.softmax_case(n, c, dtype=dtype, seed=c, n_ignored=min(7, n - 5))
+    t[-1] = -100
+    for weight in (None, cw.to(dtype)):
+        for reduction in ("none", "mean", "sum"):
+            kw = {"gamma": gamma, "ignore_index": -100, "label_smoothing": 0.0,
+                  "reduction": reduction}
+            state: dict = {}
+            out = kernels.softmax_forward(x, t, weight, state=state, **kw)
+            assert kc.rel_err(out, kc.ref_softmax(x, t, weight, **kw)) < TOL[dtype]
+            go = torch.rand(n, dtype=dtype) if reduction == "none" else \
+                torch.tensor(0.7, dtype=dtype)
+            grad = kernels.softmax_backward(go, x, t, weight, state=state, **kw)
+            ref = kc.ref_softmax(x, t, weight, grad_output=go, **kw)
+            assert kc.rel_err(grad, ref) < 10 * TOL[dtype]
+            assert bool((grad[t == -100] == 0).all())
+            fresh = kernels.softmax_backward(go, x, t, weight, **kw)
+            torch.testing.assert_close(fresh, grad, rtol=0, atol=0)
+
+
+def test_softmax_result_independent_of_threads_and_bad_label_mid_block(kc):
+    x, t, cw = kc.softmax_case(5000, 80)
+    kw = {"gamma": 2.0, "ignore_index": -100, "label_smoothing": 0.0, "reduction": "none"}
+    old = torch.get_num_threads()
+    try:
+        outs = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            outs.append((kernels.softmax_forward(x, t, cw, **kw),
+                         kernels.softmax_backward(torch.ones(5000), x, t, cw, **kw)))
+    finally:
+        torch.set_num_threads(old)
+    for a, b in zip(outs[0], outs[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    bad = t.clone()
+    bad[2613] = 80  # one label out of range in the middle of a block of rows
+    assert kernels.softmax_forward(x, bad, cw, **kw) is None
+    assert kernels.softmax_backward(torch.ones(5000), x, bad, cw, **kw) is None

@@ -18,8 +18,8 @@ from numba import types
 from numba.extending import intrinsic, overload
 
 __all__ = [
-    "exp_neg", "exp_neg_short", "expm1_neg", "ipow", "log1p_inv", "log1p_unit", "qpow",
-    "qpow_direct", "row_max",
+    "exp_neg", "exp_neg_fma", "exp_neg_short", "expm1_neg", "ipow", "log1p_inv", "log1p_unit",
+    "log_pos", "qpow", "qpow_direct", "row_max",
 ]
 
 _LN2 = 0.6931471805599453
@@ -59,6 +59,16 @@ def exp_neg(x):  # type: ignore[no-untyped-def]
     raise NotImplementedError  # pragma: no cover - only the numba overload runs
 
 
+def exp_neg_fma(x):  # type: ignore[no-untyped-def]
+    """exp(x) for x <= 0 as :func:`exp_neg`, compiled with fused multiply-adds.
+
+    The same polynomial with its multiply-adds contracted: about 1.8x faster in a float32
+    vector loop on an AVX-512 machine, and as accurate (it differs from :func:`exp_neg` by
+    rounding only).
+    """
+    raise NotImplementedError  # pragma: no cover - only the numba overload runs
+
+
 def exp_neg_short(x):  # type: ignore[no-untyped-def]
     """exp(x) for x <= 0 as :func:`exp_neg`, with a shorter polynomial.
 
@@ -75,6 +85,14 @@ def log1p_unit(e):  # type: ignore[no-untyped-def]
 
 def log1p_inv(e):  # type: ignore[no-untyped-def]
     """(log1p(e), 1 / (1 + e)) for e in [0, 1], sharing one division."""
+    raise NotImplementedError  # pragma: no cover
+
+
+def log_pos(x):  # type: ignore[no-untyped-def]
+    """log(x) for a float64 x >= the smallest normal number (+inf and NaN pass through).
+
+    Vectorisable (no libm call); 0, negative and subnormal x are not supported.
+    """
     raise NotImplementedError  # pragma: no cover
 
 
@@ -410,3 +428,57 @@ def _ipow_ol(q, n):  # type: ignore[no-untyped-def]
         return r
 
     return impl
+
+
+@intrinsic
+def _f64_as_i64(typingctx, x):  # type: ignore[no-untyped-def]
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@overload(log_pos, jit_options={"forceinline": True})
+def _log_pos_ol(x):  # type: ignore[no-untyped-def]
+    # x = 2^j m with m in [sqrt(1/2), sqrt(2)): log x = j ln2 + 2 atanh(s), s = (m-1)/(m+1),
+    # |s| <= 0.1716: the odd series of log1p_unit; ln2 split in two (j ln2_hi is exact).
+    hi = 6.93147180369123816490e-01
+    lo = 1.90821492927058770002e-10
+
+    def impl(x):  # type: ignore[no-untyped-def]
+        xf = np.float64(x)
+        b = _f64_as_i64(xf)
+        # j = floor(log2(x / sqrt(1/2))) from the bits (0x3FE6A09E667F3BCD: sqrt(1/2));
+        # m = x / 2^j in [sqrt(1/2), sqrt(2))
+        bb = b - np.int64(0x3FE6A09E667F3BCD)
+        j = bb >> np.int64(52)
+        m = _i64_as_f64(b - (j << np.int64(52)))
+        s = (m - 1.0) / (m + 1.0)
+        s2 = s * s
+        p = 1.0 / 25.0
+        p = p * s2 + 1.0 / 23.0
+        p = p * s2 + 1.0 / 21.0
+        p = p * s2 + 1.0 / 19.0
+        p = p * s2 + 1.0 / 17.0
+        p = p * s2 + 1.0 / 15.0
+        p = p * s2 + 1.0 / 13.0
+        p = p * s2 + 1.0 / 11.0
+        p = p * s2 + 1.0 / 9.0
+        p = p * s2 + 1.0 / 7.0
+        p = p * s2 + 1.0 / 5.0
+        p = p * s2 + 1.0 / 3.0
+        p = p * s2 + 1.0
+        jf = np.float64(j)
+        r = jf * hi + (jf * lo + 2.0 * s * p)
+        return r if xf < np.inf else xf
+
+    return impl
+
+
+@overload(exp_neg_fma, jit_options={"forceinline": True, "fastmath": {"contract"}})
+def _exp_neg_fma_ol(x):  # type: ignore[no-untyped-def]
+    # exp_neg's implementation, compiled here with the "contract" flag (a flag applies to
+    # the instructions of the function it is compiled with, inlined or not)
+    return _exp_neg_ol(x)

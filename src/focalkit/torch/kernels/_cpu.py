@@ -385,7 +385,7 @@ def softmax(
     if input.dtype in _HALF and input.device.type == "cpu":
         res = softmax(_as_float(input), target, weight, gamma=gamma,
                       ignore_index=ignore_index, label_smoothing=label_smoothing,
-                      reduction=reduction, grad_output=grad_output)
+                      reduction=reduction, grad_output=grad_output, state=state)
         return _cast_back(res, input.dtype) if grad_output is not None else res
     if (
         input.device.type != "cpu"
@@ -402,7 +402,6 @@ def softmax(
         return None
     n, c = input.shape
     t = target.detach().to(torch.int64).contiguous()
-    valid = t != ignore_index
     # out-of-range labels: the kernel sets status and the reference raises the error
     # (the public loss checked them already; this costs nothing inside the row loop)
     status = np.zeros(1, dtype=np.int64)
@@ -411,16 +410,20 @@ def softmax(
     cw_t = (
         torch.ones(c, dtype=dt) if weight is None else weight.detach().to(dt).reshape(-1)
     ).contiguous()
-    denom = 1.0
-    if reduction == "mean":
-        tv = t.clamp(0, c - 1)
-        denom = float((cw_t[tv] * valid.to(dt)).sum())
     x = _np(input.contiguous())
     ta = _np(t)
     cw = _np(cw_t)
     eps = float(label_smoothing)
-    fe, fy = npdt(eps / c), npdt(1.0 - eps)
     g, ig = _gamma_args(gamma, npdt)
+    if eps == 0.0:
+        return _softmax_hard(x, ta, cw, t, cw_t, ignore_index, reduction, grad_output,
+                             state, g, ig, status, dt)
+    valid = t != ignore_index
+    denom = 1.0
+    if reduction == "mean":
+        tv = t.clamp(0, c - 1)
+        denom = float((cw_t[tv] * valid.to(dt)).sum())
+    fe, fy = npdt(eps / c), npdt(1.0 - eps)
     kern = _numba.softmax_rows
     if grad_output is not None:
         if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
@@ -451,6 +454,74 @@ def softmax(
     _parallel(run_fwd, n, c)
     if status[0]:
         return None
+    if reduction == "none":
+        return torch.from_numpy(partial).to(dt)
+    total = float(partial.sum())
+    if reduction == "mean":
+        total /= denom
+    return torch.tensor(total, dtype=dt)
+
+
+def _softmax_hard(
+    x: np.ndarray, ta: np.ndarray, cw: np.ndarray, t: torch.Tensor, cw_t: torch.Tensor,
+    ignore_index: int, reduction: str, grad_output: torch.Tensor | None,
+    state: dict | None, g: Any, ig: Any, status: np.ndarray, dt: torch.dtype,
+) -> torch.Tensor | None:
+    """Softmax focal without label smoothing (:func:`._cpu_numba.softmax_hard_rows`).
+
+    The forward leaves the row maxima, row sums and the ``mean`` denominator in ``state``
+    (``state["cpu_rows"]``; 2 values per row, 1/C-th of the logits in size); the backward
+    reuses them when given (the results are the same either way).
+    """
+    n, c = x.shape
+    npdt = x.dtype.type
+    kern = _numba.softmax_hard_rows
+    saved = state.get("cpu_rows") if state is not None else None
+    if grad_output is not None:
+        if saved is not None and saved[0].shape[0] == n:
+            smx, sss, denom = saved
+            have = True
+        else:
+            smx = sss = np.empty(1, dtype=npdt)
+            have = False
+            denom = 1.0
+            if reduction == "mean":
+                valid = t != ignore_index
+                denom = float((cw_t.double()[t.clamp(0, c - 1)] * valid).sum())
+        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
+            go = _np(grad_output.detach().to(dt).contiguous().reshape(-1))
+            go_full = True
+        else:
+            s = float(grad_output.reshape(-1)[0])
+            go = np.array([s / denom if reduction == "mean" else s], dtype=npdt)
+            go_full = False
+        out_t = _empty((n, c), dt)
+        out = _np(out_t)
+        dummy = np.empty(1, dtype=np.float64)
+
+        def run(r0: int, r1: int) -> None:
+            kern(x, ta, cw, ignore_index, go, go_full, g, ig, r0, r1, out, dummy, dummy,
+                 smx, sss, have, 2, status)
+
+        _parallel(run, n, c)
+        return None if status[0] else out_t
+    partial = np.empty(n, dtype=np.float64)
+    wrow = np.empty(n, dtype=np.float64)
+    smx = np.empty(n, dtype=npdt)
+    sss = np.empty(n, dtype=npdt)
+    out1 = np.empty((1, 1), dtype=npdt)
+    one = np.ones(1, dtype=npdt)
+
+    def run_fwd(r0: int, r1: int) -> None:
+        kern(x, ta, cw, ignore_index, one, False, g, ig, r0, r1, out1, partial, wrow,
+             smx, sss, False, 0, status)
+
+    _parallel(run_fwd, n, c)
+    if status[0]:
+        return None
+    denom = float(wrow.sum()) if reduction == "mean" else 1.0
+    if state is not None:
+        state["cpu_rows"] = (smx, sss, denom)
     if reduction == "none":
         return torch.from_numpy(partial).to(dt)
     total = float(partial.sum())

@@ -19,8 +19,10 @@ from numba import njit
 
 from focalkit._numba.npmath import (
     exp_neg,
+    exp_neg_fma,
     expm1_neg,
     log1p_inv,
+    log_pos,
     qpow,
     qpow_direct,
     row_max,
@@ -255,3 +257,111 @@ def softmax_rows(  # type: ignore[no-untyped-def]
         ssum = _sum(buf, c)
         for k in range(c):
             outr[k] = (exp_neg(xr[k] - lse) * ssum - buf[k]) * scale
+
+
+#: Elements per block of rows of :func:`softmax_hard_rows` (the exp buffer stays in L1).
+SOFTMAX_BLOCK = 2048
+
+
+@njit(**_OPTS)
+def softmax_hard_rows(  # type: ignore[no-untyped-def]
+    x, t, cw, ignore_index, go, go_full, g, ig, r0, r1, out, partial, wrow, smx, sss,
+    have_stats, mode, status,
+):
+    """Softmax focal without label smoothing over rows [r0, r1), a block of rows at a time.
+
+    The rows of a block (about ``SOFTMAX_BLOCK`` logits) go through each pass together, so
+    that short rows (C = 80) do not end in scalar remainders: the exponentials as one flat
+    loop over the block (``x - max`` first, each row's maximum broadcast over its row), and
+    the per-row terms (log of the row sum, the target class's terms) as vector loops over
+    the block's rows. The arithmetic per element is that of :func:`softmax_rows`.
+
+    mode 0: partial[r] = loss of row r, wrow[r] = its class weight (0 for ignored rows),
+    smx[r], sss[r] = the row's maximum and sum of exp(x - max) (for the backward);
+    mode 2: out = grad of the rows, scaled by go[r] (go_full) or go[0], reading the row
+    statistics from smx and sss when ``have_stats``. A label outside [0, C) (and not
+    ``ignore_index``) sets ``status[0] = 1`` and stops.
+    """
+    c = x.shape[1]
+    one = x.dtype.type(1.0)
+    zero = x.dtype.type(0.0)
+    rb_max = max(1, SOFTMAX_BLOCK // c)
+    buf = np.empty(rb_max * c, dtype=x.dtype)
+    mx = np.empty(rb_max, dtype=x.dtype)
+    ss = np.empty(rb_max, dtype=x.dtype)
+    xy = np.empty(rb_max, dtype=x.dtype)
+    ay = np.empty(rb_max, dtype=x.dtype)
+    res = np.empty(rb_max, dtype=x.dtype)
+    yy = np.empty(rb_max, dtype=np.int64)
+    for rb in range(r0, r1, rb_max):
+        m = min(rb_max, r1 - rb)
+        xb = x[rb : rb + m]
+        # the labels (scalar: a gather and the range check per row)
+        for i in range(m):
+            y = t[rb + i]
+            if y == ignore_index:
+                yy[i] = -1
+                xy[i] = zero
+                ay[i] = zero
+                continue
+            if y < 0 or y >= c:
+                status[0] = 1
+                return
+            yy[i] = y
+            xy[i] = xb[i, y]
+            ay[i] = cw[y]
+        # row maxima and the exponentials exp(x - max), flat over the block
+        if mode == 2 and have_stats:
+            for i in range(m):
+                mx[i] = smx[rb + i]
+                ss[i] = sss[rb + i]
+        else:
+            for i in range(m):
+                mx[i] = row_max(xb[i], c)
+        for i in range(m):
+            xi = xb[i]
+            bi = buf[i * c : i * c + c]
+            mi = mx[i]
+            for k in range(c):
+                bi[k] = xi[k] - mi
+        bm = buf[: m * c]
+        for k in range(m * c):
+            bm[k] = exp_neg_fma(bm[k])
+        if not (mode == 2 and have_stats):
+            for i in range(m):
+                ss[i] = _sum(buf[i * c : i * c + c], c)
+        # the target class's terms, a vector loop over the rows:
+        # L = a_y q^g (-log p_y); g_j = a_y w_y (p_j - [j=y]) (see softmax_rows)
+        for i in range(m):
+            lse = mx[i] + type(mx[i])(log_pos(ss[i]))
+            lpy = xy[i] - lse
+            qy = -expm1_neg(lpy)
+            nl = -lpy
+            qp = qpow_direct(qy, g, ig)
+            if mode == 0:
+                res[i] = ay[i] * qp * nl
+            else:
+                ry = nl / qy if qy > 0 else one
+                res[i] = ay[i] * qp * (one + g * (one - qy) * ry)
+        if mode == 0:
+            for i in range(m):
+                ok = yy[i] >= 0
+                partial[rb + i] = float(res[i]) if ok else 0.0
+                wrow[rb + i] = float(ay[i])
+                smx[rb + i] = mx[i]
+                sss[rb + i] = ss[i]
+            continue
+        for i in range(m):
+            r = rb + i
+            outr = out[r]
+            y = yy[i]
+            if y < 0:
+                for k in range(c):
+                    outr[k] = zero
+                continue
+            coef = res[i] * (go[r] if go_full else go[0])
+            cs = coef / ss[i]
+            bi = buf[i * c : i * c + c]
+            for k in range(c):  # the exponentials of the lse pass, reused
+                outr[k] = cs * bi[k]
+            outr[y] = outr[y] - coef
