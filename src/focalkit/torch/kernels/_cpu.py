@@ -470,7 +470,7 @@ def _softmax_hard(
     """Softmax focal without label smoothing (:func:`._cpu_numba.softmax_hard_rows`).
 
     The forward leaves the row maxima, row sums and the ``mean`` denominator in ``state``
-    (``state["cpu_rows"]``; 2 values per row, 1/C-th of the logits in size); the backward
+    (``state["cpu_rows"]``; 2 values per row, 2/C of the logits' size); the backward
     reuses them when given (the results are the same either way).
     """
     n, c = x.shape
@@ -506,7 +506,7 @@ def _softmax_hard(
         _parallel(run, n, c)
         return None if status[0] else out_t
     partial = np.empty(n, dtype=np.float64)
-    wrow = np.empty(n, dtype=np.float64)
+    wrow = np.empty(n, dtype=npdt)  # the class weights themselves: exact in their dtype
     smx = np.empty(n, dtype=npdt)
     sss = np.empty(n, dtype=npdt)
     out1 = np.empty((1, 1), dtype=npdt)
@@ -519,7 +519,7 @@ def _softmax_hard(
     _parallel(run_fwd, n, c)
     if status[0]:
         return None
-    denom = float(wrow.sum()) if reduction == "mean" else 1.0
+    denom = float(wrow.sum(dtype=np.float64)) if reduction == "mean" else 1.0
     if state is not None:
         state["cpu_rows"] = (smx, sss, denom)
     if reduction == "none":

@@ -347,7 +347,7 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
             for i in range(m):
                 ok = yy[i] >= 0
                 partial[rb + i] = float(res[i]) if ok else 0.0
-                wrow[rb + i] = float(ay[i])
+                wrow[rb + i] = ay[i]
                 smx[rb + i] = mx[i]
                 sss[rb + i] = ss[i]
             continue
