@@ -121,6 +121,35 @@ def qpow_direct(q, g, ig):  # type: ignore[no-untyped-def]
     raise NotImplementedError  # pragma: no cover
 
 
+def _atanh_series64(s2):  # type: ignore[no-untyped-def]
+    """sum_k s2^k / (2k + 1), k = 0..12: atanh(s) / s to float64 precision.
+
+    Shared by the float64 logarithms (s^2 is at most 1/9 in log1p_unit and log1p_inv,
+    0.03 in log_pos).
+    """
+    raise NotImplementedError  # pragma: no cover - only the numba overload runs
+
+
+@overload(_atanh_series64, jit_options={"forceinline": True})
+def _atanh_series64_ol(s2):  # type: ignore[no-untyped-def]
+    def impl(s2):  # type: ignore[no-untyped-def]
+        p = 1.0 / 25.0
+        p = p * s2 + 1.0 / 23.0
+        p = p * s2 + 1.0 / 21.0
+        p = p * s2 + 1.0 / 19.0
+        p = p * s2 + 1.0 / 17.0
+        p = p * s2 + 1.0 / 15.0
+        p = p * s2 + 1.0 / 13.0
+        p = p * s2 + 1.0 / 11.0
+        p = p * s2 + 1.0 / 9.0
+        p = p * s2 + 1.0 / 7.0
+        p = p * s2 + 1.0 / 5.0
+        p = p * s2 + 1.0 / 3.0
+        return p * s2 + 1.0
+
+    return impl
+
+
 @overload(row_max, jit_options={"forceinline": True})
 def _row_max_ol(xr, c):  # type: ignore[no-untyped-def]
     if xr.dtype.bitwidth == 32:
@@ -300,19 +329,7 @@ def _log1p_unit_ol(e):  # type: ignore[no-untyped-def]
         u = (e - 1.0) * 0.5 if big else e
         s = u / (2.0 + u)
         s2 = s * s
-        p = 1.0 / 25.0
-        p = p * s2 + 1.0 / 23.0
-        p = p * s2 + 1.0 / 21.0
-        p = p * s2 + 1.0 / 19.0
-        p = p * s2 + 1.0 / 17.0
-        p = p * s2 + 1.0 / 15.0
-        p = p * s2 + 1.0 / 13.0
-        p = p * s2 + 1.0 / 11.0
-        p = p * s2 + 1.0 / 9.0
-        p = p * s2 + 1.0 / 7.0
-        p = p * s2 + 1.0 / 5.0
-        p = p * s2 + 1.0 / 3.0
-        p = p * s2 + 1.0
+        p = _atanh_series64(s2)
         return 2.0 * s * p + (_LN2 if big else 0.0)
 
     return impl64
@@ -353,19 +370,7 @@ def _log1p_inv_ol(e):  # type: ignore[no-untyped-def]
         r = 1.0 / (u1 * ce)
         s = num * u1 * r
         s2 = s * s
-        p = 1.0 / 25.0
-        p = p * s2 + 1.0 / 23.0
-        p = p * s2 + 1.0 / 21.0
-        p = p * s2 + 1.0 / 19.0
-        p = p * s2 + 1.0 / 17.0
-        p = p * s2 + 1.0 / 15.0
-        p = p * s2 + 1.0 / 13.0
-        p = p * s2 + 1.0 / 11.0
-        p = p * s2 + 1.0 / 9.0
-        p = p * s2 + 1.0 / 7.0
-        p = p * s2 + 1.0 / 5.0
-        p = p * s2 + 1.0 / 3.0
-        p = p * s2 + 1.0
+        p = _atanh_series64(s2)
         return 2.0 * s * p + (_LN2 if big else 0.0), ce * r
 
     return impl64
@@ -457,19 +462,7 @@ def _log_pos_ol(x):  # type: ignore[no-untyped-def]
         m = _i64_as_f64(b - (j << np.int64(52)))
         s = (m - 1.0) / (m + 1.0)
         s2 = s * s
-        p = 1.0 / 25.0
-        p = p * s2 + 1.0 / 23.0
-        p = p * s2 + 1.0 / 21.0
-        p = p * s2 + 1.0 / 19.0
-        p = p * s2 + 1.0 / 17.0
-        p = p * s2 + 1.0 / 15.0
-        p = p * s2 + 1.0 / 13.0
-        p = p * s2 + 1.0 / 11.0
-        p = p * s2 + 1.0 / 9.0
-        p = p * s2 + 1.0 / 7.0
-        p = p * s2 + 1.0 / 5.0
-        p = p * s2 + 1.0 / 3.0
-        p = p * s2 + 1.0
+        p = _atanh_series64(s2)
         jf = np.float64(j)
         r = jf * hi + (jf * lo + 2.0 * s * p)
         return r if xf < np.inf else xf

@@ -426,13 +426,7 @@ def softmax(
     fe, fy = npdt(eps / c), npdt(1.0 - eps)
     kern = _numba.softmax_rows
     if grad_output is not None:
-        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
-            go = _np(grad_output.detach().to(dt).contiguous().reshape(-1))
-            go_full = True
-        else:
-            s = float(grad_output.reshape(-1)[0])
-            go = np.array([s / denom if reduction == "mean" else s], dtype=npdt)
-            go_full = False
+        go, go_full = _softmax_grad_output(grad_output, reduction, denom, dt, npdt)
         out_t = _empty((n, c), dt)
         out = _np(out_t)
         dummy = np.empty(1, dtype=np.float64)
@@ -462,6 +456,16 @@ def softmax(
     return torch.tensor(total, dtype=dt)
 
 
+def _softmax_grad_output(
+    grad_output: torch.Tensor, reduction: str, denom: float, dt: torch.dtype, npdt: Any
+) -> tuple[np.ndarray, bool]:
+    """(go, go_full) of the softmax kernels: per-row values, or one scale (``mean``: / denom)."""
+    if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
+        return _np(grad_output.detach().to(dt).contiguous().reshape(-1)), True
+    s = float(grad_output.reshape(-1)[0])
+    return np.array([s / denom if reduction == "mean" else s], dtype=npdt), False
+
+
 def _softmax_hard(
     x: np.ndarray, ta: np.ndarray, cw: np.ndarray, t: torch.Tensor, cw_t: torch.Tensor,
     ignore_index: int, reduction: str, grad_output: torch.Tensor | None,
@@ -488,13 +492,7 @@ def _softmax_hard(
             if reduction == "mean":
                 valid = t != ignore_index
                 denom = float((cw_t.double()[t.clamp(0, c - 1)] * valid).sum())
-        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
-            go = _np(grad_output.detach().to(dt).contiguous().reshape(-1))
-            go_full = True
-        else:
-            s = float(grad_output.reshape(-1)[0])
-            go = np.array([s / denom if reduction == "mean" else s], dtype=npdt)
-            go_full = False
+        go, go_full = _softmax_grad_output(grad_output, reduction, denom, dt, npdt)
         out_t = _empty((n, c), dt)
         out = _np(out_t)
         dummy = np.empty(1, dtype=np.float64)

@@ -111,6 +111,13 @@ def _operand(t: torch.Tensor | None, shape: torch.Size, n: int) -> tuple[Any, in
     return t.expand(shape).contiguous(), 1, n
 
 
+def _grad_output_arg(go: torch.Tensor, reduction: str, shape: Any) -> tuple[torch.Tensor, int]:
+    """(tensor, GO_MODE) of the kernels: 1 = one value per element (row), 3 = a scalar."""
+    if reduction == "none" and go.numel() > 1 and any(go.stride()):
+        return go.reshape(shape).contiguous(), 1
+    return go.reshape(-1)[:1].contiguous(), 3
+
+
 def _gamma(gamma: float) -> tuple[float, int]:
     g = float(gamma)
     return g, (int(g) if g.is_integer() and g < 16 else -1)
@@ -170,12 +177,8 @@ def binary(
     counter = None if state is None or grad_output is not None else state.get("bad_counter")
     check = counter is not None
     if grad_output is not None:
-        go = grad_output
         scale = 1.0 / n if reduction == "mean" else 1.0
-        if reduction == "none" and go.numel() > 1 and any(go.stride()):
-            go_t, go_mode = go.reshape(shape).contiguous(), 1
-        else:
-            go_t, go_mode = go.reshape(-1)[:1].contiguous(), 3
+        go_t, go_mode = _grad_output_arg(grad_output, reduction, shape)
         out = torch.empty(shape, dtype=input.dtype, device=dev)
         km.binary_kernel[grid](
             x, y, w if w is not None else dummy, pw if pw is not None else dummy, go_t,
@@ -288,11 +291,7 @@ def softmax(
     if "stats" not in st:  # no forward state: recompute the row statistics (no check)
         st = {}
         _softmax_stats(x, t, cw, g, ig, ignore_index, reduction, st, km, fast)
-    go = grad_output
-    if reduction == "none" and go.numel() > 1 and any(go.stride()):
-        go_t, go_mode = go.reshape(-1).contiguous(), 1
-    else:
-        go_t, go_mode = go.reshape(-1)[:1].contiguous(), 3
+    go_t, go_mode = _grad_output_arg(grad_output, reduction, (n,))
     out = torch.empty((n, c), dtype=input.dtype, device=x.device)
     es = min(x.element_size(), 4)
     den = st.get("den") if reduction == "mean" else None
@@ -353,16 +352,12 @@ def _softmax_smoothed(
     cw_arg = cw if cw is not None else x
     args = (n, c, int(ignore_index), g, eps / c, 1.0 - eps)
     if grad_output is not None:
-        go = grad_output
-        if reduction == "none" and go.numel() > 1 and any(go.stride()):
-            go_t, go_mode = go.reshape(-1).contiguous(), 1
-        else:
-            go_t, go_mode = go.reshape(-1)[:1].to(torch.float32), 3
-            if reduction == "mean":
-                den = None if state is None else state.get("den")
-                if den is None:
-                    den = _softmax_denominator(t, cw, ignore_index, c, torch.float32)
-                go_t = go_t / den
+        go_t, go_mode = _grad_output_arg(grad_output, reduction, (n,))
+        if go_mode == 3 and reduction == "mean":
+            den = None if state is None else state.get("den")
+            if den is None:
+                den = _softmax_denominator(t, cw, ignore_index, c, torch.float32)
+            go_t = go_t.to(torch.float32) / den
         out = torch.empty((n, c), dtype=x.dtype, device=x.device)
         km.softmax_kernel[grid](
             x, t, cw_arg, go_t, out, out, out, out, *args, 1.0,
