@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 from focalkit._core.weights import _weights
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["binary_init_score", "label_params"]
+__all__ = ["binary_init_score", "constant_logits", "constant_margin", "label_params"]
 
 _BRACKET = 60.0
 
@@ -90,3 +90,98 @@ def binary_init_score(
 
         out[j] = brentq(slope, -_BRACKET, _BRACKET, xtol=1e-12, rtol=1e-12, maxiter=200)
     return float(out[0]) if arr.ndim == 1 else out
+
+
+def _distinct_weights(col: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values, inverse = np.unique(col, return_inverse=True)
+    return values, np.bincount(inverse, weights=sw, minlength=values.size)
+
+
+def constant_margin(
+    grad_of_label: Callable[[int], Callable[..., Any]],
+    y: Any,
+    *,
+    sample_weight: Any = None,
+) -> Any:
+    """Constant margin(s) minimising ``sum_i w_i L(c, y_i)`` for any elementwise loss.
+
+    Parameters
+    ----------
+    grad_of_label : callable
+        ``grad_of_label(j)`` returns ``grad(z, y)`` of label ``j`` (its parameters bound).
+    y : array_like
+        Targets in [0, 1] (hard or soft), shape (n,) or (n, K).
+    sample_weight : array_like, optional
+
+    Returns
+    -------
+    float or ndarray
+        A float for 1-D ``y``, one margin per label for 2-D ``y``.
+
+    Notes
+    -----
+    The summed loss of a constant margin depends on the targets only through the total
+    weight of each distinct target value, so this costs a few gradient evaluations per
+    ``brentq`` step whatever ``n`` is. It does not assume the loss is linear in ``y``.
+    """
+    arr = np.asarray(y, dtype=float)
+    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
+        raise InvalidParameterError(f"y must be a non-empty 1-D or 2-D array; got {arr.shape}.")
+    sw = _weights(sample_weight, arr.shape[0])
+    cols = arr.reshape(arr.shape[0], -1)
+    out = np.empty(cols.shape[1])
+    for j in range(cols.shape[1]):
+        values, weights = _distinct_weights(cols[:, j], sw)
+        grad = grad_of_label(j)
+
+        def slope(c: float, values: np.ndarray = values, weights: np.ndarray = weights,
+                  grad: Callable[..., Any] = grad) -> float:
+            g = np.asarray(grad(np.full(values.shape, c), values), dtype=float)
+            return float(weights @ g)
+
+        lo, hi = slope(-_BRACKET), slope(_BRACKET)
+        if not (lo < 0 < hi):
+            raise InvalidParameterError(
+                "The optimal constant margin is infinite (the summed gradient does not "
+                f"change sign on [-{_BRACKET:g}, {_BRACKET:g}]); a binary objective needs "
+                "both classes in y (after weighting)."
+            )
+        out[j] = brentq(slope, -_BRACKET, _BRACKET, xtol=1e-12, rtol=1e-12, maxiter=200)
+    return float(out[0]) if arr.ndim == 1 else out
+
+
+def constant_logits(
+    loss_grad: Callable[..., Any],
+    y: Any,
+    *,
+    n_classes: int | None = None,
+    sample_weight: Any = None,
+) -> np.ndarray:
+    """Constant logit vector minimising ``sum_i w_i L(c, y_i)`` for a softmax loss.
+
+    ``loss_grad(logits, labels)`` is the per-sample loss and its gradient; the sum depends
+    on the labels only through the class totals. The result is centred (mean 0), the
+    softmax being invariant to a common shift.
+    """
+    from scipy.optimize import minimize
+
+    labels = np.asarray(y)
+    if labels.ndim != 1 or labels.size == 0:
+        raise InvalidParameterError(f"y must be a non-empty 1-D array of labels; got {labels.shape}.")
+    labels = labels.astype(np.int64)
+    c = int(n_classes) if n_classes is not None else int(labels.max()) + 1
+    sw = _weights(sample_weight, labels.shape[0])
+    totals = np.bincount(labels, weights=sw, minlength=c)[:c]
+    present = np.flatnonzero(totals > 0)
+    eye = np.arange(c)
+
+    def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
+        logits = np.broadcast_to(v, (present.size, c)).copy()
+        loss, grad = loss_grad(logits, eye[present])
+        return float(totals[present] @ np.asarray(loss)), totals[present] @ np.asarray(grad)
+
+    start = np.log(np.maximum(totals / totals.sum(), 1e-12))
+    res = minimize(objective, start - start.mean(), jac=True, method="L-BFGS-B",
+                   options={"gtol": 1e-10, "ftol": 1e-14, "maxiter": 500})
+    v = np.asarray(res.x, dtype=float)
+    return v - v.mean()
