@@ -295,6 +295,8 @@ class SigmoidLoss(LossSpec):
     kind = "sigmoid"
     #: True: targets may be soft (any value in [0, 1]); False: only 0 and 1.
     soft_targets: ClassVar[bool] = True
+    #: True: a soft target mixes the two sides, ``L(z, y) = y L(z, 1) + (1 - y) L(z, 0)``.
+    linear_in_target: ClassVar[bool] = True
     #: Vector parameters that are not one value per label (all others may be).
     whole_vectors: ClassVar[tuple[str, ...]] = ()
 

@@ -27,6 +27,7 @@ class SigmoidFLSDLoss(SigmoidLoss):
     reference = _MUKHOTI
     params = (*_PARAMS, ALPHA)
     neutral = {"gamma_low": 0.0, "gamma_high": 0.0, "alpha": None}
+    linear_in_target = False  # gamma is chosen from the soft p_t = y p + (1 - y)(1 - p)
     torch_function = "flsd_binary_focal_loss_with_logits"
     torch_module = "FLSDBinaryFocalLossWithLogits"
 

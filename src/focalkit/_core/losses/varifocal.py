@@ -67,7 +67,8 @@ class VarifocalLoss(SigmoidLoss):
               "weight of the negatives' term (> 0)"),
         gamma_param(2.0, "focusing of the negatives (>= 0)"),
     )
-    neutral = {"alpha": 1.0, "gamma": 0.0}
+    neutral = {"alpha": 1.0, "gamma": 0.0}  # on hard targets
+    linear_in_target = False  # soft targets are qualities, not mixtures
     hessians = ("irls", "clipped", "exact")
     torch_function = "varifocal_loss_with_logits"
     torch_module = "VarifocalLossWithLogits"
