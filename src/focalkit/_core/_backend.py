@@ -23,8 +23,8 @@ class Ops:
 
     @staticmethod
     def asarray(x: Any, like: Any = None) -> Any:
-        if like is not None:
-            return np.asarray(x, dtype=like.dtype)
+        if like is not None:  # a Python scalar ``like`` computes in float64
+            return np.asarray(x, dtype=getattr(like, "dtype", np.float64))
         arr = np.asarray(x)
         return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
