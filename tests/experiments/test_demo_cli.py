@@ -30,7 +30,7 @@ def _fails(capsys, argv, message):
         (["--lr", "-1"], "argument --lr: must be a positive finite number; got -1"),
         (["--gamma", "-2"], "argument --gamma: must be a finite number >= 0; got -2"),
         (["--minority-fraction", "0.7"], "argument --minority-fraction: must be a number in"),
-        (["--tune-metric", "auc"], "argument --tune-metric: invalid choice: 'auc'"),
+        (["--tune-metric", "auc"], "argument --tune-metric: must be one of f1, balanced_accuracy"),
         (["--n-samples", "10"], "argument --n-samples: must be an integer >= 100; got 10"),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,

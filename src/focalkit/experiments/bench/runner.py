@@ -16,9 +16,17 @@ from typing import Any
 from focalkit.exceptions import InvalidParameterError
 from focalkit.experiments.bench.config import BenchConfig
 from focalkit.experiments.bench.protocol import CELLS_FILE, CellStore, Plan, make_plan, run_cells
-from focalkit.experiments.bench.scoring import THRESHOLD_FREE, THRESHOLDED
+from focalkit.experiments.bench.scoring import HIGHER_IS_BETTER, THRESHOLD_FREE, THRESHOLDED
 
-__all__ = ["environment", "records_to_tables", "run_bench", "write_outputs"]
+__all__ = [
+    "coverage_notes",
+    "environment",
+    "paired_verdicts",
+    "records_to_tables",
+    "run_bench",
+    "single_dataset_conclusions",
+    "write_outputs",
+]
 
 OUTPUT_FILES = (
     CELLS_FILE, "results.parquet", "results.csv", "predictions.parquet", "summary.json",
@@ -91,7 +99,8 @@ def run_bench(
         raise InvalidParameterError(f"The 'jobs' parameter of run_bench must be an int >= 1. "
                                     f"Got {jobs!r}.")  # fmt: skip
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameterError(f"--out {str(out)!r} is an existing file, not a folder.")
     store = CellStore(out)
     cfg_path = out / "config.json"
     if store.path.exists() and not resume and not overwrite:
@@ -99,6 +108,14 @@ def run_bench(
             f"{str(out)!r} already holds bench results ({CELLS_FILE}); pass --resume to "
             "continue that run, --overwrite to start again, or choose another --out."
         )
+    if not resume and not overwrite:  # never replace a report or tables silently
+        found = [n for n in (*OUTPUT_FILES, "config.json", "figures") if (out / n).exists()]
+        if found:
+            raise InvalidParameterError(
+                f"--out {str(out)!r} already holds {', '.join(found)}; pass --overwrite to "
+                "replace them, or choose another --out."
+            )
+    out.mkdir(parents=True, exist_ok=True)
     if resume and cfg_path.exists():
         old = BenchConfig.from_json(cfg_path)
         if old.fingerprint() != config.fingerprint():
@@ -292,6 +309,15 @@ def write_outputs(
     cell_seconds = float(per_cell["seconds"].sum())
     cpu_seconds = float(per_cell["cpu_seconds"].sum())
     error_list = errors.to_dict("records") if len(errors) else []
+    if analysis["n_datasets"] == 1:  # no across-dataset test can say anything: fold level
+        ds = plan.datasets[str(results["dataset"].iloc[0])]
+        analysis["single_dataset"] = paired_verdicts(
+            results, f"{plan.baseline} @tuned", config.primary_metric
+        )
+        analysis["conclusions"] = single_dataset_conclusions(
+            analysis["single_dataset"], ds.info(), config, baseline=plan.baseline
+        )
+    analysis["conclusions"][1:1] = coverage_notes(plan, error_list)
     summary: dict[str, Any] = {
         "complete": True,
         "config": config.to_dict(),
@@ -324,6 +350,139 @@ def write_outputs(
     write_reports(summary, out)
     summary["out_dir"] = str(out)
     return summary
+
+
+def coverage_notes(plan: Plan, errors: list[dict[str, Any]]) -> list[str]:
+    """Conclusions about what is missing: failed cells and skipped methods, by method."""
+    notes: list[str] = []
+    n_cells: dict[str, int] = {}
+    for c in plan.cells:
+        n_cells[c["method"]] = n_cells.get(c["method"], 0) + 1
+    by_method: dict[str, list[dict[str, Any]]] = {}
+    for e in errors:
+        by_method.setdefault(str(e["method"]), []).append(e)
+    for method, errs in by_method.items():
+        first = " ".join(str(errs[0].get("error", "")).split())
+        if len(first) > 200:
+            first = first[:197] + "..."
+        whole = len(errs) >= n_cells.get(method, 0)
+        notes.append(
+            f"{method} failed in {len(errs)} of {n_cells.get(method, len(errs))} cells "
+            f"({first}); "
+            + ("it is missing from every comparison below." if whole else
+               "its results below use only the cells that finished.")
+        )  # fmt: skip
+    for s in plan.skipped_methods:
+        notes.append(f"Not run: {s['method']} ({s['reason']}).")
+    return notes
+
+
+def paired_verdicts(results: Any, baseline_variant: str, primary: str) -> dict[str, Any]:
+    """Paired fold-level intervals of every variant against the baseline, per metric.
+
+    For each fold (repeat, fold) the difference ``variant - baseline`` is taken on the same
+    test rows (signed so that positive is better); its mean and 95 % interval use the
+    corrected resampled-t variance (Nadeau and Bengio 2003). The verdict is "better" when
+    the interval lies above 0, "worse" below 0, else "no clear difference".
+
+    Returns ``{metric: [row, ...]}`` for the primary metric and the threshold-free ranking
+    and probability metrics; each row has ``variant``, ``mean``, ``mean_delta``, ``low``,
+    ``high``, ``n_folds`` and ``verdict``.
+    """
+    import numpy as np
+
+    from focalkit.experiments.bench.stats import mean_ci
+
+    metrics = tuple(dict.fromkeys((primary, "average_precision", "brier")))
+    keys = ["dataset", "repeat", "fold"]
+    out: dict[str, Any] = {}
+    base_method = baseline_variant.rsplit(" @", 1)[0]
+    for m in metrics:
+        free = m in THRESHOLD_FREE
+        df = results[results["threshold_mode"] == "tuned"] if free else results
+        col = "method" if free else "variant"
+        ref = base_method if free else baseline_variant
+        base = df[df[col] == ref].set_index(keys)[m]
+        sign = 1.0 if HIGHER_IS_BETTER[m] else -1.0
+        rows = []
+        for name, g in df.groupby(col, sort=False):
+            if name == ref:
+                continue
+            g = g.set_index(keys)
+            both = g.index.intersection(base.index)
+            delta = sign * (g.loc[both, m].to_numpy() - base.loc[both].to_numpy())
+            ratio = float((g["n_test"] / (g["n_train"] + g["n_val"])).mean())
+            mean, lo, hi = mean_ci(delta, test_train_ratio=ratio)
+            if np.isfinite(lo) and lo > 0:
+                verdict = "better"
+            elif np.isfinite(hi) and hi < 0:
+                verdict = "worse"
+            else:
+                verdict = "no clear difference"
+            rows.append({"variant": str(name), "mean": float(g[m].mean()),
+                         "mean_delta": mean, "low": lo, "high": hi,
+                         "n_folds": int(len(both)), "verdict": verdict})  # fmt: skip
+        rows.sort(key=lambda r: -r["mean_delta"] if math.isfinite(r["mean_delta"]) else 9.0)
+        out[m] = {"reference": ref, "baseline_mean": float(base.mean()) if len(base) else
+                  math.nan, "rows": rows}  # fmt: skip
+    return out
+
+
+def single_dataset_conclusions(
+    verdicts: dict[str, Any], info: dict[str, Any], config: BenchConfig, *, baseline: str
+) -> list[str]:
+    """Plain-words findings of a one-dataset run, from :func:`paired_verdicts`."""
+    from focalkit.experiments.bench.scoring import LABELS
+
+    primary = config.primary_metric
+    label = LABELS.get(primary, primary)
+    n_folds = config.n_splits * config.n_repeats
+    out = [
+        f"One dataset: {info['name']} ({info['n']} rows, {info['n_pos']} positive; "
+        f"{info['description']}). Label 1, the positive class, is the one the minority "
+        "metrics (F1, recall, precision) describe.",
+        f"Baseline: {baseline} @tuned (BCE with a decision threshold tuned for "
+        f"{LABELS.get(config.threshold_metric, config.threshold_metric)} on validation "
+        f"data). Each verdict is a paired 95% interval over the {n_folds} test folds "
+        f"({config.n_repeats} x {config.n_splits}-fold) of the difference to the baseline "
+        "on the same rows; positive is better.",
+    ]
+
+    def listing(rows: list[dict[str, Any]]) -> str:
+        return "; ".join(f"{r['variant']} ({r['mean_delta']:+.3f} [{r['low']:+.3f}, "
+                         f"{r['high']:+.3f}])" for r in rows)  # fmt: skip
+
+    seen: set[str] = set()
+    for m, what in ((primary, label), ("average_precision", "ranking (PR-AUC)"),
+                    ("brier", "probability quality (Brier score)")):  # fmt: skip
+        entry = verdicts.get(m)
+        if entry is None or m in seen:
+            continue
+        seen.add(m)
+        rows = entry["rows"]
+        better = [r for r in rows if r["verdict"] == "better"]
+        worse = [r for r in rows if r["verdict"] == "worse"]
+        if m == primary:
+            out.append(f"Better than the baseline on {what}: {listing(better)}." if better
+                       else f"Nothing beat the baseline on {what} on this dataset (every "
+                       "interval reaches 0 or below).")  # fmt: skip
+            if worse:
+                out.append(f"Worse than the baseline on {what}: {listing(worse)}.")
+            rest = len(rows) - len(better) - len(worse)
+            if rest:
+                out.append(f"No clear difference on {what} for {rest} variant(s): their "
+                           "intervals contain 0.")  # fmt: skip
+        else:
+            b = ", ".join(r["variant"] for r in better) or "none"
+            w = ", ".join(r["variant"] for r in worse) or "none"
+            out.append(f"{what[0].upper() + what[1:]} vs {entry['reference']}: better: {b}; "
+                       f"worse: {w}.")  # fmt: skip
+    out.append(
+        "Across-dataset tests (Wilcoxon, Friedman/Nemenyi) need several datasets (at least 6 "
+        "for a two-sided Wilcoxon p below 0.05) and are not used here; this verdict holds "
+        "for this dataset only. Add --datasets to compare on more."
+    )
+    return out
 
 
 def _clean(obj: Any) -> Any:

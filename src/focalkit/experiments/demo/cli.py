@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-__all__ = ["HELP", "add_arguments", "config_from_args", "run"]
+__all__ = ["HELP", "OUTPUT_FILES", "TUNE_METRICS", "add_arguments", "config_from_args", "run"]
 
 HELP = "Reproduce the post's 90:10 experiment (BCE vs focal vs tuned threshold) and report it."
 
@@ -63,16 +63,30 @@ def _fraction(text: str) -> float:
     return value
 
 
+#: ``--tune-metric`` names: the bench's spelling (``g_mean``) and the library's (``gmean``)
+#: are both accepted; the demo's config keeps the library's.
+TUNE_METRICS = ("f1", "balanced_accuracy", "g_mean", "mcc", "accuracy")
+
+
+def _tune_metric(text: str) -> str:
+    from focalkit.cli import METRIC_ALIASES, choice
+
+    name = choice(TUNE_METRICS, METRIC_ALIASES)(text)
+    return "gmean" if name == "g_mean" else name
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the demo's options to ``parser``."""
-    from focalkit.metrics import THRESHOLD_METRICS
-
     parser.epilog = (
         "Writes config.json, results.json, results.csv, six PNG figures and report.md "
-        "to --out. Defaults are the `make demo` run (15-30 s on 2 CPU cores)."
+        "to --out. Defaults are the `make demo` run (about 10-15 s on 2 CPU cores)."
     )
     parser.add_argument("--out", default="demo-out", metavar="DIR",
                         help="output directory (default: demo-out)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the outputs of an earlier run in --out (without it, a "
+                             "folder that already holds a report.md, results or figures is "
+                             "refused)")
     parser.add_argument("--seeds", type=_int_at_least(1), default=None, metavar="N",
                         help="number of seeds; each fixes a split and the initial weights, "
                              "shared by every method (default: 5)")
@@ -90,8 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Adam learning rate (default: 0.01)")
     parser.add_argument("--batch-size", type=_int_at_least(1), default=None, metavar="B",
                         help="mini-batch size (default: full batch)")
-    parser.add_argument("--tune-metric", choices=THRESHOLD_METRICS, default=None,
-                        help="metric the validation-tuned threshold maximises (default: f1)")
+    parser.add_argument("--tune-metric", type=_tune_metric, default=None, metavar="NAME",
+                        help="metric the validation-tuned threshold maximises: "
+                             f"{', '.join(TUNE_METRICS)} (default: f1)")
     parser.add_argument("--threads", type=_int_at_least(1), default=None, metavar="N",
                         help="torch threads while training (default: 1, fastest for a tiny MLP)")
     parser.add_argument("--quick", action="store_true",
@@ -233,17 +248,86 @@ def _print_summary(console: Any, result: dict, out_dir: str) -> None:
     console.print(done, markup=False)
 
 
+#: Files of a demo run besides the figures (see ``_report.FIGURES``).
+OUTPUT_FILES = ("config.json", "results.json", "results.csv", "report.md")
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse a file as --out, and a folder with earlier outputs unless --overwrite."""
+    import os
+
+    from focalkit.cli import check_out_dir
+    from focalkit.exceptions import InvalidParameterError
+
+    check_out_dir(args.out)
+    if args.overwrite or not os.path.isdir(args.out):
+        return
+    from focalkit.experiments.demo._report import FIGURES
+
+    found = [n for n in (*OUTPUT_FILES, *FIGURES) if os.path.lexists(os.path.join(args.out, n))]
+    if found:
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        raise InvalidParameterError(
+            f"--out {args.out!r} already holds {shown}; pass --overwrite to replace them, or "
+            "choose another --out."
+        )
+
+
+def _check_data(config: Any) -> None:
+    """Every seed's stratified split must keep >= 2 rows of each class in every part."""
+    import numpy as np
+
+    from focalkit.exceptions import InvalidParameterError
+    from focalkit.experiments.datasets import make_imbalanced, train_val_test_split
+
+    X, y = make_imbalanced(config.data)
+    n, n_min = int(y.size), int(min(y.sum(), y.size - y.sum()))
+    too_few = n_min < 6
+    for seed in range(config.base_seed, config.base_seed + config.seeds):
+        if too_few:
+            break
+        try:
+            split = train_val_test_split(X, y, val_size=config.val_size,
+                                         test_size=config.test_size, random_state=seed)
+        except ValueError:
+            too_few = True
+            break
+        for part in (split.y_train, split.y_val, split.y_test):
+            counts = np.bincount(part, minlength=2)
+            too_few = too_few or int(counts.min()) < 2
+    if too_few:
+        raise InvalidParameterError(
+            f"--minority-fraction {config.data.minority_fraction:g} of --n-samples {n} leaves "
+            f"{n_min} minority row(s): too few for the stratified train/validation/test split "
+            "(each part needs at least 2); raise --minority-fraction or --n-samples."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the demo from parsed arguments; returns the exit code."""
+    import os
+
+    from focalkit.cli import remove_if_created_empty
     from focalkit.exceptions import require
 
+    _check_out(args)
     require("torch", "demo", feature="focalkit demo")
     if not args.no_plots:
         require("matplotlib", "demo", feature="focalkit demo figures")
+    config = config_from_args(args)
+    _check_data(config)
+    existed = os.path.isdir(args.out)
+    try:
+        return _run(args, config)
+    except BaseException:
+        remove_if_created_empty(args.out, existed)
+        raise
+
+
+def _run(args: argparse.Namespace, config: Any) -> int:
     from focalkit.experiments.demo import run_demo
     from focalkit.experiments.demo._outputs import write_outputs
 
-    config = config_from_args(args)
     out_console = None if args.quiet else _console()
     if not args.quiet:
         _print_setup(out_console, config)
@@ -280,8 +364,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.out}/report.md")
         return 0
     _print_summary(out_console, result, args.out)
-    msg = (f"Done in {elapsed:.1f} s (training {result['timing']['train_s']:.1f} s, "
-           f"figures and report {elapsed - result['timing']['total_s']:.1f} s).")
+    timing = result["timing"]
+    # the first sentence is report.md's "Compute time" line, word for word
+    msg = (f"Compute time: {timing['total_s']:.1f} s (training {timing['train_s']:.1f} s) on "
+           f"{config.threads} torch thread(s); figures and report "
+           f"{max(elapsed - timing['total_s'], 0.0):.1f} s; {elapsed:.1f} s in all.")
     if out_console is None:
         print(msg)
     else:
