@@ -258,7 +258,8 @@ def test_finite_at_extreme_margins(cls, gamma, dtype):
         y = np.array([0, 0, 1, 1, 2, 0])
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         loss, grad = spec.loss_grad(z, y)
-    assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
+    assert np.all(np.isfinite(loss))
+    assert np.all(np.isfinite(grad))
     for kind in cls.hessians:
         with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
             _, h = spec.grad_hess(z.astype(np.float64), y, hessian=kind)
@@ -281,7 +282,8 @@ def test_init_score_minimises_the_constant_loss(cls):
         assert abs(total(c + h) - total(c - h)) / (2 * h) < 1e-5 * len(y)
     else:
         c = spec.init_score(y, sample_weight=w, n_classes=3)
-        assert c.shape == (3,) and abs(c.mean()) < 1e-9
+        assert c.shape == (3,)
+        assert abs(c.mean()) < 1e-9
         grad = w @ spec.grad(np.tile(c, (len(y), 1)), y)
         np.testing.assert_allclose(grad, 0.0, atol=1e-5 * len(y))
 
@@ -310,7 +312,9 @@ def test_required_parameters_come_from_labels_or_raise(cls):
 @pytest.mark.parametrize("cls", SPECS, ids=IDS)
 def test_description_is_complete(cls):
     d = cls.describe()
-    assert d["name"] == cls.name and d["kind"] == cls.kind and d["title"]
+    assert d["name"] == cls.name
+    assert d["kind"] == cls.kind
+    assert d["title"]
     assert set(d["params"]) == {p.name for p in cls.params}
     assert all(p.doc for p in cls.params)
     assert get_loss(cls.name, cls.kind) is cls

@@ -167,7 +167,8 @@ def constant_logits(
 
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.size == 0:
-        raise InvalidParameterError(f"y must be a non-empty 1-D array of labels; got {labels.shape}.")
+        raise InvalidParameterError(
+            f"y must be a non-empty 1-D array of labels; got {labels.shape}.")
     labels = labels.astype(np.int64)
     c = int(n_classes) if n_classes is not None else int(labels.max()) + 1
     sw = _weights(sample_weight, labels.shape[0])

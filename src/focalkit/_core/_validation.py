@@ -14,9 +14,11 @@ from focalkit.exceptions import InvalidParameterError
 __all__ = [
     "HESSIAN_KINDS",
     "check_alpha",
+    "check_float",
     "check_gamma",
     "check_hessian",
     "check_in",
+    "check_int",
     "check_nonneg_float",
     "check_same_shape",
     "param_error",
@@ -41,6 +43,27 @@ def check_nonneg_float(value: Any, name: str, owner: str) -> float:
     if not _is_real(value) or not math.isfinite(float(value)) or float(value) < 0:
         raise param_error(name, owner, "a float in [0, inf)", value)
     return float(value)
+
+
+def check_float(value: Any, name: str, owner: str, *, low: float = 0.0,
+                open_low: bool = False, high: float = math.inf,
+                open_high: bool = True) -> float:
+    """A finite real number in an interval (closed unless ``open_low`` / ``open_high``)."""
+    ok = _is_real(value) and math.isfinite(float(value))
+    if ok:
+        v = float(value)
+        ok = (v > low if open_low else v >= low) and (v < high if open_high else v <= high)
+    if not ok:
+        lo, hi = ("(" if open_low else "["), (")" if open_high else "]")
+        raise param_error(name, owner, f"a float in {lo}{low}, {high}{hi}", value)
+    return float(value)
+
+
+def check_int(value: Any, name: str, owner: str, *, low: int = 0) -> int:
+    """An integer (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise param_error(name, owner, f"an int in [{low}, inf)", value)
+    return int(value)
 
 
 def check_gamma(gamma: Any, owner: str, *, n: int | None = None) -> Any:

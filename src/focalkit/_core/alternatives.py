@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 
 from focalkit._core._backend import get_ops
-from focalkit._core._validation import check_hessian, check_nonneg_float, param_error
+from focalkit._core._validation import (
+    check_float,
+    check_hessian,
+    check_nonneg_float,
+    param_error,
+)
 from focalkit._core.binary import (
     binary_focal_grad,
     binary_focal_grad_hess,
@@ -95,20 +100,6 @@ def _sigmoid_parts(ops: Any, x: Array) -> tuple[Array, Array, Array, Array]:
     return p, q, lp1 - neg, lp1 + (x - neg)
 
 
-def _float(value: Any, name: str, owner: str, *, low: float = 0.0, open_low: bool = False,
-           high: float = math.inf, open_high: bool = True) -> float:
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = (v > low if open_low else v >= low) and (v < high if open_high else v <= high)
-        ok = ok and math.isfinite(v)
-    if not ok:
-        lo = "(" if open_low else "["
-        hi = ")" if open_high else "]"
-        raise param_error(name, owner, f"a float in {lo}{low}, {high}{hi}", value)
-    return float(value)
-
-
 def _hard_targets_check(target: Array, owner: str) -> None:
     if hasattr(target, "dtype") and getattr(target.dtype, "is_floating_point", False):
         raise InvalidParameterError(f"{owner} needs integer class labels as target.")
@@ -163,7 +154,7 @@ def resolve_pos_weight(
         ratio = n_neg / n_pos
         return float(ratio[0]) if arr.ndim == 1 else ratio
     if isinstance(pos_weight, (int, float, np.floating, np.integer)):
-        return _float(pos_weight, "pos_weight", owner, low=0.0, open_low=True)
+        return check_float(pos_weight, "pos_weight", owner, low=0.0, open_low=True)
     arr = np.asarray(pos_weight, dtype=float)
     if arr.ndim != 1 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise param_error("pos_weight", owner, "a float > 0, a vector or 'balanced'",
@@ -277,7 +268,7 @@ def logit_adjustment(prior: Any, *, tau: float = 1.0) -> Any:
     >>> round(logit_adjustment(0.1), 4)
     -2.1972
     """
-    tau = _float(tau, "tau", "logit_adjustment")
+    tau = check_float(tau, "tau", "logit_adjustment")
     arr = np.asarray(prior, dtype=float)
     if arr.ndim == 0:
         if not 0.0 < float(arr) < 1.0:
@@ -290,7 +281,7 @@ def logit_adjustment(prior: Any, *, tau: float = 1.0) -> Any:
 
 def _binary_shift(prior: Any, tau: float) -> Any:
     """``tau * log(pi / (1 - pi))`` for a scalar prior or a per-label vector of priors."""
-    tau = _float(tau, "tau", "logit_adjusted_bce_loss")
+    tau = check_float(tau, "tau", "logit_adjusted_bce_loss")
     arr = np.asarray(prior, dtype=float)
     if arr.ndim > 1 or np.any(~np.isfinite(arr)) or np.any(arr <= 0) or np.any(arr >= 1):
         raise param_error("prior", "logit_adjusted_bce_loss",
@@ -449,7 +440,7 @@ def _asl_check(gamma_pos: Any, gamma_neg: Any, clip: Any) -> tuple[float, float,
     owner = "asymmetric_loss"
     return (check_nonneg_float(gamma_pos, "gamma_pos", owner),
             check_nonneg_float(gamma_neg, "gamma_neg", owner),
-            _float(clip, "clip", owner, low=0.0, high=1.0))
+            check_float(clip, "clip", owner, low=0.0, high=1.0))
 
 
 def _asl_negative(ops: Any, z: Array, gamma: float, clip: float,
@@ -635,7 +626,7 @@ def poly1_binary_focal_loss(z: Array, y: Array, *, epsilon: float = 1.0, gamma: 
     >>> round(float(poly1_binary_focal_loss(np.array(0.0), np.array(1.0))), 4)
     1.1931
     """
-    eps = _float(epsilon, "epsilon", "poly1_binary_focal_loss", low=-1.0)
+    eps = check_float(epsilon, "epsilon", "poly1_binary_focal_loss", low=-1.0)
     ops = get_ops(z)
     y = ops.asarray(y, like=z)
     base = binary_focal_loss(z, y, gamma=gamma, alpha=alpha)
@@ -656,7 +647,7 @@ def poly1_binary_focal_grad(z: Array, y: Array, *, epsilon: float = 1.0, gamma: 
     -------
     array or torch.Tensor
     """
-    eps = _float(epsilon, "epsilon", "poly1_binary_focal_grad", low=-1.0)
+    eps = check_float(epsilon, "epsilon", "poly1_binary_focal_grad", low=-1.0)
     ops = get_ops(z)
     y = ops.asarray(y, like=z)
     base = binary_focal_grad(z, y, gamma=gamma, alpha=alpha)
@@ -711,7 +702,7 @@ def poly1_softmax_focal_loss(logits: Array, target: Array, *, epsilon: float = 1
     >>> round(float(poly1_softmax_focal_loss(np.zeros((1, 2)), np.array([0]))[0]), 4)
     1.1931
     """
-    eps = _float(epsilon, "epsilon", "poly1_softmax_focal_loss", low=-1.0)
+    eps = check_float(epsilon, "epsilon", "poly1_softmax_focal_loss", low=-1.0)
     base = softmax_focal_loss(logits, target, gamma=gamma, class_weight=class_weight, axis=axis)
     if eps == 0:
         return base
@@ -735,7 +726,7 @@ def poly1_softmax_focal_grad(logits: Array, target: Array, *, epsilon: float = 1
     -------
     array or torch.Tensor
     """
-    eps = _float(epsilon, "epsilon", "poly1_softmax_focal_grad", low=-1.0)
+    eps = check_float(epsilon, "epsilon", "poly1_softmax_focal_grad", low=-1.0)
     base = softmax_focal_grad(logits, target, gamma=gamma, class_weight=class_weight, axis=axis)
     if eps == 0:
         return base
@@ -779,13 +770,13 @@ def smooth_binary_targets(y: Array, smoothing: float = 0.1) -> Array:
     >>> smooth_binary_targets(np.array([0.0, 1.0]), 0.1).round(3).tolist()
     [0.05, 0.95]
     """
-    eps = _float(smoothing, "smoothing", "smooth_binary_targets", high=1.0, open_high=False)
+    eps = check_float(smoothing, "smoothing", "smooth_binary_targets", high=1.0, open_high=False)
     return y * (1.0 - eps) + 0.5 * eps
 
 
 # --------------------------------------------------------------------------- FL*
 def _fl_star_check(gamma_star: Any, beta_star: Any) -> tuple[float, float]:
-    gs = _float(gamma_star, "gamma_star", "focal_star_loss", low=0.0, open_low=True)
+    gs = check_float(gamma_star, "gamma_star", "focal_star_loss", low=0.0, open_low=True)
     bs = beta_star
     if not isinstance(bs, (int, float)) or isinstance(bs, bool) or not math.isfinite(bs):
         raise param_error("beta_star", "focal_star_loss", "a finite float", beta_star)
@@ -900,7 +891,7 @@ def ldam_margins(class_counts: Any, *, max_margin: float = 0.5) -> np.ndarray:
     >>> ldam_margins([10000, 1]).round(3).tolist()
     [0.05, 0.5]
     """
-    m = _float(max_margin, "max_margin", "ldam_margins")
+    m = check_float(max_margin, "max_margin", "ldam_margins")
     counts = np.asarray(class_counts, dtype=float).reshape(-1)
     if counts.size < 2 or np.any(~np.isfinite(counts)) or np.any(counts <= 0):
         raise param_error("class_counts", "ldam_margins",
@@ -966,7 +957,7 @@ def ldam_loss(logits: Array, target: Array, *, margins: Any, scale: float = 30.0
     >>> round(float(ldam_loss(z, np.array([1]), margins=[0.1, 0.5], scale=1.0)[0]), 4)
     1.7014
     """
-    s = _float(scale, "scale", "ldam_loss", low=0.0, open_low=True)
+    s = check_float(scale, "scale", "ldam_loss", low=0.0, open_low=True)
     ops = get_ops(logits)
     adj = _ldam_logits(ops, logits, target, margins, s, axis)
     return softmax_focal_loss(adj, target, gamma=0.0, class_weight=class_weight, axis=axis)
@@ -982,7 +973,7 @@ def ldam_grad(logits: Array, target: Array, *, margins: Any, scale: float = 30.0
     -------
     array or torch.Tensor
     """
-    s = _float(scale, "scale", "ldam_grad", low=0.0, open_low=True)
+    s = check_float(scale, "scale", "ldam_grad", low=0.0, open_low=True)
     ops = get_ops(logits)
     adj = _ldam_logits(ops, logits, target, margins, s, axis)
     return s * softmax_focal_grad(adj, target, gamma=0.0, class_weight=class_weight, axis=axis)
@@ -1073,7 +1064,7 @@ def flsd_gamma(p_t: Array, *, threshold: float = 0.2, gamma_low: float = 5.0,
     [5.0, 3.0]
     """
     owner = "flsd_gamma"
-    thr = _float(threshold, "threshold", owner, high=1.0, open_high=False)
+    thr = check_float(threshold, "threshold", owner, high=1.0, open_high=False)
     gl = check_nonneg_float(gamma_low, "gamma_low", owner)
     gh = check_nonneg_float(gamma_high, "gamma_high", owner)
     ops = get_ops(p_t)
@@ -1166,7 +1157,7 @@ def flsd_softmax_focal_loss(logits: Array, target: Array, *, threshold: float = 
     if hasattr(p_y, "detach"):
         p_y = p_y.detach()
     owner = "flsd_softmax_focal_loss"
-    thr = _float(threshold, "threshold", owner, high=1.0, open_high=False)
+    thr = check_float(threshold, "threshold", owner, high=1.0, open_high=False)
     lo = softmax_focal_loss(logits, target, gamma=check_nonneg_float(gamma_low, "gamma_low",
                                                                       owner),
                             class_weight=class_weight, axis=ax)
@@ -1188,7 +1179,7 @@ def flsd_softmax_focal_grad(logits: Array, target: Array, *, threshold: float = 
     ops = get_ops(logits)
     ax = axis % logits.ndim
     p_y = _softmax_p_y(ops, logits, target, ax)
-    thr = _float(threshold, "threshold", "flsd_softmax_focal_grad", high=1.0, open_high=False)
+    thr = check_float(threshold, "threshold", "flsd_softmax_focal_grad", high=1.0, open_high=False)
     lo = softmax_focal_grad(logits, target, gamma=float(gamma_low), class_weight=class_weight,
                             axis=ax)
     hi = softmax_focal_grad(logits, target, gamma=float(gamma_high), class_weight=class_weight,

@@ -245,9 +245,11 @@ class LossSpec:
         raise NotImplementedError
 
     def posterior_map(self) -> tuple[str, dict[str, Any]] | None:
-        """How a model's output maps to a posterior: ``("identity", {})``,
-        ``("odds", {"factor": f})``, ``("focal", {"gamma": ..., "alpha": ...})`` or None
-        (no map known)."""
+        """How a model's output maps to a posterior (None: no map known).
+
+        ``("odds", {"pos_weight": w, "alpha": a})`` (odds inflated by a known factor) or
+        ``("focal", {"gamma": ..., "alpha": ..., "pos_weight": ...})``.
+        """
         return None
 
     # ---------------------------------------------------------------- description

@@ -14,7 +14,10 @@ _KEYS = ("gamma_pos", "gamma_neg", "clip")
 
 @register
 class AsymmetricLoss(SigmoidLoss):
-    r""":math:`-y(1-p)^{\gamma_+}\log p - (1-y)p_m^{\gamma_-}\log(1-p_m)`, :math:`p_m=\max(p-m,0)`."""
+    r"""ASL.
+
+    .. math:: -y(1-p)^{\gamma_+}\log p - (1-y)p_m^{\gamma_-}\log(1-p_m),\ p_m=\max(p-m,0)
+    """
 
     name = "asymmetric"
     title = "asymmetric loss (ASL)"
@@ -34,6 +37,6 @@ class AsymmetricLoss(SigmoidLoss):
 
     def grad_hess(self, z: Any, y: Any, *, hessian: str | None = None,
                   hessian_floor: float = 1e-6) -> tuple[Any, Any]:
-        """Gradient and Hessian policy (:func:`~focalkit._core.alternatives.asymmetric_grad_hess`)."""
+        """Gradient and Hessian policy (``asymmetric_grad_hess``)."""
         return alt.asymmetric_grad_hess(z, y, hessian=self.check_hessian(hessian),
                                         hessian_floor=hessian_floor, **self.values)

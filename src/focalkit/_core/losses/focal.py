@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from focalkit._core.losses._params import (
     POS_WEIGHT,
 )
 from focalkit._core.losses._registry import register
-from focalkit._core.losses._spec import SigmoidLoss, SoftmaxLoss
+from focalkit._core.losses._spec import Param, SigmoidLoss, SoftmaxLoss
 from focalkit._core.softmax import softmax_focal_grad_hess, softmax_focal_loss_grad
 from focalkit._core.weights import resolve_alpha, resolve_class_weight
 from focalkit.exceptions import InvalidParameterError
@@ -32,12 +32,12 @@ class SigmoidFocalLoss(SigmoidLoss):
     name = "focal"
     title = "focal loss"
     reference = _LIN
-    params = (GAMMA, ALPHA, POS_WEIGHT)
+    params: ClassVar[tuple[Param, ...]] = (GAMMA, ALPHA, POS_WEIGHT)
     neutral = {"gamma": 0.0, "alpha": None, "pos_weight": None}
     hessians = ("irls", "clipped", "exact")
     from_labels = ("alpha", "pos_weight")
-    torch_function = "binary_focal_loss_with_logits"
-    torch_module = "BinaryFocalLossWithLogits"
+    torch_function: ClassVar[str | None] = "binary_focal_loss_with_logits"
+    torch_module: ClassVar[str | None] = "BinaryFocalLossWithLogits"
 
     @property
     def _kw(self) -> dict[str, Any]:
@@ -108,13 +108,13 @@ class SoftmaxFocalLoss(SoftmaxLoss):
     name = "focal"
     title = "softmax focal loss"
     reference = _LIN
-    params = (GAMMA, CLASS_WEIGHT, LABEL_SMOOTHING, BETA)
+    params: ClassVar[tuple[Param, ...]] = (GAMMA, CLASS_WEIGHT, LABEL_SMOOTHING, BETA)
     neutral = {"gamma": 0.0, "class_weight": None, "label_smoothing": 0.0}
     hessians = ("irls", "clipped", "exact")
     from_labels = ("class_weight",)
     dense_targets = True
-    torch_function = "focal_loss"
-    torch_module = "FocalLoss"
+    torch_function: ClassVar[str | None] = "focal_loss"
+    torch_module: ClassVar[str | None] = "FocalLoss"
 
     @property
     def _kw(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""FL* (Lin et al. 2017, appendix): :math:`-\\log\\sigma(\\gamma^* z_t + \\beta^*)/\\gamma^*`."""
+r"""FL* (Lin et al. 2017, appendix): :math:`-\\log\\sigma(\\gamma^* z_t + \\beta^*)/\\gamma^*`."""
 
 from __future__ import annotations
 

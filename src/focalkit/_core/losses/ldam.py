@@ -64,7 +64,7 @@ class LDAMLoss(SoftmaxLoss):
 
     @property
     def margins(self) -> np.ndarray:
-        """The per-class margins :math:`\\Delta_j` (:func:`~focalkit._core.alternatives.ldam_margins`)."""
+        """The per-class margins (:func:`~focalkit._core.alternatives.ldam_margins`)."""
         self._ready()
         return alt.ldam_margins(self.values["class_counts"], max_margin=self.values["max_margin"])
 

@@ -1,4 +1,4 @@
-"""Logit-adjusted cross-entropy (Menon et al. 2021): CE at :math:`z + \\tau \\log \\pi`."""
+r"""Logit-adjusted cross-entropy (Menon et al. 2021): CE at :math:`z + \\tau \\log \\pi`."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class LogitAdjustedBCELoss(SigmoidLoss):
         return g, (np.maximum(h, hessian_floor) if kind == "clipped" else h)
 
     def posterior_map(self) -> tuple[str, dict[str, Any]] | None:
-        """The adjustment inflates the odds by :math:`((1-\\pi)/\\pi)^\\tau`."""
+        r"""The adjustment inflates the odds by :math:`((1-\\pi)/\\pi)^\\tau`."""
         pi, tau = self.values["prior"], self.values["tau"]
         if pi is None or np.ndim(pi):
             return None

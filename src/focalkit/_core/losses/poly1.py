@@ -1,4 +1,4 @@
-"""Poly-1 (Leng et al. 2022): focal or cross-entropy plus :math:`\\epsilon (1-p_t)^{\\gamma+1}`."""
+r"""Poly-1 (Leng et al. 2022): focal or cross-entropy plus :math:`\\epsilon (1-p_t)^{\\gamma+1}`."""
 
 from __future__ import annotations
 

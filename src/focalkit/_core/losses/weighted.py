@@ -12,10 +12,15 @@ from focalkit._core.alternatives import (
     weighted_bce_loss,
 )
 from focalkit._core.binary import binary_focal_grad_hess, binary_focal_loss_grad
-from focalkit._core.losses._params import BETA, CLASS_WEIGHT, LABEL_SMOOTHING, gamma_param
+from focalkit._core.losses._params import (
+    BETA,
+    CLASS_WEIGHT,
+    LABEL_SMOOTHING,
+    _positive_or_balanced,
+    gamma_param,
+)
 from focalkit._core.losses._registry import register
 from focalkit._core.losses._spec import Param, SigmoidLoss, float_in
-from focalkit._core.losses._params import _positive_or_balanced
 from focalkit._core.losses.focal import SoftmaxFocalLoss
 from focalkit._core.weights import resolve_class_weight
 
@@ -96,16 +101,19 @@ def _optional(check: Any) -> Any:
 class _ClassBalanced:
     """Mixin: class weights from the effective number of samples (Cui et al. 2019)."""
 
+    values: dict[str, Any]
+    owner: str
+
     def _effective_weights(self, y: Any, n_classes: int, sample_weight: Any) -> np.ndarray:
         w = resolve_class_weight("effective_number", y, n_classes=n_classes,
                                  beta=self.values["beta"], sample_weight=sample_weight,
-                                 owner=self.owner)  # type: ignore[attr-defined]
+                                 owner=self.owner)
         return np.asarray(w, dtype=float)
 
 
 @register
 class SigmoidClassBalancedLoss(_ClassBalanced, SigmoidLoss):
-    r"""Class-balanced focal loss: :math:`w_y FL_\gamma`, :math:`w \propto (1-\beta)/(1-\beta^{n_y})`."""
+    r"""Class-balanced focal loss :math:`w_y FL_\gamma` with effective-number weights."""
 
     name = "class_balanced"
     title = "class-balanced (effective number) loss"
