@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-xgboost2 lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv
+.PHONY: demo test test-xgboost2 lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv docs docs-check test-docs chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,26 +19,60 @@ $(BIN)/python:
 # Minimal set for the demo: torch (CPU), matplotlib, rich.
 $(VENV)/.stamp-demo: pyproject.toml Makefile | $(BIN)/python
 	$(PIP) install $(TORCH_PIN)
-	$(PIP) install -e '.[demo,plot]'
+	$(PIP) install -e '.[demo,plot,cpu]'
 	touch $@
 
 # Everything the test suite exercises: boosters, dask, numba, triton (interpreter mode), dev tools.
 # xgboost-cpu is the small CPU build of xgboost (the `xgboost` extra names the full package,
 # which drags in NCCL); both provide the same module, so only one is installed here.
-TEST_EXTRAS := torch,lightgbm,catboost,plot,data,bench,cpu,dask,gpu,dev
+TEST_EXTRAS := torch,lightgbm,catboost,plot,data,bench,cpu,dask,gpu,dev,docs
 $(VENV)/.stamp-test: pyproject.toml Makefile | $(BIN)/python
 	$(PIP) install $(TORCH_PIN) 'xgboost-cpu>=2.0'
 	$(PIP) install -e '.[$(TEST_EXTRAS)]'
-	touch $@ $(VENV)/.stamp-demo
+	touch $@ $(VENV)/.stamp-demo $(VENV)/.stamp-docs
+
+# The documentation site needs only the `docs` extra (its API pages are read from the source).
+$(VENV)/.stamp-docs: pyproject.toml Makefile | $(BIN)/python
+	$(PIP) install -e '.[docs]'
+	touch $@
 
 venv: $(VENV)/.stamp-test
 
 demo: $(VENV)/.stamp-demo
-	$(BIN)/focalkit demo --out $(OUT)
+	$(BIN)/focalkit demo --out $(OUT) --overwrite
 
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 	$(MAKE) test-xgboost2
+	$(MAKE) test-docs
+
+# The documentation site: docs/*.md, the examples and the API reference from the docstrings
+# (MkDocs, strict: a warning fails the build) -> build/docs-site/index.html.
+DOCS_SITE := build/docs-site
+docs: $(VENV)/.stamp-docs
+	$(BIN)/mkdocs build -q -f docs/mkdocs/mkdocs.yml
+
+# Every page of the site in headless Chromium: broken links, anchors, images, resources and
+# JavaScript errors fail; screenshots of the home page and the bench report go to
+# build/docs-check/. Installs Debian's chromium when it is missing.
+CHROMIUM ?= chromium
+docs-check: docs
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || $(MAKE) chromium
+	$(BIN)/python docs/mkdocs/browser_check.py $(DOCS_SITE) --screenshots build/docs-check --chromium $(CHROMIUM)
+
+# Debian's chromium (needs root and apt-get; about a minute, once per machine).
+chromium:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+# Part of `make test`: the strict docs build always; the browser check where chromium is
+# installed or can be (root with apt-get), else one line saying it was skipped.
+test-docs: docs
+	@if command -v $(CHROMIUM) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then \
+		$(MAKE) --no-print-directory docs-check; \
+	else \
+		echo "test-docs: browser check skipped (no $(CHROMIUM), and no root apt-get to install it): run make docs-check"; \
+	fi
 
 # The booster adapters also support XGBoost 2.x: run their tests against xgboost-cpu 2.1
 # in a small second environment (no torch).
@@ -81,4 +115,4 @@ bench-boosting: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/bench_boosting.py
 
 clean:
-	rm -rf $(VENV) $(COMPAT) demo-out bench-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) demo-out bench-out build .pytest_cache .mypy_cache .ruff_cache
