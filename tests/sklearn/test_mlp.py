@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from focalkit import InvalidParameterError  # noqa: E402
+from focalkit.losses import canonical_name, loss_names  # noqa: E402
 from focalkit.sklearn import LOSS_NAMES, FocalMLPClassifier  # noqa: E402
 
 X2, Y2 = make_classification(400, 6, n_informative=4, weights=[0.9], class_sep=2.0,
@@ -25,7 +26,8 @@ X2, Y2 = make_classification(400, 6, n_informative=4, weights=[0.9], class_sep=2
 X3, Y3 = make_classification(400, 6, n_informative=4, n_classes=3, weights=[0.6, 0.3, 0.1],
                              random_state=0)
 FAST = {"max_epochs": 15, "hidden_layer_sizes": (16,), "random_state": 0}
-BINARY_ONLY = ("asymmetric", "focal_star")
+MULTICLASS = tuple(n for n in LOSS_NAMES if canonical_name(n) in loss_names("softmax"))
+BINARY_ONLY = tuple(n for n in LOSS_NAMES if n not in MULTICLASS)
 
 
 @pytest.mark.parametrize("loss", LOSS_NAMES)
@@ -40,10 +42,10 @@ def test_every_loss_fits_binary(loss):
     np.testing.assert_allclose(proba[:, 1], expit(df), rtol=1e-10)
     np.testing.assert_array_equal(clf.predict(X2), (df > 0).astype(int))
     assert roc_auc_score(Y2, df) > 0.8
-    assert clf.loss_ == ("bce" if loss == "ce" else loss)
+    assert clf.loss_ == canonical_name(loss)
 
 
-@pytest.mark.parametrize("loss", [n for n in LOSS_NAMES if n not in BINARY_ONLY])
+@pytest.mark.parametrize("loss", MULTICLASS)
 def test_every_multiclass_loss_fits(loss):
     clf = FocalMLPClassifier(loss, **FAST).fit(X3, Y3)
     proba = clf.predict_proba(X3)
@@ -247,10 +249,12 @@ def test_alpha_balanced_bce_and_unused_alpha():
     # alpha=0.8 is pos_weight 4 (up to scale): the initial bias has 4x the odds of the prior
     from focalkit.sklearn._losses import bind_loss
 
-    bound = bind_loss("bce", y=Y2, n_classes=2, sample_weight=None, gamma=2.0, alpha=0.8,
+    bound = bind_loss("bce", y=Y2, n_classes=2, sample_weight=None, gamma=None, alpha=0.8,
                       loss_params=None)
     pi = Y2.mean()
     assert expit(bound.init_bias[0]) == pytest.approx(4 * pi / (1 + 3 * pi))
     assert a.predict_proba(X2)[:, 1].mean() > plain.predict_proba(X2)[:, 1].mean() + 0.05
     with pytest.raises(InvalidParameterError, match="'alpha' parameter"):
         FocalMLPClassifier("weighted_bce", alpha=0.8, **kw).fit(X2, Y2)
+    with pytest.raises(InvalidParameterError, match="'gamma' parameter"):
+        FocalMLPClassifier("bce", gamma=2.0, **kw).fit(X2, Y2)

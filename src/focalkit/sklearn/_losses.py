@@ -1,8 +1,13 @@
-"""Losses of :class:`~focalkit.sklearn.FocalMLPClassifier`, by name or as a callable.
+"""Losses of :class:`~focalkit.sklearn.FocalMLPClassifier`: registry specs bound to labels.
 
-A loss is *bound* to the training labels in ``fit`` (``"balanced"`` weights, priors, LDAM
-margins need them) and then maps ``(logits, target)`` to a per-sample loss tensor. torch is
-imported inside :func:`bind_loss` only.
+A loss name is a name of the loss registry (:mod:`focalkit.losses`). The number of classes
+picks the spec's form: the sigmoid form (one logit) for two classes unless the loss only
+has a softmax form (such as ``"ldam"``), the softmax form for more. The estimator's
+``gamma`` and ``alpha`` go to the spec where it has those parameters, ``loss_params`` are
+the spec's other parameters; :func:`loss_spec` validates them (also used by the bench when
+it parses a method). :func:`bind_loss` resolves the spec against the training labels and
+returns what training needs. Nothing here branches on a loss's name; torch is imported by
+:func:`bind_loss` only.
 """
 
 from __future__ import annotations
@@ -13,51 +18,159 @@ from typing import Any
 
 import numpy as np
 
-from focalkit._core import binary_focal_init_score, resolve_alpha, softmax_focal_init_score
-from focalkit._core._validation import check_gamma, param_error
-from focalkit._core.alternatives import resolve_pos_weight
+from focalkit._core import resolve_alpha
+from focalkit._core._validation import check_alpha, check_gamma, param_error
+from focalkit._core.losses import LossSpec, canonical_name, get_loss, loss_names, make_loss
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["LOSS_NAMES", "BoundLoss", "bind_loss"]
+__all__ = [
+    "LEGACY_INIT",
+    "LOSS_NAMES",
+    "MLP_DEFAULTS",
+    "BoundLoss",
+    "bind_loss",
+    "loss_kind",
+    "loss_spec",
+]
 
-#: Loss names accepted by ``FocalMLPClassifier(loss=...)``. "bce" and "ce" are synonyms
-#: (sigmoid BCE for two classes, softmax cross-entropy for more).
-LOSS_NAMES = (
-    "bce",
-    "ce",
-    "focal",
-    "weighted_bce",
-    "logit_adjusted",
-    "asymmetric",
-    "poly1",
-    "poly1_focal",
-    "label_smoothing",
-    "focal_star",
-    "flsd",
-    "ldam",
-)
+#: Loss names accepted by ``FocalMLPClassifier(loss=...)``: the registry's names and
+#: aliases ("ce" = "bce", "poly1_focal" = "poly1", "logit_adjusted_bce", ...).
+LOSS_NAMES: tuple[str, ...] = loss_names(aliases=True)
 
-# loss_params each name accepts (anything else is an error, so typos do not pass silently)
-_PARAMS: dict[str, tuple[str, ...]] = {
-    "bce": (),
-    "ce": (),
-    "focal": (),
-    "weighted_bce": ("pos_weight",),
-    "logit_adjusted": ("tau",),
-    "asymmetric": ("gamma_pos", "gamma_neg", "clip"),
-    "poly1": ("epsilon",),
-    "poly1_focal": ("epsilon",),
-    "label_smoothing": ("smoothing",),
-    "focal_star": ("gamma_star", "beta_star"),
-    "flsd": ("threshold", "gamma_low", "gamma_high"),
-    "ldam": ("max_margin", "scale", "drw_start", "drw_beta"),
+#: Defaults of ``FocalMLPClassifier`` that differ from the registry's, by the name the
+#: user wrote (kept from before the registry, so that these models do not change):
+#: "poly1_focal" is Poly-1 *focal* (``gamma=2``; "poly1" is Poly-1 CE, ``gamma=0``), and
+#: "weighted_bce" weighs the classes as "balanced" (as its softmax form does). A default
+#: applies only where the chosen form has that parameter.
+MLP_DEFAULTS: dict[str, dict[str, Any]] = {
+    "poly1_focal": {"gamma": 2.0},
+    "weighted_bce": {"pos_weight": "balanced"},
 }
-_BINARY_ONLY = ("asymmetric", "focal_star")
-# binary losses that take ``alpha`` (positives alpha, negatives 1 - alpha)
-_USES_ALPHA = ("bce", "focal", "poly1", "poly1_focal", "flsd", "ldam")
-_ALWAYS_SOFTMAX = ("ldam",)
+
+#: The initial output bias (``init_bias="prior"``) of the losses that ``FocalMLPClassifier``
+#: had before the registry, where it was not the spec's ``init_score``, kept so that those
+#: models do not change: ``"prior"`` is the log class prior (the BCE / CE optimum),
+#: ``"zero"`` zero. Every other loss ("bce", "focal", and every loss added since) starts at
+#: its spec's optimal constant, :meth:`~focalkit.losses.LossSpec.init_score`.
+LEGACY_INIT: dict[str, str] = {
+    "asymmetric": "prior", "flsd": "prior", "focal_star": "prior", "label_smoothing": "prior",
+    "logit_adjusted": "prior", "poly1": "prior", "weighted_bce": "prior", "ldam": "zero",
+}
 
 OWNER = "FocalMLPClassifier"
+
+
+def loss_kind(loss: Any, n_classes: int, *, owner: str = OWNER) -> tuple[str, str]:
+    """The registry name and the form (``"sigmoid"`` or ``"softmax"``) for ``n_classes``.
+
+    Examples
+    --------
+    >>> loss_kind("ce", 2), loss_kind("ldam", 2), loss_kind("poly1_focal", 3)
+    (('bce', 'sigmoid'), ('ldam', 'softmax'), ('poly1', 'softmax'))
+    """
+    if not isinstance(loss, str) or loss not in LOSS_NAMES:
+        raise param_error("loss", owner, f"a callable or one of {LOSS_NAMES}", loss)
+    name = canonical_name(loss)
+    forms = {k for k in ("sigmoid", "softmax") if name in loss_names(k)}
+    if n_classes == 2:
+        return name, ("sigmoid" if "sigmoid" in forms else "softmax")
+    if "softmax" not in forms:
+        raise param_error(
+            "loss", owner, f"a loss with a multi-class (softmax) form for {n_classes} classes "
+            f"({loss!r} is defined for binary targets only)", loss,
+        )
+    return name, "softmax"
+
+
+def loss_spec(
+    loss: Any,
+    n_classes: int,
+    *,
+    gamma: Any = None,
+    alpha: Any = None,
+    loss_params: dict[str, Any] | None = None,
+    owner: str = OWNER,
+) -> LossSpec:
+    """The validated (not yet resolved) spec of ``loss`` for ``n_classes`` classes.
+
+    Parameters
+    ----------
+    loss : str
+        A name in :data:`LOSS_NAMES`.
+    n_classes : int
+    gamma, alpha : as in :class:`~focalkit.sklearn.FocalMLPClassifier`
+        Passed to the spec where it has the parameter; setting one the loss does not have
+        raises. For a two-class problem trained through a softmax-only loss, ``alpha``
+        becomes ``class_weight=(1 - alpha, alpha)``.
+    loss_params : dict or None
+        The spec's other parameters; unknown keys raise naming ``loss_params``.
+    owner : str
+        The entry point named in error messages.
+
+    Returns
+    -------
+    LossSpec
+
+    Examples
+    --------
+    >>> loss_spec("focal", 2, gamma=1.0, alpha="balanced")
+    SigmoidFocalLoss(gamma=1.0, alpha='balanced', pos_weight=None)
+    >>> loss_spec("poly1_focal", 3, loss_params={"epsilon": 2.0})
+    SoftmaxPoly1Loss(epsilon=2.0, gamma=2.0, class_weight=None)
+    """
+    name, kind = loss_kind(loss, n_classes, owner=owner)
+    cls = get_loss(name, kind, owner=owner)
+    have = [p.name for p in cls.params]
+    params = dict(loss_params or {})
+    unknown = sorted(set(params) - set(have))
+    if unknown:
+        raise param_error(
+            "loss_params", owner,
+            f"a dict with keys among ({', '.join(have) or 'none'}) for loss={loss!r}", params,
+        )
+    defaults = {k: v for k, v in MLP_DEFAULTS.get(loss, {}).items() if k in have}
+    for key, value in _estimator_params(cls, kind, n_classes, gamma, alpha, owner).items():
+        if key in params:
+            raise InvalidParameterError(
+                f"{owner}: {key!r} is given both as a parameter and in loss_params; give it "
+                "once."
+            )
+        params[key] = value
+    return make_loss(name, kind, owner=owner, **{**defaults, **params})
+
+
+def _estimator_params(cls: type[LossSpec], kind: str, n_classes: int, gamma: Any, alpha: Any,
+                      owner: str) -> dict[str, Any]:
+    """The spec parameters that the estimator's ``gamma`` and ``alpha`` set."""
+    have = {p.name for p in cls.params}
+    out: dict[str, Any] = {}
+    if gamma is not None:
+        g = check_gamma(gamma, owner, n=n_classes if kind == "softmax" else None)
+        if kind == "sigmoid" and not isinstance(g, float):
+            raise param_error("gamma", owner, "a float for binary targets", gamma)
+        if "gamma" not in have:
+            raise param_error(
+                "gamma", owner, f"None for loss={cls.name!r} (it has no 'gamma'; its "
+                f"parameters, in loss_params: {', '.join(sorted(have)) or 'none'})", gamma,
+            )
+        out["gamma"] = g
+    if alpha is not None:
+        if n_classes != 2:
+            raise param_error(
+                "alpha", owner,
+                "None for multi-class targets (use class_weight for per-class weights)", alpha,
+            )
+        a = check_alpha(alpha, owner)
+        if "alpha" in have:
+            out["alpha"] = a
+        elif kind == "softmax" and "class_weight" in have:  # two logits: (1 - alpha, alpha)
+            out["class_weight"] = None if isinstance(a, str) else np.array([1.0 - a, a])
+        else:
+            raise param_error(
+                "alpha", owner, f"None for loss={cls.name!r} (it has no 'alpha'; use "
+                "class_weight or the loss's own weights in loss_params)", alpha,
+            )
+    return out
 
 
 @dataclass
@@ -71,12 +184,14 @@ class BoundLoss:
     softmax : bool
         True: ``n_classes`` logits and integer targets; False: one logit, float targets.
     init_bias : ndarray
-        The output layer's initial bias (the loss-optimal constant where known).
+        The output layer's initial bias: the spec's optimal constant
+        (:meth:`~focalkit.losses.LossSpec.init_score`).
     name : str
-        The resolved name (or ``"callable"``).
+        The registry name (or ``"callable"``).
     resolved : dict
-        The loss's parameters after resolution against the training labels (``gamma``,
-        ``alpha``, ``pos_weight``, ``prior``, ``tau``, ...), for posterior corrections.
+        The spec's parameters resolved against the training labels.
+    spec : LossSpec or None
+        The resolved spec (None for a callable).
     """
 
     fn: Callable[[Any, Any, int], Any]
@@ -84,22 +199,32 @@ class BoundLoss:
     init_bias: np.ndarray
     name: str
     resolved: dict[str, Any] = field(default_factory=dict)
+    spec: LossSpec | None = None
 
 
-def _resolved_alpha(alpha: Any, y: np.ndarray, sw: np.ndarray | None, binary: bool) -> Any:
-    if alpha is None:
-        return None
-    if not binary:
-        raise param_error(
-            "alpha", OWNER,
-            "None for multi-class targets (use class_weight for per-class weights)", alpha,
-        )
-    return resolve_alpha(alpha, y, sample_weight=sw, owner=OWNER)
+class _EpochLoss:
+    """``fn(logits, target, epoch)`` of a spec: its torch function at ``spec.at_epoch``."""
+
+    def __init__(self, spec: LossSpec) -> None:
+        self.spec = spec
+        self._epoch: int | None = None
+        self._fn: Callable[[Any, Any], Any] | None = None
+
+    def __call__(self, z: Any, t: Any, epoch: int) -> Any:
+        if epoch != self._epoch or self._fn is None:
+            from focalkit.sklearn._torch_loss import torch_loss
+
+            self._fn, self._epoch = torch_loss(self.spec.at_epoch(epoch)), epoch
+        return self._fn(z, t)
 
 
-def _prior(y: np.ndarray, n_classes: int, sw: np.ndarray | None) -> np.ndarray:
+def _log_prior_init(y: np.ndarray, n_classes: int, sw: np.ndarray | None,
+                    softmax: bool = False) -> np.ndarray:
     counts = np.bincount(y, weights=sw, minlength=n_classes).astype(float)
-    return counts / counts.sum()
+    log_prior = np.log(np.maximum(counts / counts.sum(), 1e-300))
+    if not softmax:
+        return np.array([log_prior[1] - log_prior[0]])
+    return log_prior - log_prior.mean()
 
 
 def bind_loss(
@@ -132,194 +257,44 @@ def bind_loss(
     -------
     BoundLoss
     """
-    import torch
-    import torch.nn.functional as F
-
-    from focalkit.torch import alternatives as alt
-
-    binary = n_classes == 2
-    params = dict(loss_params or {})
     if callable(loss) and not isinstance(loss, str):
-        if params:
+        if loss_params:
             raise param_error("loss_params", OWNER, "None when loss is a callable", loss_params)
-        user_fn = loss
-
-        def call_user(logits: Any, target: Any, epoch: int) -> Any:
-            out = user_fn(logits, target)
-            if not isinstance(out, torch.Tensor) or out.shape != logits.shape[:1]:
-                raise InvalidParameterError(
-                    "A loss callable given to FocalMLPClassifier must return one loss per "
-                    f"sample, shape {tuple(logits.shape[:1])}; got "
-                    f"{getattr(out, 'shape', type(out).__name__)}. Use reduction='none'."
-                )
-            return out
-
-        prior = _prior(y, n_classes, sample_weight)
-        init = np.array([np.log(prior[1] / prior[0])]) if binary else np.log(prior)
-        return BoundLoss(call_user, not binary, init, "callable")
-
-    if not isinstance(loss, str) or loss not in LOSS_NAMES:
-        raise param_error("loss", OWNER, f"a callable or one of {LOSS_NAMES}", loss)
-    name = "bce" if loss == "ce" else loss
-    unknown = sorted(set(params) - set(_PARAMS[name]))
-    if unknown:
-        allowed = ", ".join(_PARAMS[name]) or "none"
-        raise param_error(
-            "loss_params", OWNER, f"a dict with keys among ({allowed}) for loss={loss!r}", params
-        )
-    if not binary and name in _BINARY_ONLY:
-        raise param_error(
-            "loss", OWNER, f"a multi-class loss for {n_classes} classes "
-            f"({name!r} is defined for binary targets only)", loss,
-        )
-    softmax = (not binary) or name in _ALWAYS_SOFTMAX
-    gamma_v = check_gamma(gamma, OWNER, n=n_classes if softmax else None)
-    if not softmax and not isinstance(gamma_v, float):
-        raise param_error("gamma", OWNER, "a float for binary targets", gamma)
-    alpha_v = _resolved_alpha(alpha, y, sample_weight, binary)
-    if alpha_v is not None and name not in _USES_ALPHA:
-        raise param_error(
-            "alpha", OWNER, f"None for loss={loss!r} (alpha is used by {_USES_ALPHA}; use "
-            "class_weight or the loss's own weights)", alpha,
-        )
-    prior = _prior(y, n_classes, sample_weight)
-    log_prior = np.log(np.maximum(prior, 1e-300))
-    init = np.array([log_prior[1] - log_prior[0]]) if not softmax else log_prior - log_prior.mean()
-    resolved: dict[str, Any] = {"gamma": gamma_v, "alpha": alpha_v}
-    resolved.update({k: params[k] for k in params if k != "pos_weight"})
-
-    fn: Callable[[Any, Any, int], Any]
-    if not softmax:
-        yf = y.astype(float)
-        if name == "bce" and alpha_v is None:
-            def fn(z, t, epoch):
-                return F.binary_cross_entropy_with_logits(z, t, reduction="none")
-        elif name == "bce":  # alpha-balanced cross-entropy (Lin et al. 2017's baseline)
-            init = np.array([binary_focal_init_score(
-                yf, gamma=0.0, alpha=alpha_v, sample_weight=sample_weight)])
-
-            def fn(z, t, epoch):
-                return alt._core_binary_focal_loss(z, t, gamma=0.0, alpha=alpha_v)
-        elif name == "focal":
-            init = np.array([binary_focal_init_score(
-                yf, gamma=gamma_v, alpha=alpha_v, sample_weight=sample_weight)])
-
-            def fn(z, t, epoch):
-                return alt._core_binary_focal_loss(z, t, gamma=gamma_v, alpha=alpha_v)
-        elif name == "weighted_bce":
-            pw = resolve_pos_weight(params.get("pos_weight", "balanced"), yf,
-                                        sample_weight=sample_weight)
-            resolved["pos_weight"] = pw
-
-            def fn(z, t, epoch):
-                return alt.weighted_bce_with_logits(z, t, pos_weight=pw, reduction="none")
-        elif name == "logit_adjusted":
-            tau = float(params.get("tau", 1.0))
-            pi = float(prior[1])
-            resolved.update(prior=pi, tau=tau)
-
-            def fn(z, t, epoch):
-                return alt.logit_adjusted_bce_with_logits(z, t, prior=pi, tau=tau,
-                                                          reduction="none")
-        elif name == "asymmetric":
-            kw: dict[str, float] = {
-                k: float(params[k]) for k in ("gamma_pos", "gamma_neg", "clip") if k in params
-            }
-
-            def fn(z, t, epoch):
-                return alt.asymmetric_loss_with_logits(z, t, reduction="none", **kw)
-        elif name in ("poly1", "poly1_focal"):
-            eps = float(params.get("epsilon", 1.0))
-            gg = gamma_v if name == "poly1_focal" else 0.0
-            a = alpha_v
-
-            def fn(z, t, epoch):
-                return alt.poly1_binary_focal_loss_with_logits(
-                    z, t, epsilon=eps, gamma=gg, alpha=a, reduction="none")
-        elif name == "label_smoothing":
-            sm = float(params.get("smoothing", 0.1))
-
-            def fn(z, t, epoch):
-                return alt.label_smoothing_bce_with_logits(z, t, smoothing=sm, reduction="none")
-        elif name == "focal_star":
-            kw = {k: float(params[k]) for k in ("gamma_star", "beta_star") if k in params}
-
-            def fn(z, t, epoch):
-                return alt.focal_star_loss_with_logits(z, t, reduction="none", **kw)
-        elif name == "flsd":
-            kw = {k: float(params[k]) for k in ("threshold", "gamma_low", "gamma_high")
-                  if k in params}
-
-            def fn(z, t, epoch):
-                return alt.flsd_binary_focal_loss_with_logits(z, t, alpha=alpha_v,
-                                                              reduction="none", **kw)
-        else:  # pragma: no cover - guarded by LOSS_NAMES
-            raise AssertionError(name)
-        return BoundLoss(fn, False, init, name, resolved)
-
-    # softmax losses: logits (n, C), integer targets
-    cw_alpha = None
-    if alpha_v is not None:  # binary problem routed through softmax (ldam)
-        cw_alpha = torch.tensor([1.0 - alpha_v, alpha_v], dtype=torch.float64)
-    if name == "bce":
-        def fn(z, t, epoch):
-            return F.cross_entropy(z, t, reduction="none")
-    elif name == "focal":
-        init = softmax_focal_init_score(y, n_classes, gamma=gamma_v, sample_weight=sample_weight)
-
-        def fn(z, t, epoch):
-            return alt._core_softmax_focal_loss(z, t, gamma=gamma_v)
-    elif name == "weighted_bce":
-        from focalkit._core import resolve_class_weight
-
-        w = resolve_class_weight(params.get("pos_weight", "balanced"), y, n_classes=n_classes,
-                                 sample_weight=sample_weight, owner=OWNER)
-        wt = torch.as_tensor(w)
-        resolved["class_weight"] = w
-
-        def fn(z, t, epoch):
-            return F.cross_entropy(z, t, weight=wt.to(z.dtype), reduction="none")
-    elif name == "logit_adjusted":
-        tau = float(params.get("tau", 1.0))
-        resolved.update(prior=prior, tau=tau)
-
-        def fn(z, t, epoch):
-            return alt.logit_adjusted_cross_entropy(z, t, prior=prior, tau=tau,
-                                                    reduction="none")
-    elif name in ("poly1", "poly1_focal"):
-        eps = float(params.get("epsilon", 1.0))
-        gg = gamma_v if name == "poly1_focal" else 0.0
-
-        def fn(z, t, epoch):
-            return alt.poly1_softmax_focal_loss(z, t, epsilon=eps, gamma=gg, reduction="none")
-    elif name == "label_smoothing":
-        sm = float(params.get("smoothing", 0.1))
-
-        def fn(z, t, epoch):
-            return F.cross_entropy(z, t, label_smoothing=sm, reduction="none")
-    elif name == "flsd":
-        kw = {k: float(params[k]) for k in ("threshold", "gamma_low", "gamma_high")
-              if k in params}
-
-        def fn(z, t, epoch):
-            return alt.flsd_softmax_focal_loss(z, t, reduction="none", **kw)
-    elif name == "ldam":
-        counts = np.bincount(y, minlength=n_classes)
-        drw = alt.DeferredReweighting(
-            counts, start_epoch=int(params.get("drw_start", 10**9)),
-            beta=float(params.get("drw_beta", 0.9999)),
-        )
-        module = alt.LDAMLoss(
-            counts, max_margin=float(params.get("max_margin", 0.5)),
-            scale=float(params.get("scale", 30.0)), reduction="none",
-        )
-        init = np.zeros(n_classes)
-
-        def fn(z, t, epoch):
-            cw = torch.as_tensor(drw.class_weight(epoch), dtype=z.dtype)
-            if cw_alpha is not None:
-                cw = cw * cw_alpha.to(z.dtype)
-            return module(z, t, weight=cw)
+        softmax = n_classes != 2
+        return BoundLoss(_checked_callable(loss), softmax,
+                         _log_prior_init(y, n_classes, sample_weight, softmax), "callable")
+    name, kind = loss_kind(loss, n_classes)
+    if (isinstance(alpha, str) and n_classes == 2 and kind == "softmax"
+            and "alpha" not in get_loss(name, kind).defaults()):
+        # alpha="balanced" turned into class weights of two logits: resolve it here
+        alpha = resolve_alpha(alpha, y, sample_weight=sample_weight, owner=OWNER)
+    spec = loss_spec(loss, n_classes, gamma=gamma, alpha=alpha, loss_params=loss_params)
+    softmax = spec.kind == "softmax"
+    labels = y if softmax else y.astype(np.float64)
+    spec = spec.resolve(labels, sample_weight=sample_weight, n_classes=n_classes)
+    legacy = LEGACY_INIT.get(spec.name)
+    if legacy == "prior":
+        init = _log_prior_init(y, n_classes, sample_weight, softmax)
+    elif legacy == "zero":
+        init = np.zeros(n_classes if softmax else 1)
     else:
-        raise AssertionError(name)  # pragma: no cover
-    return BoundLoss(fn, True, init, name, resolved)
+        init = np.atleast_1d(np.asarray(
+            spec.init_score(labels, sample_weight=sample_weight, n_classes=n_classes),
+            dtype=float))
+    return BoundLoss(_EpochLoss(spec), softmax, init, spec.name, dict(spec.values), spec)
+
+
+def _checked_callable(user_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any, int], Any]:
+    def call_user(logits: Any, target: Any, epoch: int) -> Any:
+        import torch
+
+        out = user_fn(logits, target)
+        if not isinstance(out, torch.Tensor) or out.shape != logits.shape[:1]:
+            raise InvalidParameterError(
+                "A loss callable given to FocalMLPClassifier must return one loss per "
+                f"sample, shape {tuple(logits.shape[:1])}; got "
+                f"{getattr(out, 'shape', type(out).__name__)}. Use reduction='none'."
+            )
+        return out
+
+    return call_user

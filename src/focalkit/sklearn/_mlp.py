@@ -14,7 +14,8 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from focalkit._core._validation import check_in, param_error
+from focalkit._core._validation import check_float, check_in, check_int, param_error
+from focalkit._core.weights import _weights
 from focalkit.exceptions import InvalidParameterError, require
 from focalkit.sklearn._losses import OWNER, bind_loss
 
@@ -46,36 +47,15 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {
 }
 
 
-def _check_int(value: Any, name: str, low: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise param_error(name, OWNER, f"an int in [{low}, inf)", value)
-    return int(value)
-
-
 def _sample_weight(sample_weight: Any, n: int) -> np.ndarray:
-    if sample_weight is None:
-        return np.ones(n)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.ndim == 0:
-        sw = np.full(n, float(sw))
-    if sw.shape != (n,) or not np.all(np.isfinite(sw)) or np.any(sw < 0):
-        raise InvalidParameterError(
-            f"sample_weight must be {n} finite non-negative numbers; got shape {sw.shape}."
-        )
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        if sample_weight.ndim == 0:
+            sample_weight = np.full(n, float(sample_weight))
+    sw = _weights(sample_weight, n)
     if not sw.sum() > 0:
         raise InvalidParameterError("sample_weight must not be all zero (sum > 0).")
     return sw
-
-
-def _check_float(value: Any, name: str, low: float, high: float, *, open_low: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = np.isfinite(v) and (v > low if open_low else v >= low) and v <= high
-    if not ok:
-        bracket = "(" if open_low else "["
-        raise param_error(name, OWNER, f"a float in {bracket}{low}, {high}]", value)
-    return float(value)
 
 
 @contextlib.contextmanager
@@ -99,33 +79,43 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
     classes or a softmax output for more, trained with Adam on mini-batches, optionally with
     early stopping on a stratified validation split. Inputs are standardised inside the
     estimator (``standardize=True``). Training is reproducible on CPU for a fixed
-    ``random_state``; the global torch random state is not touched.
+    ``random_state``; the global torch random state is not touched. The loss is a spec of
+    the loss registry and runs through :mod:`focalkit.torch` (focal loss through its fused
+    kernels).
 
     Parameters
     ----------
     loss : str or callable, default="focal"
-        One of :data:`focalkit.sklearn.LOSS_NAMES`: ``"bce"`` (= ``"ce"``), ``"focal"``,
-        ``"weighted_bce"``, ``"logit_adjusted"``, ``"asymmetric"`` (binary), ``"poly1"``,
-        ``"poly1_focal"``, ``"label_smoothing"``, ``"focal_star"`` (binary), ``"flsd"``,
-        ``"ldam"``; or a callable ``loss(logits, target)`` returning one loss per sample
-        (logits ``(n,)`` and float targets in {0, 1} for two classes; ``(n, C)`` and integer
-        targets otherwise).
-    gamma : float or per-class vector, default=2.0
-        Focusing parameter of the focal losses (``"focal"``, ``"poly1_focal"``); ignored by
-        the others.
+        A loss of the registry, :func:`focalkit.losses.loss_names` (the names and aliases
+        accepted are :data:`focalkit.sklearn.LOSS_NAMES`, e.g. ``"bce"`` = ``"ce"``,
+        ``"focal"``, ``"weighted_bce"``, ``"logit_adjusted"``, ``"asymmetric"``,
+        ``"poly1"``, ``"poly1_focal"``, ``"ldam"``; see ``docs/sklearn.md``). Two classes
+        use the loss's sigmoid form (one logit) unless it has only a softmax form
+        (``"ldam"``); more classes use its softmax form (a loss without one raises). Or a
+        callable ``loss(logits, target)`` returning one loss per sample (logits ``(n,)``
+        and float targets in {0, 1} for two classes; ``(n, C)`` and integer targets
+        otherwise).
+    gamma : None, float or per-class vector, default=None
+        The loss's ``gamma`` where it has one (the focusing parameter of ``"focal"``,
+        ``"poly1"``, ...); None uses the loss's default (2.0 for ``"focal"`` and
+        ``"poly1_focal"``, 0.0 for ``"poly1"``). Setting it for a loss without ``gamma``
+        raises.
     alpha : None, float or "balanced", default=None
-        Weight of the positive class in binary sigmoid losses (negatives ``1 - alpha``);
-        ``"balanced"`` uses ``1 - prevalence``. Must be None for multi-class targets (use
-        ``class_weight``).
+        The loss's ``alpha`` where it has one; for ``"bce"``, ``"focal"``, ``"poly1"`` and
+        ``"flsd"`` the weight of the positive class (negatives ``1 - alpha``;
+        ``"balanced"`` uses ``1 - prevalence``). For a softmax-only loss on two classes
+        (``"ldam"``) the class weights ``(1 - alpha, alpha)``. Must be None for multi-class
+        targets (use ``class_weight``) and for losses without ``alpha``.
     class_weight : None, dict, "balanced" or "effective_number", default=None
         Per-class weights multiplied into the sample weights (``"effective_number"``:
         Cui et al. 2019 with ``loss_params``-independent ``beta=0.999``).
     loss_params : dict, optional
-        Extra parameters of the named loss, e.g. ``{"tau": 1.0}`` for ``"logit_adjusted"``,
+        The loss's other parameters (see :func:`focalkit.losses.get_loss` and
+        ``docs/sklearn.md``), e.g. ``{"tau": 1.0}`` for ``"logit_adjusted"``,
         ``{"pos_weight": "balanced"}`` for ``"weighted_bce"``, ``{"gamma_neg": 4.0,
-        "clip": 0.05}`` for ``"asymmetric"``, ``{"epsilon": 1.0}`` for the Poly-1 losses,
-        ``{"max_margin": 0.5, "scale": 30.0, "drw_start": 50}`` for ``"ldam"``. See
-        ``docs/sklearn.md``.
+        "clip": 0.05}`` for ``"asymmetric"``, ``{"epsilon": 1.0}`` for ``"poly1"``,
+        ``{"max_margin": 0.5, "scale": 30.0, "drw_start": 50}`` for ``"ldam"``. Unknown
+        keys raise.
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Width of each hidden layer; ``()`` gives a linear model.
     activation : {"relu", "tanh", "gelu"}, default="relu"
@@ -147,9 +137,10 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
     standardize : bool, default=True
         Standardise the features (``StandardScaler`` fitted on the training part).
     init_bias : {"prior", "zero"}, default="prior"
-        ``"prior"`` starts the output bias at the loss-optimal constant (the log-odds of the
-        prevalence for BCE, :func:`focalkit.binary_focal_init_score` for focal), the
-        prior-bias initialisation that avoids the "predicts only the majority" transient.
+        ``"prior"`` starts the output bias at the loss-optimal constant (the spec's
+        ``init_score``: the log-odds of the prevalence for BCE,
+        :func:`focalkit.binary_focal_init_score` for focal), the prior-bias initialisation
+        that avoids the "predicts only the majority" transient.
     random_state : int, RandomState or None, default=None
         Seeds the validation split, the initial weights and the batch order.
     n_threads : int or None, default=1
@@ -166,12 +157,14 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Only when ``X`` has string column names.
     loss_ : str
-        The resolved loss name.
+        The registry name of the loss (aliases resolved; ``"callable"`` for a callable).
     loss_params_ : dict
-        The loss parameters resolved on the training labels: ``gamma``, ``alpha`` (a float
-        for ``"balanced"``), ``pos_weight`` (``"weighted_bce"``), ``prior`` and ``tau``
-        (``"logit_adjusted"``), and the given ``loss_params``. Used by
-        :func:`focalkit.calibration.posterior_calibrator`.
+        The loss parameters resolved on the training labels (``loss_spec_.values``):
+        ``gamma``, ``alpha`` (a float for ``"balanced"``), ``pos_weight``
+        (``"weighted_bce"``), ``prior`` and ``tau`` (``"logit_adjusted"``), ...
+    loss_spec_ : LossSpec or None
+        The resolved loss spec of the registry (None for a callable); its
+        ``posterior_map()`` is what :func:`focalkit.calibration.posterior_calibrator` uses.
     class_weight_ : ndarray or None
         The resolved per-class weights (in ``classes_`` order).
     n_epochs_ : int
@@ -212,7 +205,7 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
         self,
         loss: Any = "focal",
         *,
-        gamma: Any = 2.0,
+        gamma: Any = None,
         alpha: Any = None,
         class_weight: Any = None,
         loss_params: dict[str, Any] | None = None,
@@ -270,22 +263,21 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
                 "hidden_layer_sizes", OWNER, "a tuple of positive ints", self.hidden_layer_sizes
             )
         if self.batch_size is not None:
-            _check_int(self.batch_size, "batch_size", 1)
+            check_int(self.batch_size, "batch_size", OWNER, low=1)
         if self.n_threads is not None:
-            _check_int(self.n_threads, "n_threads", 1)
+            check_int(self.n_threads, "n_threads", OWNER, low=1)
         if self.loss_params is not None and not isinstance(self.loss_params, dict):
             raise param_error("loss_params", OWNER, "None or a dict", self.loss_params)
         return {
             "sizes": sizes,
             "activation": check_in(self.activation, _ACTIVATIONS, "activation", OWNER),
-            "max_epochs": _check_int(self.max_epochs, "max_epochs", 1),
-            "lr": _check_float(self.learning_rate, "learning_rate", 0.0, np.inf, open_low=True),
-            "wd": _check_float(self.weight_decay, "weight_decay", 0.0, np.inf, open_low=False),
-            "val_frac": _check_float(
-                self.validation_fraction, "validation_fraction", 0.0, 0.5, open_low=True
-            ),
-            "patience": _check_int(self.n_iter_no_change, "n_iter_no_change", 1),
-            "tol": _check_float(self.tol, "tol", 0.0, np.inf, open_low=False),
+            "max_epochs": check_int(self.max_epochs, "max_epochs", OWNER, low=1),
+            "lr": check_float(self.learning_rate, "learning_rate", OWNER, open_low=True),
+            "wd": check_float(self.weight_decay, "weight_decay", OWNER),
+            "val_frac": check_float(self.validation_fraction, "validation_fraction", OWNER,
+                                    open_low=True, high=0.5, open_high=False),
+            "patience": check_int(self.n_iter_no_change, "n_iter_no_change", OWNER, low=1),
+            "tol": check_float(self.tol, "tol", OWNER),
             "init_bias": check_in(self.init_bias, ("prior", "zero"), "init_bias", OWNER),
         }
 
@@ -364,6 +356,7 @@ class FocalMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         self.loss_ = bound.name
         self.loss_params_ = bound.resolved
+        self.loss_spec_ = bound.spec
         self.class_weight_ = cw
         n_out = n_classes if bound.softmax else 1
 
