@@ -655,7 +655,8 @@ def poly1_binary_focal_grad(z: Array, y: Array, *, epsilon: float = 1.0, gamma: 
         return base
     p, q, _, _ = _sigmoid_parts(ops, z)
     g1 = float(gamma) + 1.0
-    return base + eps * g1 * p * q * ((1.0 - y) * p ** float(gamma) - y * q ** float(gamma))
+    return base + eps * g1 * p * q * ((1.0 - y) * ops.pow(p, float(gamma))
+                                      - y * ops.pow(q, float(gamma)))
 
 
 def _dense_target(ops: Any, logits: Array, target: Array, axis: int) -> Array:
@@ -736,7 +737,7 @@ def poly1_softmax_focal_grad(logits: Array, target: Array, *, epsilon: float = 1
     p = ops.exp(logp)
     q = -ops.expm1(logp)
     t = _dense_target(ops, logits, target, ax)
-    v = t * q ** float(gamma) * p
+    v = t * ops.pow(q, float(gamma)) * p
     big_v = ops.sum(v, ax, keepdims=True)
     return base + eps * (float(gamma) + 1.0) * (p * big_v - v)
 

@@ -114,8 +114,8 @@ def _compute(
     g = _gamma(ops, gamma, z)
     a1, a0 = _coefficients(ops, z, alpha, pos_weight)
     parts = _Parts(ops, z)
-    q1_pow = parts.pm**g  # (1-p)^gamma: positive side
-    q0_pow = parts.p**g  # p^gamma: negative side
+    q1_pow = ops.pow(parts.pm, g)  # (1-p)^gamma: positive side
+    q0_pow = ops.pow(parts.p, g)  # p^gamma: negative side
     y1, y0 = y * a1, (1.0 - y) * a0
     out_loss = out_grad = out_hess = None
     if loss:

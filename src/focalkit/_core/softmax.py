@@ -44,7 +44,7 @@ def _class_vector(ops: Any, v: Any, like: Array, axis: int) -> Any:
     vec = ops.asarray(v, like=like)
     shape = [1] * like.ndim
     shape[axis] = -1
-    return vec.reshape(shape)
+    return ops.reshape(vec, shape)
 
 
 def _compute(
@@ -69,7 +69,7 @@ def _compute(
     safe_q = ops.where(q > 0, q, 1.0)
     r = ops.where(q > 0, -logp / safe_q, 1.0)  # -> 1 as q -> 0
     g = gamma if isinstance(gamma, (int, float)) else _class_vector(ops, gamma, logits, axis)
-    q_pow = q**g
+    q_pow = ops.pow(q, g)
     w = q_pow * (1.0 + g * p * r)
 
     dense = _is_dense_target(logits, target)
