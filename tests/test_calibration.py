@@ -258,3 +258,61 @@ def test_posterior_calibrator_focal():
         C.posterior_calibrator(_fitted("poly1")[0])
     with pytest.raises(InvalidParameterError, match="fitted"):
         C.posterior_calibrator(LogisticRegression())
+
+
+def _expected_posterior(mapping, p, class_ratio=1.0):
+    kind, params = mapping
+    if kind == "focal":
+        pw = 1.0 if params["pos_weight"] is None else params["pos_weight"]
+        return focal_to_posterior(p, gamma=params["gamma"], alpha=params["alpha"],
+                                  pos_weight=pw * class_ratio)
+    factor = 1.0 / class_ratio
+    if kind == "odds":
+        factor = C.odds_correction_factor(pos_weight=params["pos_weight"] * class_ratio,
+                                          alpha=params["alpha"])
+    return C.correct_odds(p, factor)
+
+
+def _sigmoid_losses():
+    from focalkit.losses import loss_names
+
+    return loss_names("sigmoid")
+
+
+@pytest.mark.parametrize("name", _sigmoid_losses())
+def test_posterior_calibrator_follows_the_spec_posterior_map(name):
+    """Every registered loss: the spec's posterior_map() decides, no name is special."""
+    clf, X, _ = _fitted(name)
+    mapping = clf.loss_spec_.posterior_map()
+    p = clf.predict_proba(X)[:, 1]
+    if mapping is None:
+        with pytest.raises(InvalidParameterError, match=f"loss '{name}' has no exact posterior"):
+            C.posterior_calibrator(clf)
+        return
+    np.testing.assert_allclose(C.posterior_calibrator(clf).transform(p),
+                               _expected_posterior(mapping, p), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize(("loss", "kw"), [
+    ("focal", {"gamma": 1.0}),
+    ("bce", {"alpha": 0.3}),
+    ("logit_adjusted", {"loss_params": {"tau": 0.5}}),
+], ids=["focal", "bce", "logit_adjusted"])
+def test_posterior_calibrator_includes_class_weights(loss, kw):
+    clf, X, _ = _fitted(loss, class_weight={0: 1.0, 1: 3.0}, **kw)
+    p = clf.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(C.posterior_calibrator(clf).transform(p),
+                               _expected_posterior(clf.loss_spec_.posterior_map(), p, 3.0),
+                               rtol=1e-10, atol=1e-15)
+
+
+def test_posterior_calibrator_without_a_sigmoid_map_raises():
+    import functools
+
+    torch = pytest.importorskip("torch")
+    with pytest.raises(InvalidParameterError, match="'ldam' has no exact posterior map"):
+        C.posterior_calibrator(_fitted("ldam")[0])  # two softmax logits
+    fn = functools.partial(torch.nn.functional.binary_cross_entropy_with_logits,
+                           reduction="none")
+    with pytest.raises(InvalidParameterError, match="'callable' has no exact posterior map"):
+        C.posterior_calibrator(_fitted(fn)[0])

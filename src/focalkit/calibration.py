@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator
 
 from focalkit._core import binary_focal_loss_grad, focal_to_posterior, softmax_focal_loss_grad
 from focalkit._core._validation import check_gamma, check_in, param_error
+from focalkit._core.weights import _weights
 from focalkit.exceptions import InvalidParameterError
 from focalkit.metrics import THRESHOLD_METRICS, ece_loss, tune_threshold
 
@@ -116,10 +117,8 @@ def _labels(y: Any, n: int, n_classes: int | None, owner: str) -> np.ndarray:
 
 
 def _sample_weight(sample_weight: Any, n: int) -> np.ndarray:
-    if sample_weight is None:
-        return np.ones(n)
-    sw = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    if sw.shape[0] != n or np.any(~np.isfinite(sw)) or np.any(sw < 0) or sw.sum() <= 0:
+    sw = _weights(sample_weight, n)  # n finite weights >= 0 (ones for None)
+    if not sw.sum() > 0:
         raise InvalidParameterError(
             f"sample_weight must be {n} finite non-negative numbers with a positive sum."
         )
@@ -691,21 +690,23 @@ class OddsCorrection(_Calibrator):
 
 
 def posterior_calibrator(estimator: Any) -> _Calibrator:
-    """The exact, fit-free posterior map of a fitted binary ``FocalMLPClassifier``.
+    """The exact, fit-free posterior map of a fitted binary classifier's loss.
 
-    Reads the resolved loss parameters (``loss_params_``, ``class_weight_``) and returns
-    the calibrator that maps its ``predict_proba(X)[:, 1]`` back to posteriors:
+    Reads the estimator's resolved loss spec (``loss_spec_``, e.g. of
+    :class:`~focalkit.sklearn.FocalMLPClassifier`), its
+    :meth:`~focalkit.losses.LossSpec.posterior_map`, and the resolved class weights
+    (``class_weight_``), and returns the calibrator that maps ``predict_proba(X)[:, 1]``
+    back to posteriors:
 
-    * ``"bce"``: :class:`OddsCorrection` for the class weights and ``alpha`` (identity
-      without them);
-    * ``"weighted_bce"``: :class:`OddsCorrection` with the resolved ``pos_weight``;
-    * ``"logit_adjusted"``: :class:`OddsCorrection` re-applying ``tau log(pi/(1-pi))``;
-    * ``"focal"``: :class:`FocalPosteriorCalibrator` with ``gamma`` and the resolved
-      ``alpha``.
+    * ``("focal", {gamma, alpha, pos_weight})`` (focal loss):
+      :class:`FocalPosteriorCalibrator`;
+    * ``("odds", {pos_weight, alpha})`` (BCE with ``alpha`` / ``pos_weight``, weighted BCE,
+      logit-adjusted BCE): :class:`OddsCorrection` by that factor;
+    * ``("identity", {})``: :class:`OddsCorrection` for the class weights only.
 
     Class weights are included; per-sample weights that differ by class are not known to
-    the estimator and are not undone. Other losses have no exact map: use
-    :class:`PlattScaling` on validation data.
+    the estimator and are not undone. Losses without a map (``posterior_map()`` is None)
+    raise: use :class:`PlattScaling` on validation data.
 
     Parameters
     ----------
@@ -727,28 +728,36 @@ def posterior_calibrator(estimator: Any) -> _Calibrator:
     'OddsCorrection'
     """
     owner = "posterior_calibrator"
-    if not hasattr(estimator, "loss_params_") or not hasattr(estimator, "classes_"):
-        raise InvalidParameterError(f"{owner} needs a fitted FocalMLPClassifier.")
+    if not hasattr(estimator, "loss_spec_") or not hasattr(estimator, "classes_"):
+        raise InvalidParameterError(
+            f"{owner} needs a fitted classifier with a loss spec (loss_spec_), such as a "
+            "fitted FocalMLPClassifier."
+        )
     if len(estimator.classes_) != 2:
         raise InvalidParameterError(f"{owner} supports binary classifiers only.")
-    name, params = estimator.loss_, estimator.loss_params_
-    cw = estimator.class_weight_
+    spec = estimator.loss_spec_
+    mapping = spec.posterior_map() if spec is not None and spec.kind == "sigmoid" else None
+    if mapping is None:
+        name = getattr(estimator, "loss_", None) if spec is None else spec.name
+        raise InvalidParameterError(
+            f"{owner}: the loss {name!r} has no exact posterior map; fit PlattScaling on "
+            "validation data instead."
+        )
+    cw = getattr(estimator, "class_weight_", None)
     class_ratio = 1.0 if cw is None else float(cw[1]) / float(cw[0])
-    if name == "focal":
-        return FocalPosteriorCalibrator(
-            gamma=float(params["gamma"]), alpha=params["alpha"],
-            pos_weight=None if cw is None else class_ratio, input="proba").fit()
-    if name == "bce":
-        return OddsCorrection(pos_weight=class_ratio, alpha=params["alpha"]).fit()
-    if name == "weighted_bce":
-        return OddsCorrection(pos_weight=float(params["pos_weight"]) * class_ratio).fit()
-    if name == "logit_adjusted":
-        pi, tau = float(params["prior"]), float(params["tau"])
-        return OddsCorrection(pos_weight=((1.0 - pi) / pi) ** tau * class_ratio).fit()
-    raise InvalidParameterError(
-        f"{owner}: the loss {name!r} has no exact posterior map; fit PlattScaling on "
-        "validation data instead."
-    )
+    kind, params = mapping
+    if kind == "focal":
+        pw = params.get("pos_weight")
+        pos_weight = None if pw is None and cw is None else (
+            (1.0 if pw is None else float(pw)) * class_ratio)
+        return FocalPosteriorCalibrator(gamma=float(params["gamma"]), alpha=params["alpha"],
+                                        pos_weight=pos_weight, input="proba").fit()
+    if kind == "odds":
+        return OddsCorrection(pos_weight=float(params["pos_weight"]) * class_ratio,
+                              alpha=params.get("alpha")).fit()
+    if kind == "identity":
+        return OddsCorrection(pos_weight=class_ratio).fit()
+    raise AssertionError(f"unknown posterior map {kind!r} of {spec!r}")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- thresholds
