@@ -6,11 +6,16 @@ A method spec is ``model[:loss][(key=value,...)][+modifier...]``:
   ``logreg`` (scikit-learn ``LogisticRegression``), ``hgb`` (scikit-learn
   ``HistGradientBoostingClassifier``), ``xgb``, ``lgbm``, ``catboost`` (the focal boosters of
   :mod:`focalkit.boosting`, when installed).
-* ``loss``: for ``mlp`` any name of :data:`focalkit.sklearn.LOSS_NAMES` (default ``bce``);
-  for the boosters ``focal`` (default) or ``bce`` (gamma = 0); ``logreg``/``hgb`` are
-  log-loss (``bce``) models.
+* ``loss``: a loss of the registry (:func:`focalkit.losses.loss_names`, aliases included):
+  for ``mlp`` any of :data:`focalkit.sklearn.LOSS_NAMES` (default ``bce``); for the
+  boosters any loss with a sigmoid form (default ``focal``; e.g. ``xgb:asymmetric``,
+  ``lgbm:varifocal``, ``catboost:logit_adjusted``), run through the booster classifiers'
+  ``loss=``; ``logreg``/``hgb`` are log-loss (``bce``) models.
 * parameters: estimator parameters (``gamma=1``, ``alpha=balanced``, ``C=0.1``); for ``mlp``
-  the ones the estimator does not take go to ``loss_params`` (``tau=1``, ``epsilon=1``).
+  and the boosters the ones the estimator does not take go to ``loss_params``
+  (``tau=1``, ``epsilon=1``, ``gamma_neg=4``). Loss parameters are validated when the
+  method is parsed (by :func:`focalkit.losses.make_loss`, through the estimator's own
+  rules), so ``mlp:focal(gama=2)`` fails at once.
 * modifiers: ``+balanced`` (class weights), ``+over``, ``+under``, ``+smote`` (resampling of
   the training part with imbalanced-learn), ``+platt``, ``+temperature``, ``+isotonic``
   (recalibration on the validation part with :mod:`focalkit.calibration`).
@@ -21,6 +26,7 @@ part, from the same fitted model: the variants ``"<spec> @0.5"`` and ``"<spec> @
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -37,6 +43,7 @@ __all__ = [
     "MODIFIERS",
     "MethodSpec",
     "availability",
+    "booster_loss_names",
     "build",
     "parse_method",
     "search_space",
@@ -96,6 +103,7 @@ def parse_method(spec: str) -> MethodSpec:
     True
     """
     from focalkit.experiments.bench.datasets import parse_params
+    from focalkit.losses import canonical_name, loss_names
 
     text = re.sub(r"\s*([:+(),=])\s*", r"\1", spec.strip())
     m = _SPEC.match(text)
@@ -116,10 +124,6 @@ def parse_method(spec: str) -> MethodSpec:
             f"The method {spec!r}: {model} trains with log-loss only (write {model} or "
             f"{model}:bce); use mlp:{loss} for other losses."
         )
-    if model in BOOSTER_CLASSES and loss not in (None, "focal", "bce"):
-        raise InvalidParameterError(
-            f"The method {spec!r}: the boosters take loss 'focal' or 'bce'. Got {loss!r}."
-        )
     if model == "mlp":
         loss = loss or "bce"
         names = _mlp_loss_names()
@@ -130,7 +134,21 @@ def parse_method(spec: str) -> MethodSpec:
             )
     elif model in BOOSTER_CLASSES:
         loss = loss or "focal"
+        names = booster_loss_names()
+        if loss not in names and canonical_name(loss) in loss_names("softmax"):
+            raise InvalidParameterError(
+                f"The method {spec!r}: the loss {loss!r} has only a softmax (multi-class) "
+                "form; the boosters train the bench's binary tasks with a sigmoid loss: "
+                f"{', '.join(names)}."
+            )
+        if loss not in names:
+            raise InvalidParameterError(
+                f"Unknown loss {loss!r} in the method {spec!r}; the boosters take the losses "
+                f"with a sigmoid (binary) form: {', '.join(names)}."
+            )
     params = parse_params(m.group("params"), where=spec)
+    if model == "mlp" or model in BOOSTER_CLASSES:
+        _check_loss_params(model, loss, params, spec)
     mods = [x for x in m.group("mods").split("+") if x]
     bad = [x for x in mods if x not in MODIFIERS]
     if bad:
@@ -161,6 +179,108 @@ def _mlp_loss_names() -> tuple[str, ...] | None:
     except ImportError:
         return None
     return tuple(LOSS_NAMES)
+
+
+def booster_loss_names() -> tuple[str, ...]:
+    """Loss names the boosters take in the bench: the registry's sigmoid forms (+ aliases).
+
+    Examples
+    --------
+    >>> {"focal", "bce", "asymmetric"} <= set(booster_loss_names())
+    True
+    """
+    from focalkit.losses import loss_names
+
+    return loss_names("sigmoid", aliases=True)
+
+
+#: The losses that booster classifiers without ``loss=`` (older versions) run: focal, and
+#: BCE as focal at gamma = 0.
+_OLD_BOOSTER_LOSSES = ("focal", "bce")
+
+#: Estimator parameters of the booster classifiers that set a loss parameter (as in
+#: :mod:`focalkit.boosting`'s classifiers: ``gamma``, ``alpha``, ``class_weight``).
+_BOOSTER_SHORTCUTS = ("gamma", "alpha", "class_weight")
+
+
+def _check_loss_params(model: str, loss: str, params: dict[str, Any], spec: str) -> None:
+    """Validate the loss parameters of an ``mlp`` / booster method now (before any fit).
+
+    The parameters split as :func:`build` splits them: the estimator's own parameters,
+    and the rest for ``loss_params``; the loss's spec is then made from them with the
+    estimator's rules (so a typo or a bad value raises here, naming the parameter).
+    """
+    from focalkit.losses import get_loss
+
+    estimator = _estimator_params(model)
+    if model == "mlp":
+        if estimator is None:  # focalkit.sklearn not importable: build() will say so
+            return
+        from focalkit.sklearn._losses import loss_kind
+
+        name, kind = loss_kind(loss, 2)
+        owner = "FocalMLPClassifier"
+    else:
+        name, kind, owner = loss, "sigmoid", BOOSTER_CLASSES[model][0]
+    takes = [p.name for p in get_loss(name, kind).params]
+    if estimator is not None:
+        unknown = [k for k in params if k not in estimator and k not in takes]
+        if unknown:
+            raise InvalidParameterError(
+                f"The method {spec!r}: unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                f"the loss {loss!r} takes {', '.join(takes) or 'no parameters'}, and "
+                f"{owner} takes {', '.join(sorted(estimator - {'loss', 'loss_params'}))}."
+            )
+    try:
+        if model == "mlp":
+            from focalkit.sklearn._losses import loss_spec
+
+            mlp_params = estimator or frozenset()
+            loss_spec(loss, 2, gamma=params.get("gamma"), alpha=params.get("alpha"),
+                      loss_params={k: v for k, v in params.items() if k not in mlp_params})
+        else:
+            _booster_loss_spec(loss, params, estimator, takes, owner)
+    except InvalidParameterError as exc:
+        raise InvalidParameterError(f"The method {spec!r}: {exc}") from exc
+
+
+def _booster_loss_spec(loss: str, params: dict[str, Any], estimator: frozenset[str] | None,
+                       takes: list[str], owner: str) -> Any:
+    """The sigmoid spec a booster classifier would make from its shortcuts and loss_params.
+
+    Without the estimator's signature (booster not installed here) only the parameters
+    the loss takes are checked; the others are left to the estimator.
+    """
+    from focalkit._core._validation import param_error
+    from focalkit.losses import make_loss
+
+    loss_kw: dict[str, Any] = {}
+    for key, value in params.items():
+        shortcut = key in _BOOSTER_SHORTCUTS and (estimator is None or key in estimator)
+        if shortcut and value is not None and key not in takes:
+            raise param_error(key, owner, f"None for the loss {loss!r} (it has no {key!r}; it "
+                              f"takes {', '.join(takes) or 'none'})", value)
+        if shortcut or (key not in estimator if estimator is not None else key in takes):
+            if value is not None:
+                loss_kw[key] = value
+    return make_loss(loss, "sigmoid", owner=owner, **loss_kw)
+
+
+@functools.cache
+def _estimator_params(model: str) -> frozenset[str] | None:
+    """Parameter names of the method's estimator; None where it cannot be imported here."""
+    try:
+        if model == "mlp":
+            from focalkit.sklearn import FocalMLPClassifier
+
+            cls = FocalMLPClassifier
+        else:
+            if not _have(BOOSTER_CLASSES[model][1]):
+                return None
+            cls = _booster_class(model)
+    except ImportError:
+        return None
+    return frozenset(inspect.signature(cls).parameters)
 
 
 def _have(module: str) -> bool:
@@ -200,6 +320,10 @@ def availability(spec: MethodSpec) -> str | None:
                 return f"focalkit.boosting.{cls_name} is not available ({exc})"
             if not hasattr(sub, cls_name):
                 return f"focalkit.boosting.{cls_name} is not available yet"
+        if spec.loss not in _OLD_BOOSTER_LOSSES and "loss" not in (
+                _estimator_params(spec.model) or ()):
+            return (f"focalkit.boosting.{cls_name} takes no loss= here (this version runs "
+                    f"{' and '.join(_OLD_BOOSTER_LOSSES)} only)")
     if spec.sampler is not None and not _have("imblearn"):
         return "imbalanced-learn is not installed: pip install 'focalkit[bench]'"
     if spec.calibration is not None:
@@ -240,8 +364,9 @@ def search_space(spec: MethodSpec) -> dict[str, list[Any]]:
     if spec.model == "mlp":
         space = {"learning_rate": [1e-2, 3e-3], "weight_decay": [0.0, 1e-4],
                  "hidden_layer_sizes": [(64, 64), (32,)]}  # fmt: skip
-        if spec.loss in ("focal", "poly1_focal"):
-            space["gamma"] = [2.0, 0.5, 1.0, 3.0]
+        gamma = _default_gamma(spec)
+        if gamma:
+            space["gamma"] = [gamma, *(g for g in (0.5, 1.0, 2.0, 3.0) if g != gamma)]
     elif spec.model == "logreg":
         space = {"C": [1.0, 0.01, 0.1, 10.0, 100.0]}
     elif spec.model == "hgb":
@@ -251,9 +376,28 @@ def search_space(spec: MethodSpec) -> dict[str, list[Any]]:
         depth = {"xgb": "max_depth", "lgbm": "num_leaves", "catboost": "depth"}[spec.model]
         levels = [31, 7, 63] if spec.model == "lgbm" else [6, 3, 8]
         space = {"learning_rate": [0.1, 0.05, 0.3], depth: levels}
-        if spec.loss == "focal":
-            space["gamma"] = [2.0, 0.5, 1.0]
+        gamma = _default_gamma(spec)
+        if gamma:
+            space["gamma"] = [gamma, *(g for g in (0.5, 1.0, 2.0) if g != gamma)]
     return {k: v for k, v in space.items() if k not in spec.params}
+
+
+def _default_gamma(spec: MethodSpec) -> float:
+    """The loss's default focusing parameter ``gamma`` in this method (0: none to tune).
+
+    Tuned where the loss has a scalar ``gamma`` whose default is > 0 (focal, Poly-1 focal,
+    varifocal, ...); losses at gamma = 0 by default (BCE-like) keep it.
+    """
+    if spec.model == "mlp":
+        from focalkit.sklearn._losses import loss_spec
+
+        values = loss_spec(spec.loss, 2).values  # with the MLP's own defaults
+    else:
+        from focalkit.losses import get_loss
+
+        values = get_loss(spec.loss, "sigmoid").defaults()
+    gamma = values.get("gamma")
+    return float(gamma) if isinstance(gamma, (int, float)) and gamma > 0 else 0.0
 
 
 def candidates(spec: MethodSpec, budget: int, seed: int) -> list[dict[str, Any]]:
@@ -320,10 +464,23 @@ def build(spec: MethodSpec, *, seed: int, extra: dict[str, Any] | None = None,
         return HistGradientBoostingClassifier(class_weight=cw, random_state=seed, **hp)
     cls = _booster_class(spec.model)
     accepted = set(inspect.signature(cls).parameters)
-    bp: dict[str, Any] = dict(params)
-    if spec.loss == "bce":
-        bp["gamma"] = 0.0
-        bp.setdefault("alpha", None)
+    bp: dict[str, Any]
+    if "loss" in accepted:  # the booster classifiers over the registry: any sigmoid loss
+        bp = {k: v for k, v in params.items() if k in accepted}
+        loss_params = {k: v for k, v in params.items() if k not in accepted}
+        bp["loss"] = spec.loss
+        if loss_params:
+            bp["loss_params"] = {**(bp.get("loss_params") or {}), **loss_params}
+    elif spec.loss in _OLD_BOOSTER_LOSSES:  # older classifiers: focal, BCE = focal at gamma 0
+        bp = dict(params)
+        if spec.loss == "bce":
+            bp["gamma"] = 0.0
+            bp.setdefault("alpha", None)
+    else:
+        raise InvalidParameterError(
+            f"The method {spec.name!r}: {cls.__name__} takes no loss= here (this version "
+            f"runs {' and '.join(_OLD_BOOSTER_LOSSES)} only)."
+        )
     if "random_state" in accepted:
         bp["random_state"] = seed
     if "n_jobs" in accepted:
