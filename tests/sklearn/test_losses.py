@@ -272,3 +272,11 @@ def test_spec_path_gradient_is_the_spec_gradient():
     ref_loss, ref_grad = spec.loss_grad(z.detach().numpy(), t.numpy())
     np.testing.assert_allclose(loss.detach().numpy(), ref_loss, rtol=1e-12)
     np.testing.assert_allclose(grad.numpy(), ref_grad, rtol=1e-12)
+
+
+def test_docs_table_lists_every_registered_loss():
+    doc = Path(__file__).resolve().parents[2] / "docs" / "sklearn.md"
+    table = doc.read_text().split("## Losses by name", 1)[1].split("\n\n| name |", 1)[1]
+    rows = table.split("\n\n", 1)[0]
+    for name in LOSS_NAMES:
+        assert f'`"{name}"`' in rows, name
