@@ -26,9 +26,14 @@ $(VENV)/.stamp-demo: pyproject.toml Makefile | $(BIN)/python
 # xgboost-cpu is the small CPU build of xgboost (the `xgboost` extra names the full package,
 # which drags in NCCL); both provide the same module, so only one is installed here.
 TEST_EXTRAS := torch,lightgbm,catboost,plot,data,bench,cpu,dask,gpu,dev,docs
+# Parity tests of focalkit.torch.dense: MONAI and segmentation_models.pytorch, installed with
+# --no-deps so that pip can never replace the pinned torch (SMP requires torchvision and timm,
+# which its losses do not use; both packages' losses need only torch and numpy).
+DENSE_PARITY := 'monai==1.6.1' 'segmentation-models-pytorch==0.6.0'
 $(VENV)/.stamp-test: pyproject.toml Makefile | $(BIN)/python
 	$(PIP) install $(TORCH_PIN) 'xgboost-cpu>=2.0'
 	$(PIP) install -e '.[$(TEST_EXTRAS)]'
+	$(PIP) install --no-deps $(DENSE_PARITY)
 	touch $@ $(VENV)/.stamp-demo $(VENV)/.stamp-docs
 
 # The documentation site needs only the `docs` extra (its API pages are read from the source).
