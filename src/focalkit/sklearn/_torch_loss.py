@@ -1,6 +1,9 @@
 """A resolved loss spec as a per-sample torch loss, through :mod:`focalkit.torch`.
 
-The spec's public torch function (``spec.torch_function``, e.g.
+:func:`focalkit.torch.loss_from_spec` gives the module of a resolved spec: the loss's
+public module where it takes the spec's values (focal loss with its fused kernels), else
+one generated from the spec. Where that function is missing (a ``focalkit.torch`` from
+before the registry), the spec's public torch function (``spec.torch_function``, e.g.
 :func:`focalkit.torch.binary_focal_loss_with_logits` with its fused kernels) is called
 with the spec's parameters as keywords (``class_weight`` is ``weight`` in the softmax
 functions, as in ``F.cross_entropy``) and ``reduction="none"``. Where the spec has no
@@ -33,6 +36,10 @@ def torch_loss(spec: LossSpec) -> Callable[[Tensor, Tensor], Tensor]:
     Sigmoid specs take logits ``(n,)`` and float targets; softmax specs ``(n, C)`` logits
     and integer labels.
     """
+    from_spec = getattr(fk_torch, "loss_from_spec", None)
+    if from_spec is not None:
+        module = from_spec(spec, reduction="none")
+        return module  # type: ignore[no-any-return]
     public = _public_function(spec)
     return public if public is not None else _spec_function(spec)
 
