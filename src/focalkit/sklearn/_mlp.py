@@ -13,17 +13,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data as _validate_data
 
 from focalkit._core._validation import check_float, check_in, check_int, param_error
 from focalkit._core.weights import _weights
 from focalkit.exceptions import InvalidParameterError, require
 from focalkit.sklearn._losses import OWNER, bind_loss
-
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data as _validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    def _validate_data(est: Any, *args: Any, **kwargs: Any) -> Any:
-        return est._validate_data(*args, **kwargs)
 
 __all__ = ["FocalMLPClassifier"]
 
