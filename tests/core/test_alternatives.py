@@ -439,3 +439,12 @@ def test_logit_adjusted_bce_per_label_prior():
                                expit(z + np.log(prior / (1 - prior))) - y, atol=1e-15)
     with pytest.raises(InvalidParameterError, match="'prior' parameter"):
         A.logit_adjusted_bce_loss(z, y, prior=[0.5, 1.0, 0.2])
+
+
+def test_weighted_bce_accepts_per_label_lists():
+    z = np.array([[0.5, -1.0], [2.0, 0.0]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    as_list = A.weighted_bce_loss(z, y, pos_weight=[2.0, 3.0], neg_weight=[1.0, 0.5])
+    as_array = A.weighted_bce_loss(z, y, pos_weight=np.array([2.0, 3.0]),
+                                 neg_weight=np.array([1.0, 0.5]))
+    np.testing.assert_array_equal(as_list, as_array)

@@ -44,3 +44,10 @@ def test_monotone_finite_and_endpoints():
         assert np.all(np.diff(eta) >= -1e-12)
         assert eta[0] == 0.0
         assert eta[-1] == 1.0
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+def test_endpoints_map_to_themselves_without_warnings(gamma):
+    # 0 * inf inside the map at gamma = 0 used to raise a RuntimeWarning (an error here)
+    out = focal_to_posterior(np.array([0.0, 1.0]), gamma=gamma, alpha=0.25)
+    np.testing.assert_array_equal(out, [0.0, 1.0])

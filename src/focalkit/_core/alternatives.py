@@ -163,6 +163,9 @@ def resolve_pos_weight(
 
 
 def _wbce_args(pos_weight: Any, neg_weight: Any) -> tuple[Any, Any]:
+    # per-label weights given as Python sequences broadcast like arrays
+    pos_weight, neg_weight = (np.asarray(v, dtype=float) if isinstance(v, (list, tuple)) else v
+                              for v in (pos_weight, neg_weight))
     if isinstance(neg_weight, (int, float)) and neg_weight <= 0:
         raise param_error("neg_weight", "weighted_bce_loss", "a float in (0, inf)", neg_weight)
     pw = pos_weight / neg_weight if not isinstance(neg_weight, (int, float)) or neg_weight != 1 \

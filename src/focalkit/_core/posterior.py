@@ -25,10 +25,11 @@ __all__ = ["focal_to_posterior"]
 def _a(q: np.ndarray, gamma: float) -> np.ndarray:
     t = 1.0 - q
     safe_t = np.where(t > 0, t, 1.0)
-    with np.errstate(divide="ignore"):
+    # q = 0 gives inf (and 0 * inf at gamma = 0); the caller maps the endpoints exactly
+    with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(t > 0, -np.log(q) / safe_t, 1.0)
         inv_q = np.where(q > 0, 1.0 / np.where(q > 0, q, 1.0), np.inf)
-    return t**gamma * (inv_q + gamma * r)
+        return t**gamma * (inv_q + gamma * r)
 
 
 def focal_to_posterior(
