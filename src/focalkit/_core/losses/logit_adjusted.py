@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from focalkit._core import alternatives as alt
+from focalkit._core.init_score import softmax_focal_init_score
 from focalkit._core.losses._params import CLASS_WEIGHT, PRIOR, TAU
 from focalkit._core.losses._registry import register
 from focalkit._core.losses._shared import class_prior, positive_rate, sigmoid_pair, softmax_pair
@@ -72,6 +73,7 @@ class LogitAdjustedCELoss(SoftmaxLoss):
     neutral = {"tau": 0.0, "class_weight": None}
     hessians = ("irls", "clipped", "exact")
     from_labels = ("prior", "class_weight")
+    dense_targets = True
     torch_function = "logit_adjusted_cross_entropy"
     torch_module = "LogitAdjustedCrossEntropyLoss"
 
@@ -93,6 +95,15 @@ class LogitAdjustedCELoss(SoftmaxLoss):
                                                      sample_weight=sample_weight,
                                                      owner=self.owner)
         return type(self)(owner=self.owner, **v)
+
+    def init_score(self, y: Any, *, sample_weight: Any = None,
+                   n_classes: int | None = None) -> np.ndarray:
+        """Closed form: the (class-weighted) cross-entropy optimum minus the adjustment."""
+        self._ready()
+        base = softmax_focal_init_score(y, n_classes, gamma=0.0, sample_weight=sample_weight,
+                                        class_weight=self.values["class_weight"])
+        out = base - np.asarray(alt.logit_adjustment(self.values["prior"], tau=self.values["tau"]))
+        return out - out.mean()
 
     def grad_hess(self, z: Any, y: Any, *, hessian: str | None = None,
                   hessian_floor: float = 1e-6, axis: int = -1) -> tuple[Any, Any]:
