@@ -66,7 +66,7 @@ def test_cli_user_csv(tmp_path, capsys):
     assert list(s["datasets"]) == ["file:churn.csv"]  # the user's table alone
     assert s["datasets"]["file:churn.csv"]["n_features"] == 4
     assert main([*base[:3], "--target", "nope", *base[5:], "--overwrite"]) == 2
-    assert "The target column 'nope' is not in churn.csv" in capsys.readouterr().err
+    assert "--target 'nope': the target column is not in churn.csv" in capsys.readouterr().err
 
 
 def test_cli_list_and_bad_input(capsys):

@@ -6,6 +6,7 @@ Imports nothing heavy at module level (``focalkit --help`` stays fast).
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +137,12 @@ def make_config(args: argparse.Namespace) -> Any:
     if config_file is not None:
         if args.quick or args.profile:
             raise InvalidParameterError("--config and --quick/--profile are exclusive.")
-        base = BenchConfig.from_json(config_file)
-        config = base.replace(**overrides) if overrides else base
+        try:
+            base = BenchConfig.from_json(config_file)
+            config = base.replace(**overrides) if overrides else base
+        except InvalidParameterError as exc:  # the file's keys, not the class's parameters
+            text = re.sub(r"The '(\w+)' parameter of BenchConfig", r"The '\1' setting", str(exc))
+            raise InvalidParameterError(f"--config {config_file}: {text}") from exc
     else:
         profile = "quick" if args.quick else (args.profile or "default")
         if "data" in overrides and "datasets" not in overrides:
@@ -174,10 +179,11 @@ def _require_extras(args: argparse.Namespace) -> None:
     """Fail at once, with the pip hint, when the bench's extra is not installed."""
     from focalkit.exceptions import require
 
-    for module in ("pandas", "pyarrow", "scikit_posthocs"):
+    for module in ("pandas", "pyarrow"):
         require(module, "bench", feature="focalkit bench")
-    if not args.no_figures:
+    if not args.no_figures:  # before scikit-posthocs, which imports it too
         require("matplotlib", "bench", feature="focalkit bench figures (or pass --no-figures)")
+    require("scikit_posthocs", "bench", feature="focalkit bench")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -191,12 +197,14 @@ def run(args: argparse.Namespace) -> int:
     from focalkit.cli import check_out_dir, remove_if_created_empty
 
     check_out_dir(args.out)
-    _require_extras(args)
-    config = make_config(args)
+    config = make_config(args)  # the flags alone: fast, and first
+    from focalkit.experiments.bench import runner
     from focalkit.experiments.bench.config import check_specs
 
-    check_specs(config)  # every method and dataset spec, before anything runs
-    from focalkit.experiments.bench.runner import run_bench
+    runner.check_out_dir(args.out, resume=args.resume, overwrite=args.overwrite)
+    _require_extras(args)  # a missing extra fails before any work
+    check_specs(config)  # every method and the user's table, before anything runs
+    run_bench = runner.run_bench
 
     jobs = (os.cpu_count() or 1) if args.jobs == -1 else args.jobs
     existed = os.path.isdir(args.out)

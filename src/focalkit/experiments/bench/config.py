@@ -306,11 +306,11 @@ def check_specs(config: BenchConfig) -> None:
         The first bad spec, with a message that names it.
     """
     if config.data is not None:
-        check_table(config.data, sep=config.sep)
+        check_table(config.data, sep=config.sep, target=config.target)
     check_methods(config.all_methods())
 
 
-def check_table(path: str | Path, *, sep: str | None = None) -> None:
+def check_table(path: str | Path, *, sep: str | None = None, target: str | None = None) -> None:
     """The user's table exists, parses, and has a header and data rows (a cheap look).
 
     Examples
@@ -349,7 +349,9 @@ def check_table(path: str | Path, *, sep: str | None = None) -> None:
             raise InvalidParameterError(f"--data {name} has no data rows.")
         return
     if suffix not in (".csv", ".tsv", ".txt"):
-        return  # load_table says which formats it reads
+        raise InvalidParameterError(
+            f"--data {name}: cannot read {p.name!r}; use a .csv, .tsv or .parquet file."
+        )
     try:
         import pandas as pd
     except ImportError:
@@ -370,6 +372,13 @@ def check_table(path: str | Path, *, sep: str | None = None) -> None:
         ) from exc
     if len(head) == 0:
         raise InvalidParameterError(f"--data {name} has a header row but no data rows.")
+    cols = [str(c) for c in head.columns]
+    if target is not None and target not in cols:
+        shown = ", ".join(cols[:20]) + (", ..." if len(cols) > 20 else "")
+        raise InvalidParameterError(
+            f"--target {target!r}: the target column is not in {p.name}; its columns are: "
+            f"{shown}."
+        )
 
 
 #: Speed settings of the check fit (only where the spec does not set them itself).

@@ -19,6 +19,7 @@ from focalkit.experiments.bench.protocol import CELLS_FILE, CellStore, Plan, mak
 from focalkit.experiments.bench.scoring import HIGHER_IS_BETTER, THRESHOLD_FREE, THRESHOLDED
 
 __all__ = [
+    "check_out_dir",
     "coverage_notes",
     "environment",
     "paired_verdicts",
@@ -99,22 +100,9 @@ def run_bench(
         raise InvalidParameterError(f"The 'jobs' parameter of run_bench must be an int >= 1. "
                                     f"Got {jobs!r}.")  # fmt: skip
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InvalidParameterError(f"--out {str(out)!r} is an existing file, not a folder.")
+    check_out_dir(out, resume=resume, overwrite=overwrite)
     store = CellStore(out)
     cfg_path = out / "config.json"
-    if store.path.exists() and not resume and not overwrite:
-        raise InvalidParameterError(
-            f"{str(out)!r} already holds bench results ({CELLS_FILE}); pass --resume to "
-            "continue that run, --overwrite to start again, or choose another --out."
-        )
-    if not resume and not overwrite:  # never replace a report or tables silently
-        found = [n for n in (*OUTPUT_FILES, "config.json", "figures") if (out / n).exists()]
-        if found:
-            raise InvalidParameterError(
-                f"--out {str(out)!r} already holds {', '.join(found)}; pass --overwrite to "
-                "replace them, or choose another --out."
-            )
     out.mkdir(parents=True, exist_ok=True)
     if resume and cfg_path.exists():
         old = BenchConfig.from_json(cfg_path)
@@ -169,6 +157,30 @@ def run_bench(
                 "n_new": n_new, "out_dir": str(out)}  # fmt: skip
     return write_outputs(plan, out, n_new=n_new, n_reused=len(done), wall_seconds=wall,
                          jobs=jobs, figures=figures)  # fmt: skip
+
+
+def check_out_dir(out: str | Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse a file as the output folder, and a folder with results unless asked to.
+
+    A folder holding ``cells.jsonl`` needs ``resume`` (continue) or ``overwrite``; one
+    holding any other output of a bench (a report, tables, figures) needs ``overwrite``.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameterError(f"--out {str(out)!r} is an existing file, not a folder.")
+    if resume or overwrite or not out.is_dir():
+        return
+    if (out / CELLS_FILE).exists():
+        raise InvalidParameterError(
+            f"{str(out)!r} already holds bench results ({CELLS_FILE}); pass --resume to "
+            "continue that run, --overwrite to start again, or choose another --out."
+        )
+    found = [n for n in (*OUTPUT_FILES, "config.json", "figures") if (out / n).exists()]
+    if found:  # never replace a report or tables silently
+        raise InvalidParameterError(
+            f"--out {str(out)!r} already holds {', '.join(found)}; pass --overwrite to "
+            "replace them, or choose another --out."
+        )
 
 
 def _announce(plan: Plan, n_done: int, n_pending: int, jobs: int) -> None:

@@ -311,11 +311,11 @@ def run(args: argparse.Namespace) -> int:
     from focalkit.exceptions import require
 
     _check_out(args)
+    config = config_from_args(args)
+    _check_data(config)  # scikit-learn only: before the heavy imports
     require("torch", "demo", feature="focalkit demo")
     if not args.no_plots:
         require("matplotlib", "demo", feature="focalkit demo figures")
-    config = config_from_args(args)
-    _check_data(config)
     existed = os.path.isdir(args.out)
     try:
         return _run(args, config)
