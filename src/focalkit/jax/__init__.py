@@ -24,6 +24,7 @@ from focalkit._core.losses import canonical_name as _canonical  # noqa: E402
 from focalkit._core.losses import get_loss as _get_loss  # noqa: E402
 from focalkit._names import jax_function_name as _function_name  # noqa: E402
 from focalkit.jax import _generate  # noqa: E402
+from focalkit.jax._fast import fast_path_enabled, use_fast_path  # noqa: E402
 from focalkit.jax._generate import resolve_params  # noqa: E402
 
 
@@ -57,4 +58,5 @@ def loss_function(name: str, kind: str | None = None) -> Any:
     return _FUNCTIONS[_function_name(_canonical(cls.name, cls.kind), cls.kind)]
 
 
-__all__ = sorted([*_FUNCTIONS, "loss_function", "resolve_params"])
+__all__ = sorted([*_FUNCTIONS, "fast_path_enabled", "loss_function", "resolve_params",
+                  "use_fast_path"])

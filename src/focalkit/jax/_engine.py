@@ -31,8 +31,9 @@ from jax.custom_derivatives import SymbolicZero
 
 from focalkit._core.losses import LossSpec, SigmoidLoss
 from focalkit.exceptions import InvalidParameterError
+from focalkit.jax._fast import fast_loss_grad
 
-__all__ = ["apply", "compute_dtype", "has_analytic_hessian"]
+__all__ = ["apply", "compute_dtype", "has_analytic_hessian", "loss_function"]
 
 _HALF = (jnp.float16, jnp.bfloat16)
 
@@ -58,14 +59,22 @@ def _label_tangent(f: Any, z: Any, y: Any, dy: Any) -> Any:
     return jax.jvp(lambda t: f(z, t), (y,), (dy,))[1]
 
 
-def _gradient_function(spec: LossSpec, axis: int | None) -> Any:
-    """``g(z, y)``: the spec's gradient, with the analytic Hessian as its JVP where known."""
+def _spec_loss_grad(spec: LossSpec, axis: int | None) -> Any:
+    """``(z, y) -> (loss, grad)``: a fast hook of the spec, or ``_core``'s formulas."""
     if axis is None:
-        def grad(z: Any, y: Any) -> Any:
-            return spec.grad(z, y)
-    else:
-        def grad(z: Any, y: Any) -> Any:
-            return spec.grad(z, y, axis=axis)  # type: ignore[call-arg]
+        return fast_loss_grad(spec) or spec.loss_grad
+
+    def loss_grad(z: Any, y: Any) -> Any:
+        return spec.loss_grad(z, y, axis=axis)  # type: ignore[call-arg]
+
+    return loss_grad
+
+
+def _gradient_function(spec: LossSpec, loss_grad: Any) -> Any:
+    """``g(z, y)``: the spec's gradient, with the analytic Hessian as its JVP where known."""
+
+    def grad(z: Any, y: Any) -> Any:
+        return loss_grad(z, y)[1]
 
     if not has_analytic_hessian(spec):
         return grad
@@ -85,15 +94,10 @@ def _gradient_function(spec: LossSpec, axis: int | None) -> Any:
     return analytic
 
 
-def _loss_function(spec: LossSpec, axis: int | None) -> Any:
-    if axis is None:
-        def loss_grad(z: Any, y: Any) -> Any:
-            return spec.loss_grad(z, y)
-    else:
-        def loss_grad(z: Any, y: Any) -> Any:
-            return spec.loss_grad(z, y, axis=axis)  # type: ignore[call-arg]
-
-    grad = _gradient_function(spec, axis)
+def loss_function(spec: LossSpec, axis: int | None) -> Any:
+    """The custom_jvp function ``(z, y) -> loss`` of ``spec`` (``axis``: the class axis)."""
+    loss_grad = _spec_loss_grad(spec, axis)
+    grad = _gradient_function(spec, loss_grad)
     separate_grad = has_analytic_hessian(spec)
 
     @jax.custom_jvp
@@ -136,7 +140,7 @@ def apply(spec: LossSpec, logits: Any, labels: Any, *, axis: int = -1, owner: st
             raise InvalidParameterError(
                 f"{owner}: labels must be broadcastable to logits; got {tuple(y.shape)} and "
                 f"{tuple(z.shape)}.") from None
-        return _loss_function(spec, None)(z, y).astype(out_dtype)
+        return loss_function(spec, None)(z, y).astype(out_dtype)
     if z.ndim == 0:
         raise InvalidParameterError(f"{owner}: logits need a class axis; got a scalar.")
     ax = axis % z.ndim
@@ -156,4 +160,4 @@ def apply(spec: LossSpec, logits: Any, labels: Any, *, axis: int = -1, owner: st
         if not jnp.issubdtype(y.dtype, jnp.integer):
             raise InvalidParameterError(
                 f"{owner}: labels must be integer class indices; got {y.dtype}.")
-    return _loss_function(spec, ax)(z, y).astype(out_dtype)
+    return loss_function(spec, ax)(z, y).astype(out_dtype)
