@@ -103,7 +103,7 @@ ORACLES = {
     ("focal_star", "sigmoid"): ({"gamma_star": 2.0, "beta_star": 1.0},
                                 lambda z, y: _focal_star(z, y, 2.0, 1.0)),
     ("flsd", "sigmoid"): ({}, _flsd),
-    ("varifocal", "sigmoid"): ({"alpha": 0.75, "gamma": 2.0},
+    ("varifocal", "sigmoid"): ({"neg_weight": 0.75, "gamma": 2.0},
                                lambda z, y: _vfl(z, y, 0.75, 2.0)),
     ("focal", "softmax"): ({"gamma": 2.0, "class_weight": CW},
                            lambda z, y: _ce(z, y, CW, g=2.0)),
@@ -341,10 +341,18 @@ def test_focal_hand_values():
 
 
 def test_varifocal_hand_values():
-    spec = make_loss("varifocal", "sigmoid", alpha=0.75, gamma=2.0)
+    spec = make_loss("varifocal", "sigmoid", neg_weight=0.75, gamma=2.0)
     z = np.array([0.0, 0.0, 0.0])
     q = np.array([0.0, 1.0, 0.5])
     # negative: 0.75 * 0.5^2 * log 2; positive q=1: log 2; q=0.5: 0.5 * log 2
     np.testing.assert_allclose(spec.loss(z, q), np.log(2) * np.array([0.1875, 1.0, 0.5]))
     # gradients: negative 0.75 * 0.25 * (2 * 0.5 * log 2 + 0.5); positives q (p - q)
     np.testing.assert_allclose(spec.grad(z, q), [0.75 * 0.25 * (np.log(2) + 0.5), -0.5, 0.0])
+
+
+def test_alias_defaults_and_other_form_aliases():
+    assert make_loss("poly1_focal", "sigmoid").values["gamma"] == 2.0
+    assert make_loss("poly1", "sigmoid").values["gamma"] == 0.0
+    assert make_loss("poly1_focal", "softmax", gamma=1.0).values["gamma"] == 1.0
+    with pytest.raises(InvalidParameterError, match="softmax form of 'logit_adjusted'"):
+        get_loss("logit_adjusted_ce", "sigmoid")

@@ -60,7 +60,7 @@ def test_parse(spec, model, loss, params, balanced, sampler):
         ("mlp:asymmetric(alpha=0.3)", "'alpha' parameter"),
         ("mlp:logit_adjusted(tau=-1)", "'tau' parameter"),
         ("xgb:asymmetric(gamma_neg=-4)", "'gamma_neg' parameter"),
-        ("catboost:varifocal(alpha=0)", "'alpha' parameter"),
+        ("catboost:varifocal(neg_weight=0)", "'neg_weight' parameter"),
     ],
 )
 def test_parse_errors(spec, message):

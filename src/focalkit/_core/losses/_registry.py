@@ -72,6 +72,12 @@ def get_loss(name: Any, kind: str | None = None, *, owner: str = "get_loss") -> 
             )
         kind = forms[0]
     if (base, kind) not in _SPECS:
+        if not forms:  # an alias of the other form only, e.g. "logit_adjusted_ce"
+            other = next(k for k in KINDS if (name, k) in _ALIASES)
+            raise InvalidParameterError(
+                f"{owner}: {name!r} names the {other} form of {canonical_name(name, other)!r}; "
+                f"for {kind} targets use {canonical_name(name, other)!r}."
+            )
         have = " and ".join(forms)
         what = ("binary / multi-label targets (sigmoid)" if kind == "sigmoid"
                 else "multi-class targets (softmax)")
@@ -92,4 +98,6 @@ def make_loss(name: Any, kind: str | None = None, *, owner: str | None = None,
     SigmoidFocalLoss(gamma=2.0, alpha=None, pos_weight=None)
     """
     cls = get_loss(name, kind, owner=owner or "make_loss")
-    return cls(owner=owner, **params)
+    # an alias may stand for a setting of its loss ("poly1_focal" = poly1 with gamma=2)
+    defaults = dict(cls.alias_defaults.get(name, {})) if isinstance(name, str) else {}
+    return cls(owner=owner, **{**defaults, **params})

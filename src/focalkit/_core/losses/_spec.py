@@ -16,6 +16,7 @@ class counts, ...) are resolved by :meth:`LossSpec.resolve` before training.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -74,7 +75,8 @@ def float_in(name: str, low: float = 0.0, high: float = math.inf, *,
              vector: bool = False) -> Callable[[Any, str], Any]:
     """A checker: a finite float in the given interval (or, with ``vector``, a 1-D array)."""
     lo, hi = ("(" if open_low else "["), ("]" if not open_high else ")")
-    expected = f"a float in {lo}{low}, {high}{hi}" + (" or a 1-D vector of them" if vector else "")
+    expected = f"a float in {lo}{low:g}, {high:g}{hi}" + (
+        " or a 1-D vector of them" if vector else "")
 
     def ok(v: np.ndarray) -> bool:
         return bool(np.all(np.isfinite(v))
@@ -114,6 +116,8 @@ class LossSpec:
     reference: ClassVar[str] = ""
     #: Other names accepted for this loss (older names of the layers).
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: Parameter defaults an alias stands for (applied by ``make_loss(alias, ...)``).
+    alias_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
     params: ClassVar[tuple[Param, ...]] = ()
     #: The parameter values at which the loss equals BCE / cross-entropy (None: never).
     neutral: ClassVar[Mapping[str, Any] | None] = None
@@ -163,6 +167,17 @@ class LossSpec:
     def with_values(self, **changes: Any) -> LossSpec:
         """A copy with some parameters changed (validated again)."""
         return type(self)(owner=self.owner, **{**self.values, **changes})
+
+    def with_arrays(self, **values: Any) -> LossSpec:
+        """A copy whose values are replaced as given, *without* validation.
+
+        For adapters that run the mathematics on another array type: ``values`` are the
+        already validated parameters converted (e.g. to tensors on the data's device), not
+        new settings; use :meth:`with_values` for those.
+        """
+        new = copy.copy(self)
+        new.values = {**self.values, **values}
+        return new
 
     @property
     def needs_labels(self) -> bool:

@@ -44,6 +44,7 @@ class SoftmaxFLSDLoss(SoftmaxLoss):
     reference = _MUKHOTI
     params = (*_PARAMS, CLASS_WEIGHT)
     neutral = {"gamma_low": 0.0, "gamma_high": 0.0, "class_weight": None}
+    dense_targets = True
     torch_function = "flsd_softmax_focal_loss"
     torch_module = "FLSDSoftmaxFocalLoss"
 

@@ -138,7 +138,7 @@ class SoftmaxFocalLoss(SoftmaxLoss):
     def _check_classes(self, n_classes: int) -> None:
         for key in ("gamma", "class_weight"):
             v = self.values.get(key)
-            if v is not None and np.ndim(v) == 1 and len(v) != n_classes:
+            if v is not None and getattr(v, "ndim", 0) == 1 and len(v) != n_classes:
                 raise InvalidParameterError(
                     f"{self.owner}: '{key}' has {len(v)} entries but the logits have "
                     f"{n_classes} classes."

@@ -20,6 +20,7 @@ class SigmoidPoly1Loss(SigmoidLoss):
 
     name = "poly1"
     aliases = ("poly1_focal",)
+    alias_defaults = {"poly1_focal": {"gamma": 2.0}}  # Poly-1 focal; "poly1" is Poly-1 CE
     title = "Poly-1"
     reference = _LENG
     params = (_EPSILON, gamma_param(0.0), ALPHA)
@@ -37,10 +38,12 @@ class SoftmaxPoly1Loss(SoftmaxLoss):
 
     name = "poly1"
     aliases = ("poly1_focal",)
+    alias_defaults = {"poly1_focal": {"gamma": 2.0}}
     title = "Poly-1 (softmax)"
     reference = _LENG
     params = (_EPSILON, gamma_param(0.0), CLASS_WEIGHT)
     neutral = {"epsilon": 0.0, "gamma": 0.0, "class_weight": None}
+    dense_targets = True
     torch_function = "poly1_softmax_focal_loss"
     torch_module = "Poly1CrossEntropyLoss"
 

@@ -7,7 +7,9 @@ r"""Varifocal loss (Zhang et al. 2021) for IoU-aware soft targets :math:`q \in [
 
 Positives (``q > 0``, the IoU of the predicted box with its ground truth) are weighted by
 their quality and never down-weighted; only negatives get the focal factor
-:math:`p^\gamma`. With ``alpha=1, gamma=0`` and hard targets it is BCE. Every quantity is
+:math:`p^\gamma`. With ``neg_weight=1, gamma=0`` and hard targets it is BCE. The paper calls the
+negatives' weight :math:`\alpha` (0.75); focalkit names it ``neg_weight``, because ``alpha`` is
+the positives' weight everywhere else (DESIGN.md). Every quantity is
 formed from ``softplus`` and ``exp(-gamma * softplus(-z))`` (no ``log(sigmoid)``, no
 clipping), so it stays finite at any margin and any ``gamma >= 0``:
 
@@ -63,11 +65,11 @@ class VarifocalLoss(SigmoidLoss):
     reference = "Zhang, Wang, Dayoub, Sunderhauf. VarifocalNet: An IoU-aware Dense Object " \
         "Detector. CVPR 2021."
     params = (
-        Param("alpha", 0.75, float_in("alpha", 0.0, open_low=True),
-              "weight of the negatives' term (> 0)"),
+        Param("neg_weight", 0.75, float_in("neg_weight", 0.0, open_low=True),
+              "weight of the negatives' term (> 0; the paper's alpha)"),
         gamma_param(2.0, "focusing of the negatives (>= 0)"),
     )
-    neutral = {"alpha": 1.0, "gamma": 0.0}  # on hard targets
+    neutral = {"neg_weight": 1.0, "gamma": 0.0}  # on hard targets
     linear_in_target = False  # soft targets are qualities, not mixtures
     hessians = ("irls", "clipped", "exact")
     torch_function = "varifocal_loss_with_logits"
@@ -75,14 +77,14 @@ class VarifocalLoss(SigmoidLoss):
 
     def loss_grad(self, z: Any, y: Any) -> tuple[Any, Any]:
         """Loss and gradient."""
-        loss, grad, _ = _parts(z, y, self.values["alpha"], self.values["gamma"], None)
+        loss, grad, _ = _parts(z, y, self.values["neg_weight"], self.values["gamma"], None)
         return loss, grad
 
     def grad_hess(self, z: Any, y: Any, *, hessian: str | None = None,
                   hessian_floor: float = 1e-6) -> tuple[Any, Any]:
         """Gradient and Hessian policy (``"irls"``, ``"exact"``, ``"clipped"``)."""
         kind = self.check_hessian(hessian)
-        _, grad, hess = _parts(z, y, self.values["alpha"], self.values["gamma"],
+        _, grad, hess = _parts(z, y, self.values["neg_weight"], self.values["gamma"],
                                "irls" if kind == "irls" else "exact")
         if kind == "clipped":
             ops = get_ops(hess)
