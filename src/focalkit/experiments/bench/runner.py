@@ -416,7 +416,7 @@ def paired_verdicts(results: Any, baseline_variant: str, primary: str) -> dict[s
         ref = base_method if free else baseline_variant
         base = df[df[col] == ref].set_index(keys)[m]
         sign = 1.0 if HIGHER_IS_BETTER[m] else -1.0
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, g in df.groupby(col, sort=False):
             if name == ref:
                 continue
@@ -434,7 +434,8 @@ def paired_verdicts(results: Any, baseline_variant: str, primary: str) -> dict[s
             rows.append({"variant": str(name), "mean": float(g[m].mean()),
                          "mean_delta": mean, "low": lo, "high": hi,
                          "n_folds": int(len(both)), "verdict": verdict})  # fmt: skip
-        rows.sort(key=lambda r: -r["mean_delta"] if math.isfinite(r["mean_delta"]) else 9.0)
+        rows.sort(key=lambda r: -float(r["mean_delta"]) if math.isfinite(r["mean_delta"])
+                  else 9.0)  # fmt: skip
         out[m] = {"reference": ref, "baseline_mean": float(base.mean()) if len(base) else
                   math.nan, "rows": rows}  # fmt: skip
     return out
