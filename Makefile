@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-xgboost2 lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv docs docs-check test-docs chromium
+.PHONY: demo test test-xgboost2 test-keras-torch test-keras-tf lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv docs docs-check test-docs chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(VENV)/.stamp-demo: pyproject.toml Makefile | $(BIN)/python
 # Everything the test suite exercises: boosters, dask, numba, triton (interpreter mode), dev tools.
 # xgboost-cpu is the small CPU build of xgboost (the `xgboost` extra names the full package,
 # which drags in NCCL); both provide the same module, so only one is installed here.
-TEST_EXTRAS := torch,lightgbm,catboost,plot,data,bench,cpu,dask,gpu,dev,docs
+TEST_EXTRAS := torch,lightgbm,catboost,plot,data,bench,cpu,dask,gpu,dev,docs,jax,keras
 # Parity tests of focalkit.torch.dense: MONAI and segmentation_models.pytorch, installed with
 # --no-deps so that pip can never replace the pinned torch (SMP requires torchvision and timm,
 # which its losses do not use; both packages' losses need only torch and numpy).
@@ -46,9 +46,12 @@ venv: $(VENV)/.stamp-test
 demo: $(VENV)/.stamp-demo
 	$(BIN)/focalkit demo --out $(OUT) --overwrite
 
+# Keras runs on JAX in the main suite (KERAS_BACKEND); tests/keras runs again on PyTorch and,
+# in .venv-keras-tf, on TensorFlow.
 test: $(VENV)/.stamp-test
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 	$(MAKE) test-xgboost2
+	$(MAKE) test-keras-torch test-keras-tf
 	$(MAKE) test-docs
 
 # The documentation site: docs/*.md, the examples and the API reference from the docstrings
@@ -93,6 +96,21 @@ test-xgboost2: $(COMPAT)/.stamp
 	$(COMPAT)/bin/python -c "import xgboost; assert xgboost.__version__.startswith('2.'), xgboost.__version__"
 	$(COMPAT)/bin/python -m pytest -q -p no:cacheprovider tests/boosting
 
+test-keras-torch: $(VENV)/.stamp-test
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -q -p no:cacheprovider tests/keras
+
+# Keras on TensorFlow: tests/keras against the tensorflow-cpu wheel (~1.6 GB installed) in a
+# third environment (no torch, no jax), so that the main one stays small.
+KERAS_TF := .venv-keras-tf
+$(KERAS_TF)/.stamp: pyproject.toml Makefile
+	$(PYTHON) -m venv $(KERAS_TF)
+	$(KERAS_TF)/bin/python -m pip --disable-pip-version-check -q install 'tensorflow-cpu>=2.16'
+	$(KERAS_TF)/bin/python -m pip --disable-pip-version-check -q install -e '.[keras]' pytest hypothesis
+	touch $@
+
+test-keras-tf: $(KERAS_TF)/.stamp
+	KERAS_BACKEND=tensorflow TF_CPP_MIN_LOG_LEVEL=2 $(KERAS_TF)/bin/python -m pytest -q -p no:cacheprovider tests/keras
+
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
@@ -121,4 +139,4 @@ bench-boosting: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/bench_boosting.py
 
 clean:
-	rm -rf $(VENV) $(COMPAT) demo-out bench-out build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT) $(KERAS_TF) demo-out bench-out build .pytest_cache .mypy_cache .ruff_cache
