@@ -1,16 +1,20 @@
-"""Focal-loss objectives, metrics and classifiers for XGBoost, LightGBM and CatBoost.
+"""Any focalkit loss as objective, metric and classifier of XGBoost, LightGBM and CatBoost.
 
 Importing this package imports no booster; each adapter module imports its own library:
 
-* :mod:`focalkit.boosting.xgboost` -- ``XGBoostFocalObjective``, ``XGBoostFocalMetric``,
-  ``XGBoostSoftmaxFocalObjective``, ``XGBoostSoftmaxFocalMetric``, ``XGBoostFocalClassifier``
+* :mod:`focalkit.boosting.xgboost` -- ``XGBoostObjective(loss=..., **params)``,
+  ``XGBoostMetric``, ``XGBoostClassifier``
 * :mod:`focalkit.boosting.lightgbm` -- the ``LightGBM*`` twins
 * :mod:`focalkit.boosting.catboost` -- the ``CatBoost*`` twins
-* :mod:`focalkit.boosting.alternatives` -- ``XGBoostObjective(loss=...)`` and twins for the
-  alternatives to focal loss
+
+Every registered loss (:func:`focalkit.losses.loss_names`) works with every booster:
+its sigmoid form for binary and multi-label data, its softmax form for multi-class data.
+The older names (``XGBoostFocalObjective``, ``XGBoostSoftmaxFocalObjective``,
+``XGBoostFocalMetric``, ``XGBoostFocalClassifier``, ``XGBoostSoftmaxObjective``, ... and
+the module :mod:`focalkit.boosting.alternatives`) are thin aliases.
 
 The names are also available here, lazily (``from focalkit.boosting import
-XGBoostFocalClassifier`` imports xgboost at that moment). See docs/boosting.md.
+XGBoostClassifier`` imports xgboost at that moment). See docs/boosting.md.
 """
 
 from __future__ import annotations
@@ -18,35 +22,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+#: the one Objective / Metric / Classifier per booster, then the older aliases
+_NAMES = ("Objective", "Metric", "Classifier",
+          "FocalObjective", "FocalMetric", "SoftmaxFocalObjective", "SoftmaxFocalMetric",
+          "FocalClassifier", "SoftmaxObjective", "SoftmaxMetric")
 _LAZY = {
-    "XGBoostFocalObjective": "xgboost",
-    "XGBoostFocalMetric": "xgboost",
-    "XGBoostSoftmaxFocalObjective": "xgboost",
-    "XGBoostSoftmaxFocalMetric": "xgboost",
-    "XGBoostFocalClassifier": "xgboost",
-    "LightGBMFocalObjective": "lightgbm",
-    "LightGBMFocalMetric": "lightgbm",
-    "LightGBMSoftmaxFocalObjective": "lightgbm",
-    "LightGBMSoftmaxFocalMetric": "lightgbm",
-    "LightGBMFocalClassifier": "lightgbm",
-    "CatBoostFocalObjective": "catboost",
-    "CatBoostFocalMetric": "catboost",
-    "CatBoostSoftmaxFocalObjective": "catboost",
-    "CatBoostSoftmaxFocalMetric": "catboost",
-    "CatBoostFocalClassifier": "catboost",
-    # alternatives to focal loss (weighted BCE, logit-adjusted, asymmetric, FL*)
-    "XGBoostObjective": "alternatives",
-    "XGBoostMetric": "alternatives",
-    "XGBoostSoftmaxObjective": "alternatives",
-    "XGBoostSoftmaxMetric": "alternatives",
-    "LightGBMObjective": "alternatives",
-    "LightGBMMetric": "alternatives",
-    "LightGBMSoftmaxObjective": "alternatives",
-    "LightGBMSoftmaxMetric": "alternatives",
-    "CatBoostObjective": "alternatives",
-    "CatBoostMetric": "alternatives",
-    "CatBoostSoftmaxObjective": "alternatives",
-    "CatBoostSoftmaxMetric": "alternatives",
+    f"{prefix}{name}": module
+    for prefix, module in (("XGBoost", "xgboost"), ("LightGBM", "lightgbm"),
+                           ("CatBoost", "catboost"))
+    for name in _NAMES
 }
 
 __all__ = sorted(_LAZY)

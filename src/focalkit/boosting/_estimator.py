@@ -1,10 +1,13 @@
-"""Shared scikit-learn estimator logic for the focal booster classifiers.
+"""Shared scikit-learn estimator logic of the booster classifiers, for any registered loss.
 
 The booster subclasses only build their datasets, train and return raw margins; this base
 class validates parameters (in ``fit``, so that ``clone`` works), encodes labels, picks the
-task (binary / multi-class / multi-label), resolves ``alpha`` / ``class_weight`` from the
-training labels, computes the optimal initial score, adds it back at predict time and maps
-margins to probabilities (optionally through the focal -> posterior map).
+task (binary / multi-class / multi-label) and with it the loss's form (sigmoid for binary
+and multi-label, softmax for multi-class), builds the loss spec from ``loss``,
+``loss_params`` and the ``gamma`` / ``alpha`` / ``class_weight`` shortcuts, resolves its
+label-dependent parameters on the training labels, computes the optimal initial score,
+adds it back at predict time and maps margins to probabilities (optionally through the
+loss's posterior map, :meth:`focalkit.losses.LossSpec.posterior_map`).
 """
 
 from __future__ import annotations
@@ -20,26 +23,20 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from focalkit._core import focal_to_posterior, resolve_alpha, resolve_class_weight
-from focalkit._core._validation import (
-    check_alpha,
-    check_gamma,
-    check_hessian,
-    check_in,
-    check_nonneg_float,
-    param_error,
-)
-from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal, per_label_alpha
+from focalkit._core import focal_to_posterior
+from focalkit._core._validation import check_in, check_int, check_nonneg_float, param_error
+from focalkit._core.losses import get_loss, make_loss
+from focalkit.boosting._objective import SigmoidForm, SoftmaxForm
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["FocalBoostingClassifierMixin"]
+__all__ = ["BoosterClassifierMixin"]
 
-_CALIBRATIONS = ("focal_posterior",)
-
-
-def init_rows(init: Any, m: int) -> np.ndarray:
-    """The initial score repeated for ``m`` rows: (m,) for a scalar, (m, C) for a vector."""
-    return np.tile(init, (m, 1)) if np.ndim(init) else np.full(m, float(init))
+#: ``calibration`` values: the loss's posterior map ("focal_posterior" is the older name).
+_CALIBRATIONS = ("posterior", "focal_posterior")
+#: Estimator shortcuts for loss parameters, and where to look when a loss lacks one.
+_SHORTCUTS = ("gamma", "alpha", "class_weight")
+_HINTS = {"alpha": " (use class_weight for per-class weights)",
+          "class_weight": " (use alpha, the weight of positives)"}
 
 
 def _validate_X(est: Any, X: Any, *, reset: bool) -> np.ndarray:
@@ -62,11 +59,24 @@ def _validate_X(est: Any, X: Any, *, reset: bool) -> np.ndarray:
     return arr
 
 
-class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
-    """Base of :class:`XGBoostFocalClassifier` and its LightGBM / CatBoost twins.
+def _to_posterior(p: np.ndarray, posterior: tuple[str, dict[str, Any]]) -> np.ndarray:
+    """Apply a spec's posterior map (:meth:`~focalkit.losses.LossSpec.posterior_map`)."""
+    kind, params = posterior
+    if kind == "identity":
+        return p
+    if kind == "odds":  # odds inflated by pos_weight (and alpha / (1 - alpha))
+        return focal_to_posterior(p, gamma=0.0, alpha=params.get("alpha"),
+                                  pos_weight=params.get("pos_weight"))
+    return focal_to_posterior(p, **params)
 
-    Subclasses define ``__init__`` with their booster's parameters and implement
-    ``_train(X, Y, sample_weight, eval_sets, init, focal)`` -> None and
+
+class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
+    """Base of :class:`XGBoostClassifier` and its LightGBM / CatBoost twins.
+
+    Subclasses define ``__init__`` with ``loss``, ``gamma``, ``alpha``, ``class_weight``,
+    ``loss_params``, ``hessian``, ``calibration`` and their booster's parameters, and
+    implement ``_train(X, Y, sample_weight, eval_sets, init, form)`` -> None (``form``: the
+    resolved :class:`~focalkit.boosting._objective.SigmoidForm` or ``SoftmaxForm``) and
     ``_raw_margin(X)`` -> margins without the initial score.
     """
 
@@ -76,19 +86,45 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
     # -- validation ----------------------------------------------------------------------------
     def _check_params(self) -> None:
         owner = type(self).__name__
-        check_gamma(self.gamma, owner)
-        check_alpha(self.alpha, owner)
-        check_hessian(self.hessian, owner)
         if self.calibration is not None:
             check_in(self.calibration, _CALIBRATIONS, "calibration", owner)
-        if not isinstance(self.n_estimators, (int, np.integer)) or self.n_estimators < 1:
-            raise param_error("n_estimators", owner, "an int >= 1", self.n_estimators)
+        check_int(self.n_estimators, "n_estimators", owner, low=1)
         check_nonneg_float(self.learning_rate, "learning_rate", owner)
-        esr = self.early_stopping_rounds
-        if esr is not None and (not isinstance(esr, (int, np.integer)) or esr < 1):
-            raise param_error("early_stopping_rounds", owner, "None or an int >= 1", esr)
+        if self.early_stopping_rounds is not None:
+            check_int(self.early_stopping_rounds, "early_stopping_rounds", owner, low=1)
         if self.params is not None and not isinstance(self.params, dict):
             raise param_error("params", owner, "None or a dict of booster parameters", self.params)
+        if self.loss_params is not None and not isinstance(self.loss_params, dict):
+            raise param_error("loss_params", owner, "None or a dict of loss parameters",
+                              self.loss_params)
+
+    def _loss_form(self, task: str) -> SigmoidForm | SoftmaxForm:
+        """The loss's form for ``task``, at ``loss_params`` and the shortcuts (validated)."""
+        owner = type(self).__name__
+        kind = "softmax" if task == "multiclass" else "sigmoid"
+        takes = [p.name for p in get_loss(self.loss, kind, owner=owner).params]
+        params = dict(self.loss_params or {})
+        for key in _SHORTCUTS:
+            value = getattr(self, key)
+            if value is None:
+                continue
+            if key not in takes:
+                what = {"multiclass": "multi-class", "multilabel": "multi-label"}.get(task, task)
+                raise param_error(
+                    key, owner, f"None for {what} y{_HINTS.get(key, '')}: the {kind} loss "
+                    f"{self.loss!r} has no {key!r} parameter (it takes "
+                    f"{', '.join(takes) or 'none'})", value,
+                )
+            if key in params:
+                raise InvalidParameterError(
+                    f"{owner}: {key!r} is given both as a parameter and in loss_params."
+                )
+            params[key] = value
+        spec = make_loss(self.loss, kind, owner=owner, **params)
+        if kind == "sigmoid":
+            return SigmoidForm(spec, hessian=self.hessian)
+        return SoftmaxForm(spec, hessian=self.hessian,
+                           hessian_scale=self._softmax_hessian_scale(len(self.classes_)))
 
     def _encode_y(self, y: Any) -> tuple[str, np.ndarray]:
         owner = type(self).__name__
@@ -156,7 +192,7 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
         self, X: Any, y: Any, sample_weight: Any = None, *, eval_set: Any = None,
         verbose: bool = False,
     ) -> Any:
-        """Train the booster with the focal objective.
+        """Train the booster with the loss.
 
         Parameters
         ----------
@@ -167,8 +203,8 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
         sample_weight : array_like of shape (n_samples,), optional
             Row weights.
         eval_set : list of (X, y) pairs, optional
-            Validation sets, evaluated with the focal loss; the last one drives early
-            stopping when ``early_stopping_rounds`` is set.
+            Validation sets, evaluated with the loss; the last one drives early stopping
+            when ``early_stopping_rounds`` is set.
         verbose : bool, default=False
             Print the booster's evaluation log.
 
@@ -201,54 +237,22 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
         if task == "multilabel":
             self.n_labels_ = Y.shape[1]
             self.classes_ = np.arange(Y.shape[1])
-        focal: SigmoidFocal | SoftmaxFocal
+        if task == "multiclass" and self.calibration is not None:
+            raise param_error(
+                "calibration", owner, "None for multi-class y (the posterior maps are "
+                "defined for sigmoid outputs)", self.calibration,
+            )
+        n_classes = len(self.classes_) if task == "multiclass" else None
+        form = self._loss_form(task).resolve(Y, sw, n_classes)
+        self.loss_ = form.spec.name
+        self.loss_params_ = dict(form.spec.values)
         if task == "multiclass":
-            if self.alpha is not None:
-                raise param_error(
-                    "alpha", owner,
-                    "None for multi-class y (use class_weight for per-class weights)", self.alpha,
-                )
-            if self.calibration is not None:
-                raise param_error(
-                    "calibration", owner, "None for multi-class y (the focal->posterior map "
-                    "is defined for sigmoid outputs)", self.calibration,
-                )
-            n_classes = len(self.classes_)
-            check_gamma(self.gamma, owner, n=n_classes if np.ndim(self.gamma) else None)
-            cw = resolve_class_weight(
-                self.class_weight, Y, n_classes=n_classes, sample_weight=sw, owner=owner
-            )
-            self.class_weight_ = cw
-            focal = SoftmaxFocal(
-                gamma=self.gamma, class_weight=cw, hessian=self.hessian,
-                hessian_scale=self._softmax_hessian_scale(n_classes), owner=owner,
-            )
-            init = focal.init_score(Y, n_classes, sw)
+            self.class_weight_ = self.loss_params_.get("class_weight")
         else:
-            if self.class_weight is not None:
-                raise param_error(
-                    "class_weight", owner,
-                    "None for binary or multi-label y (use alpha, the weight of positives)",
-                    self.class_weight,
-                )
-            k = Y.shape[1] if task == "multilabel" else None
-            if np.ndim(self.gamma) and (k is None or np.shape(self.gamma) != (k,)):
-                raise param_error(
-                    "gamma", owner, "a float, or one value per label for multi-label y",
-                    self.gamma,
-                )
-            self.alpha_ = resolve_alpha(self.alpha, Y, sample_weight=sw, owner=owner)
-            if np.ndim(self.alpha_) and (k is None or np.shape(self.alpha_) != (k,)):
-                raise param_error(
-                    "alpha", owner, "None, a float, 'balanced', or one value per label for "
-                    "multi-label y", self.alpha,
-                )
-            focal = SigmoidFocal(
-                gamma=self.gamma, alpha=self.alpha_, hessian=self.hessian,
-                owner=owner,
-            )
-            init = focal.init_score(Y, sw)
-        self.init_score_ = np.asarray(init, dtype=np.float64)
+            self.alpha_ = self.loss_params_.get("alpha")
+        self.init_score_ = np.asarray(form.init_score(Y, sw, n_classes), dtype=np.float64)
+        if self.calibration is not None:
+            self.posterior_map_ = self._posterior_maps(form)
         evals = []
         for i, pair in enumerate(eval_set or []):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -262,8 +266,23 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
             raise InvalidParameterError(
                 f"early_stopping_rounds in {owner} needs an eval_set to monitor."
             )
-        self._train(Xa, Y, sw, evals, self.init_score_, focal, verbose=verbose)
+        self._train(Xa, Y, sw, evals, self.init_score_, form, verbose=verbose)
         return self
+
+    def _posterior_maps(self, form: Any) -> Any:
+        """The posterior map of the fitted loss (one per label for multi-label)."""
+        forms = [form] if self.task_ == "binary" else [
+            form.for_label(j) for j in range(self.n_labels_)]
+        maps = [f.spec.posterior_map() for f in forms]
+        for m in maps:
+            if m is None or m[0] not in ("identity", "odds", "focal"):
+                raise param_error(
+                    "calibration", type(self).__name__, f"None for the loss {self.loss_!r} "
+                    "at these parameters: it has no known posterior map (fit "
+                    "focalkit.calibration.PlattScaling on validation data instead)",
+                    self.calibration,
+                )
+        return maps[0] if self.task_ == "binary" else maps
 
     def _softmax_hessian_scale(self, n_classes: int) -> float:
         return 1.0
@@ -274,25 +293,18 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
         return out
 
     def _fit_per_label(
-        self, fit_one: Any, Y: np.ndarray, evals: list[Any], init: np.ndarray
+        self, fit_one: Any, Y: np.ndarray, evals: list[Any], init: np.ndarray, form: Any
     ) -> tuple[list[Any], np.ndarray]:
-        """One binary model per label (multi-label task), each with its own gamma and alpha.
+        """One binary model per label (multi-label task), each with that label's parameters.
 
-        ``fit_one(y_j, evals_j, init_j, focal_j)`` trains one model and returns
+        ``fit_one(y_j, evals_j, init_j, form_j)`` trains one model and returns
         ``(model, best_iteration)``; the result is ``(models, best iterations as an array)``.
         """
-        k = Y.shape[1]
-        gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (k,))
-        alphas: Any = [None] * k if self.alpha_ is None else np.broadcast_to(self.alpha_, (k,))
         models: list[Any] = []
         best_its: list[Any] = []
-        for j in range(k):
-            focal_j = SigmoidFocal(
-                gamma=float(gammas[j]), alpha=None if alphas[j] is None else float(alphas[j]),
-                hessian=self.hessian, owner=type(self).__name__,
-            )
+        for j in range(Y.shape[1]):
             evals_j = [(Xv, Yv[:, j]) for Xv, Yv in evals]
-            model, best = fit_one(Y[:, j], evals_j, init[j], focal_j)
+            model, best = fit_one(Y[:, j], evals_j, init[j], form.for_label(j))
             models.append(model)
             best_its.append(best)
         return models, np.asarray(best_its)
@@ -311,30 +323,22 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
         -------
         ndarray
             (n, 2) for binary, (n, C) for multi-class, (n, K) per-label probabilities of the
-            positive class for multi-label. With ``calibration="focal_posterior"`` the
-            sigmoid outputs are mapped to posteriors with :func:`focalkit.focal_to_posterior`.
+            positive class for multi-label. With ``calibration`` the sigmoid outputs are
+            mapped to posteriors with the loss's posterior map (``posterior_map_``).
         """
         margin = self.decision_function(X)
         if self.task_ == "multiclass":
             return softmax(margin, axis=1)
         p = expit(margin)
-        if self.calibration == "focal_posterior":
-            p = self._to_posterior(p)
+        if self.calibration is not None:
+            if p.ndim == 1:
+                p = _to_posterior(p, self.posterior_map_)
+            else:
+                p = np.column_stack([_to_posterior(p[:, j], m)
+                                     for j, m in enumerate(self.posterior_map_)])
         if self.task_ == "binary":
             return np.column_stack([1.0 - p, p])
         return p
-
-    def _to_posterior(self, p: np.ndarray) -> np.ndarray:
-        if p.ndim == 1:
-            return focal_to_posterior(p, gamma=float(self.gamma), alpha=self.alpha_)
-        k = p.shape[1]
-        gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (k,))
-        alphas = per_label_alpha(self.alpha_, k)
-        cols = [
-            focal_to_posterior(p[:, j], gamma=float(gammas[j]), alpha=alphas[j])
-            for j in range(k)
-        ]
-        return np.column_stack(cols)
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels: argmax of :meth:`predict_proba`, a 0/1 matrix for multi-label."""
@@ -343,16 +347,13 @@ class FocalBoostingClassifierMixin(ClassifierMixin, BaseEstimator):
             return (proba >= 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def _more_tags(self) -> dict[str, Any]:  # scikit-learn < 1.6
-        return {"allow_nan": True}
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
 
     # -- subclass hooks --------------------------------------------------------------------------
-    def _train(self, X, Y, sample_weight, evals, init, focal, *, verbose):  # pragma: no cover
+    def _train(self, X, Y, sample_weight, evals, init, form, *, verbose):  # pragma: no cover
         raise NotImplementedError
 
     def _raw_margin(self, X):  # pragma: no cover

@@ -48,8 +48,15 @@ from typing import Any
 import numpy as np
 
 from focalkit._core import binary_focal_grad_hess
+from focalkit._core.losses.focal import SigmoidBCELoss, SigmoidFocalLoss
 
-__all__ = ["HAVE_NUMBA", "binary_focal_grad_hess_fast", "hard_target_grad_hess"]
+__all__ = [
+    "FAST_HOOKS",
+    "HAVE_NUMBA",
+    "binary_focal_grad_hess_fast",
+    "focal_fast_path",
+    "hard_target_grad_hess",
+]
 
 _HESSIAN_CODES = {"irls": 0, "clipped": 1, "exact": 2}
 _HEAD = 256  # labels looked at before trying the hard-target kernel
@@ -543,3 +550,68 @@ def binary_focal_grad_hess_fast(
     )
     _run(_kernel_parallel, args, n_threads)
     return g_out, h_out
+
+
+def _per_label(value: Any, k: int) -> list[Any]:
+    """``value`` (None, a float or one per label) as ``k`` floats or Nones."""
+    if value is None:
+        return [None] * k
+    return [float(v) for v in np.broadcast_to(np.asarray(value, dtype=float), (k,))]
+
+
+def focal_fast_path(
+    spec: Any, z: np.ndarray, y: Any, w: np.ndarray | None, *, hessian: str,
+    hessian_floor: float, n_threads: int | None, checked: bool,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The kernels as the booster fast hook of the sigmoid focal spec (and BCE, gamma = 0).
+
+    ``checked=False`` (labels not validated yet): float32 margins with ``hessian="irls"``
+    and scalar, resolved parameters take the one-pass hard-target kernel, which also counts
+    the labels that are not exactly 0 or 1; then (or in any other case) it returns None and
+    the caller validates the labels and calls again with ``checked=True``: the hard-target
+    or general kernel, column by column where ``gamma`` / ``alpha`` are per label.
+
+    Returns None where the kernels do not apply (``pos_weight``, unresolved ``alpha``).
+    ``w`` are the row weights (or None); the outputs are shaped like ``z``.
+    """
+    values = spec.values
+    gamma, alpha = values.get("gamma", 0.0), values["alpha"]
+    if values.get("pos_weight") is not None or isinstance(alpha, str):
+        return None
+    if not checked:
+        if hessian != "irls" or z.dtype != np.float32 or np.ndim(gamma) or np.ndim(alpha):
+            return None
+        yv = np.asarray(y)
+        if yv.size != z.size or (yv.shape != z.shape and yv.ndim != 1):
+            return None
+        if w is not None and z.ndim == 2:
+            w = np.repeat(w, z.shape[1])
+        out = hard_target_grad_hess(
+            z.reshape(-1), yv.reshape(-1), gamma=float(gamma), alpha=alpha, weight=w,
+            n_threads=n_threads,
+        )
+        return None if out is None else (out[0].reshape(z.shape), out[1].reshape(z.shape))
+    yv = np.asarray(y)
+    if z.ndim == 1 or (np.ndim(gamma) == 0 and np.ndim(alpha) == 0):
+        ww = None if w is None else (w if z.ndim == 1 else np.repeat(w, z.shape[1]))
+        g, h = binary_focal_grad_hess_fast(
+            z.reshape(-1), yv.reshape(-1), gamma=float(gamma), alpha=alpha, weight=ww,
+            n_threads=n_threads, hessian=hessian, hessian_floor=hessian_floor,
+        )
+        return g.reshape(z.shape), h.reshape(z.shape)
+    g = np.empty(z.shape, dtype=z.dtype if z.dtype.kind == "f" else np.float64)
+    h = np.empty_like(g)
+    gammas, alphas = _per_label(gamma, z.shape[1]), _per_label(alpha, z.shape[1])
+    for j in range(z.shape[1]):
+        g[:, j], h[:, j] = binary_focal_grad_hess_fast(
+            np.ascontiguousarray(z[:, j]), np.ascontiguousarray(yv[:, j]),
+            gamma=float(gammas[j]), alpha=alphas[j], weight=w, n_threads=n_threads,
+            hessian=hessian, hessian_floor=hessian_floor,
+        )
+    return g, h
+
+
+#: Fast hooks of the booster adapters, by spec class: ``hook(spec, z, y, w, *, hessian,
+#: hessian_floor, n_threads, checked)`` returns the same gradient and Hessian as
+#: ``spec.grad_hess`` times the row weights (to kernel accuracy), or None to decline.
+FAST_HOOKS: dict[type, Any] = {SigmoidFocalLoss: focal_fast_path, SigmoidBCELoss: focal_fast_path}

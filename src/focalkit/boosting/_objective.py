@@ -1,40 +1,55 @@
-"""Shared margin -> (gradient, Hessian, initial score, loss) logic for every booster adapter.
+"""The loss side of every booster adapter: any registered loss, for any booster.
 
-Everything here delegates the mathematics to :mod:`focalkit._core` (or to the fused kernel
-in :mod:`focalkit.boosting._fast`, which is tested against ``_core``). The two classes only
-validate arguments once, check labels and shapes, broadcast per-label parameters and apply
-sample weights; the booster modules translate signatures and signs.
+A booster module (:mod:`.xgboost`, :mod:`.lightgbm`, :mod:`.catboost`) translates its
+library's calling convention and hands margins, labels and row weights to a
+:class:`BoosterLoss`. That holds the loss's sigmoid and / or softmax spec from the registry
+(:mod:`focalkit._core.losses`) and picks the form by the layout of the data, as the
+classifiers do:
+
+* margins ``(n,)``, or ``(n, K)`` with as many labels: the sigmoid form (binary,
+  multi-label), :class:`SigmoidForm`;
+* margins ``(n, C)`` with one label per row: the softmax form (multi-class),
+  :class:`SoftmaxForm`.
+
+Everything loss-related is here and in the spec: label checks, per-label / per-class
+parameter shapes, label-dependent parameters (:meth:`~focalkit.losses.LossSpec.resolve`
+on the labels of the call unless :meth:`BoosterLoss.resolve` fixed them on the training
+labels), the spec's Hessian policies, the booster's Hessian scale of the softmax form,
+row weights, the metric value and the optimal constant initial score. A spec may have a
+fast hook (:data:`focalkit.boosting._fast.FAST_HOOKS`: the fused kernels of sigmoid focal
+loss); the result is the same, only faster.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, TypeVar
 
 import numpy as np
 
-from focalkit._core import (
-    binary_focal_grad_hess,
-    binary_focal_init_score,
-    binary_focal_loss,
-    resolve_alpha,
-    resolve_class_weight,
-    softmax_focal_grad_hess,
-    softmax_focal_init_score,
-    softmax_focal_loss,
-)
-from focalkit._core._validation import (
-    check_alpha,
-    check_gamma,
-    check_hessian,
-    check_nonneg_float,
-    param_error,
-)
-from focalkit.boosting._fast import binary_focal_grad_hess_fast, hard_target_grad_hess
+from focalkit._core._generic_init import label_params
+from focalkit._core._validation import check_in, check_int, check_nonneg_float, param_error
+from focalkit._core.losses import KINDS, canonical_name, get_loss, loss_names, make_loss
+from focalkit._core.losses._spec import LossSpec
+from focalkit._core.weights import _weights
+from focalkit.boosting._fast import FAST_HOOKS
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["SigmoidFocal", "SoftmaxFocal", "per_label_alpha", "unpack_native"]
+T = TypeVar("T")
+
+__all__ = [
+    "BoosterLoss",
+    "SigmoidForm",
+    "SoftmaxForm",
+    "adapter",
+    "init_args",
+    "init_rows",
+    "row_weights",
+    "unpack_native",
+]
 
 
+# ----------------------------------------------------------------------- plumbing
 def unpack_native(a: Any, b: Any, weight: Any) -> tuple[np.ndarray, np.ndarray, Any, bool]:
     """(predictions, labels, weights, native) from either calling convention.
 
@@ -47,75 +62,95 @@ def unpack_native(a: Any, b: Any, weight: Any) -> tuple[np.ndarray, np.ndarray, 
     return np.asarray(b), np.asarray(a), weight, False
 
 
-def per_label_alpha(alpha: Any, k: int) -> list[float | None]:
-    """``alpha`` (None, a float or one per label) as a list of ``k`` floats or Nones."""
-    if alpha is None:
-        return [None] * k
-    return [float(a) for a in np.broadcast_to(np.asarray(alpha, dtype=float), (k,))]
+def row_weights(weight: Any, n: int) -> np.ndarray | None:
+    """Booster row weights: None (also for the empty array boosters pass) or ``n`` weights.
 
-
-def _weights(weight: Any, n: int) -> np.ndarray | None:
-    """Booster weights: None or an empty array mean "no weights"."""
+    The dtype is kept (XGBoost's float32 weights go to the float32 kernel as they are);
+    a wrong length or a negative / non-finite weight raises the error of
+    :func:`focalkit._core.weights._weights`.
+    """
     if weight is None:
         return None
     w = np.asarray(weight).reshape(-1)
     if w.size == 0:
         return None
-    if w.shape[0] != n:
-        raise InvalidParameterError(
-            f"sample weights must have one entry per row ({n}); got shape {w.shape}."
-        )
+    if w.shape[0] != n or w.dtype.kind not in "biuf" or not (w.min() >= 0) \
+            or not np.isfinite(w.max()):
+        _weights(w, n)  # raises the house message
+        raise InvalidParameterError(f"sample weights must be {n} numbers; got {w.dtype}.")
     return w
 
 
-def _check_threads(n_threads: Any, owner: str) -> int | None:
-    if n_threads is None:
-        return None
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
-        raise param_error("n_threads", owner, "None or an int >= 1", n_threads)
-    return int(n_threads)
+def init_rows(init: Any, m: int) -> np.ndarray:
+    """The initial score for ``m`` rows: (m,) for a scalar, (m, C) or (m, K) for a vector."""
+    return np.tile(init, (m, 1)) if np.ndim(init) else np.full(m, float(init))
 
 
-class SigmoidFocal:
-    """Sigmoid focal loss for boosters: binary (1-D margins) or multi-label ((n, K) margins).
+def adapter(cls: type[T], loss: BoosterLoss, **attrs: Any) -> T:
+    """An instance of the booster class ``cls`` around an already-built :class:`BoosterLoss`.
+
+    Used by the classifiers (which resolve the loss on the training labels first); the
+    result pickles like an object built by its ``__init__``.
+    """
+    obj = object.__new__(cls)
+    attrs = {"_loss": loss, "loss": loss.name, **attrs}
+    for key, value in attrs.items():
+        setattr(obj, key, value)
+    return obj
+
+
+def init_args(sample_weight: Any, n_classes: Any) -> tuple[Any, int | None]:
+    """``(sample_weight, n_classes)`` of ``init_score(y, sample_weight, n_classes)``.
+
+    The older softmax classes took ``init_score(y, n_classes, sample_weight)``: an integer
+    in the second place, or weights in the third, are read in that order.
+    """
+    if (isinstance(sample_weight, (int, np.integer)) and not isinstance(sample_weight, bool)) \
+            or (n_classes is not None and np.ndim(n_classes) >= 1):
+        sample_weight, n_classes = n_classes, sample_weight
+    return sample_weight, (None if n_classes is None else int(n_classes))
+
+
+def _is_vector(value: Any) -> bool:
+    return not isinstance(value, (str, dict)) and value is not None and np.ndim(value) == 1
+
+
+# ----------------------------------------------------------------------- sigmoid form
+class SigmoidForm:
+    """A sigmoid spec for boosters: margins ``(n,)`` (binary) or ``(n, K)`` (multi-label).
 
     Parameters
     ----------
-    gamma : float or vector
-        Focusing parameter, or one per label.
-    alpha : None, float, vector or "balanced"
-        Positive-class weight (per label allowed); "balanced" is resolved from the labels
-        of each call (the training labels) unless :meth:`resolved` fixed it.
-    hessian : {"irls", "clipped", "exact"}
-        Hessian policy (see :func:`focalkit.binary_focal_hessian`).
+    spec : SigmoidLoss
+        A registry spec instance (validated parameters).
+    hessian : str or None
+        One of ``spec.hessians``; None: the spec's first (default) policy.
     hessian_floor : float
-        Floor of "clipped".
+        Floor of ``"clipped"``.
     n_threads : int or None
-        Threads of the fused kernel.
-    owner : str
-        Class name used in error messages.
+        Threads of a fast hook's kernel.
     """
 
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        alpha: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        n_threads: int | None = None,
-        owner: str = "SigmoidFocal",
-    ) -> None:
-        self.owner = owner
-        self.gamma = check_gamma(gamma, owner)
-        self.alpha = check_alpha(alpha, owner)
-        self.hessian = check_hessian(hessian, owner)
-        self.hessian_floor = check_nonneg_float(hessian_floor, "hessian_floor", owner)
-        self.n_threads = _check_threads(n_threads, owner)
+    kind = "sigmoid"
 
-    # -- labels and parameters -------------------------------------------------------------
+    def __init__(self, spec: LossSpec, *, hessian: str | None = None,
+                 hessian_floor: float = 1e-6, n_threads: int | None = None) -> None:
+        self.spec = spec
+        self.owner = spec.owner
+        self.hessian = spec.check_hessian(hessian)
+        self.hessian_floor = hessian_floor
+        self.n_threads = n_threads
+        self._fast = FAST_HOOKS.get(type(spec))
+
+    def with_spec(self, spec: LossSpec) -> SigmoidForm:
+        """The same form (Hessian policy, threads) over another spec."""
+        out = copy.copy(self)
+        out.spec, out._fast = spec, FAST_HOOKS.get(type(spec))
+        return out
+
+    # -- labels and parameters ----------------------------------------------------------
     def check_labels(self, y: Any, margin_shape: tuple[int, ...] | None = None) -> np.ndarray:
-        """Labels as a float array shaped like the margins; values must lie in [0, 1]."""
+        """Labels shaped like the margins; values in [0, 1] (only 0 / 1 without soft targets)."""
         arr = np.asarray(y)
         if arr.dtype.kind not in "biuf":
             raise InvalidParameterError(
@@ -133,17 +168,21 @@ class SigmoidFocal:
             raise InvalidParameterError(
                 f"{self.owner} needs labels in {{0, 1}} (or soft targets in [0, 1]); "
                 f"got values such as {bad}. For more than two classes use the softmax "
-                "objective; for several labels pass a 2-D 0/1 matrix."
+                "form (margins of shape (n, C)); for several labels pass a 2-D 0/1 matrix."
+            )
+        if not getattr(self.spec, "soft_targets", True) and arr.size \
+                and np.any((arr != 0) & (arr != 1)):
+            raise InvalidParameterError(
+                f"{self.owner} needs labels in {{0, 1}}: the loss {self.spec.name!r} takes "
+                "no soft targets."
             )
         return arr
 
-    def resolved_alpha(self, y: Any, sample_weight: Any = None) -> Any:
-        """``alpha`` with "balanced" resolved against labels ``y``."""
-        return resolve_alpha(self.alpha, y, sample_weight=sample_weight, owner=self.owner)
-
-    def _per_label(self, k: int | None) -> None:
-        for name, v in (("gamma", self.gamma), ("alpha", self.alpha)):
-            if v is None or isinstance(v, (str, float)):
+    def check_params(self, k: int | None, spec: LossSpec | None = None) -> None:
+        """Per-label vectors need ``k`` labels (``None``: 1-D margins, scalars only)."""
+        spec = spec or self.spec
+        for name, v in spec.values.items():
+            if name in getattr(spec, "whole_vectors", ()) or not _is_vector(v):
                 continue
             if k is None or np.shape(v) != (k,):
                 where = "1-D margins (binary)" if k is None else f"{k} labels"
@@ -151,142 +190,114 @@ class SigmoidFocal:
                     name, self.owner, f"a float (or one value per label) for {where}", v
                 )
 
-    # -- booster quantities ------------------------------------------------------------------
+    def _spec_for(self, y: Any, sample_weight: Any = None) -> LossSpec:
+        if self.spec.needs_labels:
+            return self.spec.resolve(y, sample_weight=sample_weight)
+        return self.spec
+
+    # -- booster quantities -------------------------------------------------------------
     def grad_hess(self, margin: Any, y: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian, shaped like ``margin`` ((n,) or (n, K)), weighted by rows."""
+        """Gradient and Hessian shaped like ``margin``, multiplied by the row weights."""
         z = np.asarray(margin)
         if z.ndim not in (1, 2):
             raise InvalidParameterError(
                 f"{self.owner} expects margins of shape (n,) or (n, K); got {z.shape}."
             )
-        fast = self._hard_target_fast_path(z, y, weight)
-        if fast is not None:
-            return fast
-        y = self.check_labels(y, z.shape)
-        k = None if z.ndim == 1 else z.shape[1]
-        self._per_label(k)
-        w = _weights(weight, z.shape[0])
-        alpha = self.resolved_alpha(y) if isinstance(self.alpha, str) else self.alpha
-        if z.ndim == 1 or (np.ndim(self.gamma) == 0 and np.ndim(alpha) == 0):
-            ww = None if w is None else (w if z.ndim == 1 else np.repeat(w, z.shape[1]))
-            g, h = binary_focal_grad_hess_fast(
-                z.reshape(-1), y.reshape(-1), gamma=float(self.gamma), alpha=alpha,
-                weight=ww, n_threads=self.n_threads, hessian=self.hessian,
-                hessian_floor=self.hessian_floor,
-            )
-            return g.reshape(z.shape), h.reshape(z.shape)
-        g = np.empty(z.shape, dtype=z.dtype if z.dtype.kind == "f" else np.float64)
-        h = np.empty_like(g)
-        gammas = np.broadcast_to(np.asarray(self.gamma, dtype=float), (z.shape[1],))
-        alphas = per_label_alpha(alpha, z.shape[1])
-        for j in range(z.shape[1]):
-            g[:, j], h[:, j] = binary_focal_grad_hess_fast(
-                np.ascontiguousarray(z[:, j]), np.ascontiguousarray(y[:, j]),
-                gamma=float(gammas[j]), alpha=alphas[j], weight=w, n_threads=self.n_threads,
-                hessian=self.hessian, hessian_floor=self.hessian_floor,
-            )
+        w = row_weights(weight, z.shape[0])
+        if self._fast is not None:  # labels not checked yet: the kernel counts bad ones
+            out = self._fast(self.spec, z, y, w, hessian=self.hessian,
+                             hessian_floor=self.hessian_floor, n_threads=self.n_threads,
+                             checked=False)
+            if out is not None:
+                return out
+        yy = self.check_labels(y, z.shape)
+        spec = self._spec_for(yy)
+        self.check_params(None if z.ndim == 1 else z.shape[1], spec)
+        if self._fast is not None:
+            out = self._fast(spec, z, yy, w, hessian=self.hessian,
+                             hessian_floor=self.hessian_floor, n_threads=self.n_threads,
+                             checked=True)
+            if out is not None:
+                return out
+        g, h = spec.grad_hess(z.astype(np.float64), yy.astype(np.float64),
+                              hessian=self.hessian, hessian_floor=self.hessian_floor)
+        g, h = np.asarray(g), np.asarray(h)
+        if w is not None:
+            w = w.astype(np.float64).reshape((-1,) + (1,) * (z.ndim - 1))
+            g, h = g * w, h * w
         return g, h
 
-    def _hard_target_fast_path(
-        self, z: np.ndarray, y: Any, weight: Any
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """The one-pass kernel for float32 margins and 0/1 labels (XGBoost's case), or None.
-
-        The kernel reads each label once and counts those that are not exactly 0 or 1; on
-        any such label it returns None and the general path validates and computes.
-        """
-        if (
-            self.hessian != "irls" or z.dtype != np.float32 or isinstance(self.alpha, str)
-            or np.ndim(self.gamma) or np.ndim(self.alpha)
-        ):
-            return None
-        yv = np.asarray(y)
-        if yv.size != z.size or (yv.shape != z.shape and yv.ndim != 1):
-            return None
-        w = _weights(weight, z.shape[0])
-        if w is not None and z.ndim == 2:
-            w = np.repeat(w, z.shape[1])
-        out = hard_target_grad_hess(
-            z.reshape(-1), yv.reshape(-1), gamma=float(self.gamma), alpha=self.alpha,
-            weight=w, n_threads=self.n_threads,
-        )
-        return None if out is None else (out[0].reshape(z.shape), out[1].reshape(z.shape))
-
-    def grad_hess_core(self, margin: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Unweighted gradient and Hessian through ``_core``'s NumPy path (for tests)."""
-        z = np.asarray(margin, dtype=float)
-        y = self.check_labels(y, z.shape)
-        alpha = self.resolved_alpha(y) if isinstance(self.alpha, str) else self.alpha
-        return binary_focal_grad_hess(
-            z, y, gamma=self.gamma, alpha=alpha,
-            hessian=self.hessian, hessian_floor=self.hessian_floor,
-        )
-
     def loss(self, margin: Any, y: Any, weight: Any = None) -> float:
-        """Weighted mean focal loss over rows (summed over labels for multi-label)."""
-        z = np.asarray(margin, dtype=float)
-        y = self.check_labels(y, z.shape)
-        alpha = self.resolved_alpha(y) if isinstance(self.alpha, str) else self.alpha
-        per = binary_focal_loss(z, y, gamma=self.gamma, alpha=alpha)
-        per = per.reshape(z.shape[0], -1).sum(axis=1)
-        w = _weights(weight, z.shape[0])
-        return float(np.average(per, weights=w))
+        """Weighted mean loss over rows (summed over labels for multi-label)."""
+        z = np.asarray(margin, dtype=np.float64)
+        yy = self.check_labels(y, z.shape).astype(np.float64)
+        spec = self._spec_for(yy)
+        self.check_params(None if z.ndim == 1 else z.shape[1], spec)
+        per = np.asarray(spec.loss(z, yy)).reshape(z.shape[0], -1).sum(axis=1)
+        return float(np.average(per, weights=row_weights(weight, z.shape[0])))
 
-    def init_score(self, y: Any, sample_weight: Any = None) -> Any:
-        """Optimal constant margin: a float (binary) or one per label (2-D ``y``)."""
+    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """Optimal constant margin: a float (1-D ``y``) or one per label (2-D ``y``)."""
         arr = self.check_labels(y)
         if arr.ndim not in (1, 2):
             raise InvalidParameterError(
                 f"{self.owner}: y must be of shape (n,) or (n, K); got {arr.shape}."
             )
-        self._per_label(None if arr.ndim == 1 else arr.shape[1])
-        alpha = self.resolved_alpha(arr, sample_weight)
-        return binary_focal_init_score(
-            arr, gamma=self.gamma, alpha=alpha, sample_weight=sample_weight
-        )
+        spec = self._spec_for(arr, sample_weight)
+        self.check_params(None if arr.ndim == 1 else arr.shape[1], spec)
+        return spec.init_score(arr, sample_weight=sample_weight)
+
+    def resolve(self, y: Any, sample_weight: Any = None,
+                n_classes: int | None = None) -> SigmoidForm:
+        """The form with its label-dependent parameters computed from ``y``."""
+        arr = self.check_labels(y)
+        spec = self._spec_for(arr, sample_weight)
+        self.check_params(None if arr.ndim == 1 else arr.shape[1], spec)
+        return self.with_spec(spec)
+
+    def for_label(self, j: int) -> SigmoidForm:
+        """The binary form of label ``j`` (per-label vectors reduced to their ``j``-th value)."""
+        spec = self.spec
+        whole = getattr(spec, "whole_vectors", ())
+        per = {k: v for k, v in spec.values.items() if k not in whole}
+        one = type(spec)(owner=self.owner, **label_params(per, j),
+                         **{k: spec.values[k] for k in whole})
+        return self.with_spec(one)
 
 
-class SoftmaxFocal:
-    """Softmax (multi-class) focal loss for boosters: margins (n, C), integer labels (n,).
+# ----------------------------------------------------------------------- softmax form
+class SoftmaxForm:
+    """A softmax spec for boosters: margins ``(n, C)``, integer labels ``(n,)``.
 
     Parameters
     ----------
-    gamma : float or vector
-        Focusing parameter, or one per class.
-    class_weight : None, vector, dict, "balanced" or "effective_number"
-        Per-class weights; strings are resolved from the labels of each call.
-    hessian : {"irls", "clipped", "exact"}
-        Diagonal Hessian policy (see :func:`focalkit.softmax_focal_grad_hess`).
+    spec : SoftmaxLoss
+        A registry spec instance.
+    hessian : str or None
+        One of ``spec.hessians`` (diagonal); None: the spec's default.
     hessian_floor : float
-        Floor of "clipped".
+        Floor of ``"clipped"``.
     hessian_scale : float
-        Booster convention factor on the Hessian (XGBoost's ``multi:softprob`` uses
-        ``2 p (1 - p)``, LightGBM's ``multiclass`` ``C / (C - 1) p (1 - p)``); with it,
-        ``gamma=0`` reproduces the built-in model exactly. 0 means ``C / (C - 1)``.
-    owner : str
-        Class name used in error messages.
+        The booster's factor on the diagonal Hessian (XGBoost's ``multi:softprob`` uses
+        ``2 p (1 - p)``, LightGBM's ``multiclass`` ``C / (C - 1) p (1 - p)``), so that the
+        neutral setting reproduces the built-in model; 0 means ``C / (C - 1)``.
     """
 
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        class_weight: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        hessian_scale: float = 1.0,
-        owner: str = "SoftmaxFocal",
-    ) -> None:
-        self.owner = owner
-        self.gamma = check_gamma(gamma, owner)
-        if class_weight is not None and not isinstance(class_weight, str):
-            class_weight = resolve_class_weight(class_weight, owner=owner)
-        elif isinstance(class_weight, str):
-            resolve_class_weight(class_weight, [0, 1], owner=owner)  # validates the string
-        self.class_weight = class_weight
-        self.hessian = check_hessian(hessian, owner)
-        self.hessian_floor = check_nonneg_float(hessian_floor, "hessian_floor", owner)
-        self.hessian_scale = check_nonneg_float(hessian_scale, "hessian_scale", owner)
+    kind = "softmax"
+
+    def __init__(self, spec: LossSpec, *, hessian: str | None = None,
+                 hessian_floor: float = 1e-6, hessian_scale: float = 1.0) -> None:
+        self.spec = spec
+        self.owner = spec.owner
+        self.hessian = spec.check_hessian(hessian)
+        self.hessian_floor = hessian_floor
+        self.hessian_scale = hessian_scale
+
+    def with_spec(self, spec: LossSpec) -> SoftmaxForm:
+        """The same form over another spec."""
+        out = copy.copy(self)
+        out.spec = spec
+        return out
 
     def check_labels(self, y: Any, n_classes: int, n_rows: int | None = None) -> np.ndarray:
         """Integer labels in 0..C-1, shape (n,)."""
@@ -311,27 +322,27 @@ class SoftmaxFocal:
             )
         return arr.astype(np.intp)
 
-    def _class_weight(self, labels: np.ndarray, n_classes: int, sample_weight: Any = None) -> Any:
-        if isinstance(self.class_weight, str):
-            return resolve_class_weight(
-                self.class_weight, labels, n_classes=n_classes,
-                sample_weight=sample_weight, owner=self.owner,
-            )
-        if self.class_weight is not None and self.class_weight.shape != (n_classes,):
-            raise param_error(
-                "class_weight", self.owner, f"a vector of length {n_classes}",
-                self.class_weight,
-            )
-        return self.class_weight
+    def check_params(self, n_classes: int, spec: LossSpec | None = None) -> None:
+        """Every vector parameter has one entry per class."""
+        for name, v in (spec or self.spec).values.items():
+            if _is_vector(v) and np.shape(v) != (n_classes,):
+                raise InvalidParameterError(
+                    f"{self.owner}: '{name}' has {np.shape(v)[0]} entries but the margins "
+                    f"have {n_classes} classes."
+                )
 
-    def _check_gamma(self, n_classes: int) -> None:
-        if np.ndim(self.gamma) == 1 and np.shape(self.gamma) != (n_classes,):
-            raise param_error(
-                "gamma", self.owner, f"a float or one value per class ({n_classes})", self.gamma
-            )
+    def _spec_for(self, labels: np.ndarray, n_classes: int,
+                  sample_weight: Any = None) -> LossSpec:
+        spec = self.spec
+        if spec.needs_labels:
+            spec = spec.resolve(labels, sample_weight=sample_weight, n_classes=n_classes)
+        self.check_params(n_classes, spec)
+        return spec
 
     def _margin(self, margin: Any) -> np.ndarray:
-        z = np.asarray(margin)
+        z = np.asarray(margin)  # float32 margins stay float32 (as XGBoost passes them)
+        if z.dtype.kind != "f":
+            z = z.astype(np.float64)
         if z.ndim != 2 or z.shape[1] < 2:
             raise InvalidParameterError(
                 f"{self.owner} expects margins of shape (n, C) with C >= 2; got {z.shape}."
@@ -339,42 +350,211 @@ class SoftmaxFocal:
         return z
 
     def grad_hess(self, margin: Any, y: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and diagonal Hessian, shape (n, C), weighted by rows."""
+        """Gradient and scaled diagonal Hessian, shape (n, C), multiplied by the row weights."""
         z = self._margin(margin)
         n, c = z.shape
         labels = self.check_labels(y, c, n)
-        self._check_gamma(c)
-        scale = self.hessian_scale if self.hessian_scale > 0 else c / (c - 1.0)
-        g, h = softmax_focal_grad_hess(
-            z, labels, gamma=self.gamma, class_weight=self._class_weight(labels, c),
-            hessian=self.hessian, hessian_floor=self.hessian_floor,
-        )
-        h = h * scale
-        w = _weights(weight, n)
+        spec = self._spec_for(labels, c)
+        g, h = spec.grad_hess(z, labels, hessian=self.hessian, hessian_floor=self.hessian_floor)
+        h = np.asarray(h) * (self.hessian_scale if self.hessian_scale > 0 else c / (c - 1.0))
+        g = np.asarray(g)
+        w = row_weights(weight, n)
         if w is not None:
             w = w.astype(g.dtype, copy=False)[:, None]
             g, h = g * w, h * w
         return g, h
 
     def loss(self, margin: Any, y: Any, weight: Any = None) -> float:
-        """Weighted mean softmax focal loss."""
-        z = self._margin(np.asarray(margin, dtype=float))
+        """Weighted mean loss."""
+        z = self._margin(margin).astype(np.float64)
         labels = self.check_labels(y, z.shape[1], z.shape[0])
-        self._check_gamma(z.shape[1])
-        per = softmax_focal_loss(
-            z, labels, gamma=self.gamma,
-            class_weight=self._class_weight(labels, z.shape[1]),
-        )
-        return float(np.average(per, weights=_weights(weight, z.shape[0])))
+        spec = self._spec_for(labels, z.shape[1])
+        per = np.asarray(spec.loss(z, labels))
+        return float(np.average(per, weights=row_weights(weight, z.shape[0])))
 
-    def init_score(self, y: Any, n_classes: int | None = None, sample_weight: Any = None) -> Any:
-        """Optimal constant logits (C,), centred."""
+    def _classes(self, y: Any, n_classes: int | None) -> tuple[np.ndarray, int]:
         arr = np.asarray(y).reshape(-1)
         c = int(n_classes if n_classes is not None else arr.max() + 1)
-        labels = self.check_labels(arr, c)
-        self._check_gamma(c)
-        return softmax_focal_init_score(
-            labels, c, gamma=self.gamma,
-            class_weight=self._class_weight(labels, c, sample_weight),
-            sample_weight=sample_weight,
+        return self.check_labels(arr, c), c
+
+    def init_score(self, y: Any, sample_weight: Any = None,
+                   n_classes: int | None = None) -> np.ndarray:
+        """Optimal constant logits (C,), centred."""
+        labels, c = self._classes(y, n_classes)
+        spec = self._spec_for(labels, c, sample_weight)
+        return np.asarray(spec.init_score(labels, sample_weight=sample_weight, n_classes=c))
+
+    def resolve(self, y: Any, sample_weight: Any = None,
+                n_classes: int | None = None) -> SoftmaxForm:
+        """The form with its label-dependent parameters computed from ``y``."""
+        labels, c = self._classes(y, n_classes)
+        return self.with_spec(self._spec_for(labels, c, sample_weight))
+
+
+Form = SigmoidForm | SoftmaxForm
+
+
+# ----------------------------------------------------------------------- both forms
+class BoosterLoss:
+    """A registered loss for a booster adapter: its sigmoid and / or softmax form.
+
+    Parameters
+    ----------
+    loss : str
+        A registered name or alias (:func:`focalkit.losses.loss_names`).
+    params : mapping
+        The loss parameters, validated by each form's spec; a form whose spec rejects them
+        raises that error when it is used (and at once when no form accepts them).
+    owner : str
+        The public class name, for error messages.
+    kind : {"sigmoid", "softmax"} or None
+        Force one form; None: chosen per call by the layout of the data.
+    hessian, hessian_floor : see :class:`SigmoidForm`.
+    hessian_scale : float or None
+        The softmax form's Hessian factor (:class:`SoftmaxForm`); ``default_scale`` when None.
+    default_scale : float
+        The booster's convention.
+    n_threads : int or None
+        Threads of a fast hook.
+    """
+
+    def __init__(self, loss: Any, params: dict[str, Any], *, owner: str,
+                 kind: str | None = None, hessian: str | None = None,
+                 hessian_floor: float = 1e-6, hessian_scale: float | None = None,
+                 default_scale: float = 1.0, n_threads: int | None = None) -> None:
+        self.owner = owner
+        self.params = dict(params)
+        if kind is not None:
+            check_in(kind, KINDS, "kind", owner)
+        forms = [k for k in KINDS
+                 if isinstance(loss, str) and canonical_name(loss, k) in loss_names(k)]
+        if not forms or (kind is not None and kind not in forms):
+            get_loss(loss, kind, owner=owner)  # raises: unknown name, or no such form
+        self.name = loss
+        self.kind = kind
+        self.available = tuple(forms)
+        floor = check_nonneg_float(hessian_floor, "hessian_floor", owner)
+        threads = None if n_threads is None else check_int(n_threads, "n_threads", owner, low=1)
+        scale = default_scale if hessian_scale is None else check_nonneg_float(
+            hessian_scale, "hessian_scale", owner)
+        if hessian_scale is not None and "softmax" not in ([kind] if kind else forms):
+            raise param_error("hessian_scale", owner,
+                              f"None for the sigmoid loss {loss!r} (it scales the softmax "
+                              "form's Hessian)", hessian_scale)
+        self._forms: dict[str, Form] = {}
+        self._errors: dict[str, InvalidParameterError] = {}
+        for k in [kind] if kind else forms:
+            try:
+                spec = make_loss(loss, k, owner=owner, **params)
+                self._forms[k] = (
+                    SigmoidForm(spec, hessian=hessian, hessian_floor=floor, n_threads=threads)
+                    if k == "sigmoid" else
+                    SoftmaxForm(spec, hessian=hessian, hessian_floor=floor, hessian_scale=scale)
+                )
+            except InvalidParameterError as exc:
+                self._errors[k] = exc
+        if not self._forms:
+            raise next(iter(self._errors.values()))
+
+    @classmethod
+    def of(cls, form: Form, name: str | None = None) -> BoosterLoss:
+        """A :class:`BoosterLoss` with one ready form (the classifiers' resolved loss)."""
+        out = cls.__new__(cls)
+        out.owner, out.params = form.owner, dict(form.spec.values)
+        out.name = name or form.spec.name
+        out.kind = form.kind
+        out.available = (form.kind,)
+        out._forms, out._errors = {form.kind: form}, {}
+        return out
+
+    # -- forms --------------------------------------------------------------------------
+    def form(self, kind: str) -> Form:
+        """The form ``kind``; raises why it is unavailable (no such form, bad parameters)."""
+        if kind in self._forms:
+            return self._forms[kind]
+        if kind in self._errors:
+            raise self._errors[kind]
+        if kind not in self.available:
+            get_loss(self.name, kind, owner=self.owner)  # raises: the loss has no such form
+        raise InvalidParameterError(
+            f"{self.owner} was built for the {self.kind} form (kind={self.kind!r}); these "
+            f"data need the {kind} form."
         )
+
+    def for_margins(self, shape: tuple[int, ...], y: Any) -> Form:
+        """The form for margins of ``shape`` and labels ``y``.
+
+        Sigmoid, unless (n, C) margins come with one label per row (softmax).
+        """
+        if self.kind is not None:
+            return self.form(self.kind)
+        if len(shape) == 2 and shape[1] > 1 and np.size(y) == shape[0]:
+            return self.form("softmax")
+        return self.form("sigmoid")
+
+    def for_labels(self, y: Any, n_classes: int | None = None) -> Form:
+        """The form for training labels ``y``.
+
+        Multi-class (values beyond 1, or ``n_classes`` given) is softmax; binary and 2-D
+        multi-label is sigmoid (softmax for a loss with no sigmoid form).
+        """
+        if self.kind is not None:
+            return self.form(self.kind)
+        if n_classes is not None:
+            return self.form("softmax")
+        arr = np.asarray(y)
+        if arr.ndim == 2 and arr.shape[1] > 1:
+            return self.form("sigmoid")
+        if arr.size and arr.dtype.kind in "biuf" and (arr.min() < 0 or arr.max() > 1):
+            return self.form("softmax")
+        return self.form("sigmoid" if "sigmoid" in self.available else "softmax")
+
+    # -- booster quantities -------------------------------------------------------------
+    def grad_hess(self, margin: Any, y: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian of the form chosen by the layout (see :meth:`for_margins`)."""
+        z = np.asarray(margin)
+        return self.for_margins(z.shape, y).grad_hess(z, y, weight)
+
+    def loss(self, margin: Any, y: Any, weight: Any = None) -> float:
+        """Weighted mean loss (the metric)."""
+        z = np.asarray(margin)
+        return self.for_margins(z.shape, y).loss(z, y, weight)
+
+    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """Optimal constant margin(s) for labels ``y`` (see :meth:`for_labels`)."""
+        return self.for_labels(y, n_classes).init_score(y, sample_weight, n_classes)
+
+    def resolve(self, y: Any, sample_weight: Any = None,
+                n_classes: int | None = None) -> BoosterLoss:
+        """The form for ``y`` with its label-dependent parameters computed from ``y``."""
+        form = self.for_labels(y, n_classes).resolve(y, sample_weight, n_classes)
+        return BoosterLoss.of(form, self.name)
+
+    def require_label_free(self, why: str) -> None:
+        """Keep only the forms whose parameters need no training labels.
+
+        The others raise (saying ``why``) when used, and at once when no form is left.
+        """
+        for kind, form in list(self._forms.items()):
+            spec = form.spec
+            dicts = {k: None for k, v in spec.values.items() if isinstance(v, dict)}
+            probe = spec.with_values(**dicts) if dicts else spec  # a dict needs only C
+            if not probe.needs_labels:
+                continue
+            named = [k for k in spec.from_labels if isinstance(probe.values.get(k), str)] \
+                or [k for k in spec.from_labels if probe.values.get(k) is None]
+            what = ", ".join(f"{k}={spec.values[k]!r}" for k in named)
+            self._errors[kind] = InvalidParameterError(
+                f"{self.owner}: {what} is computed from the training labels, but {why}: "
+                "resolve it first (obj.resolve(y), focalkit.resolve_alpha / "
+                "resolve_class_weight) or pass the value."
+            )
+            del self._forms[kind]
+        if not self._forms:
+            raise next(iter(self._errors.values()))
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        form = next(iter(self._forms.values()))
+        hess = f", hessian={form.hessian!r}" if hasattr(form, "hessian") else ""
+        return f"{self.owner}(loss={self.name!r}{args}{hess})"

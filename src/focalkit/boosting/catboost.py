@@ -1,19 +1,28 @@
-"""Focal-loss objectives and metrics for CatBoost 1.2 (``loss_function=`` / ``eval_metric=``).
+"""Any focalkit loss as CatBoost 1.2 objective, metric and classifier.
 
-Adapters only; the mathematics is :mod:`focalkit._core`. Two CatBoost conventions matter:
+CatBoost's conventions only; the loss side is :mod:`focalkit.boosting._objective` over the
+registry (:mod:`focalkit.losses`). Two conventions matter:
 
-* CatBoost maximises: ``calc_ders_range`` / ``calc_ders_multi`` must return the first and
-  second derivatives of the **negated** loss, so ``der1 = -grad`` and ``der2 = -hess``.
+* CatBoost maximises: ``calc_ders_range`` (binary, the sigmoid form) and
+  ``calc_ders_multi`` (multi-class, the softmax form; one object per call) return the
+  first and second derivatives of the **negated** loss, ``der1 = -grad``,
+  ``der2 = -hess``. One :class:`CatBoostObjective` has both; CatBoost calls the one its
+  mode needs.
 * CatBoost tries to compile Python objectives and metrics with numba when numba is
   installed, and warns when it cannot (it cannot here: the methods use ``self``). The
-  classes set ``no_jit = True``; the gradient itself runs in focalkit's own fused kernel.
+  classes set ``no_jit = True``; a fast hook (focal loss) runs in focalkit's own kernel.
+
+CatBoost calls the objective on ranges of rows (or one object), never with the whole
+training set, so label-dependent parameters (``alpha="balanced"``, a missing ``prior``)
+must be resolved first: ``obj.resolve(y)``, or pass their values.
 
 Objects work with both ``CatBoost`` / ``CatBoostClassifier(loss_function=obj,
 eval_metric=metric)``. Start from the optimal constant with ``Pool(..., baseline=...)``
 (train and eval pools); predictions on a ``Pool`` include its baseline, on a plain array
 they do not. Multi-class needs ``classes_count`` and an ``eval_metric`` (CatBoost's rule
 for custom objectives); multi-label goes through one model per label
-(:class:`CatBoostFocalClassifier` does it, with per-label ``gamma``/``alpha``).
+(:class:`CatBoostClassifier` does it, with per-label parameters). The older names
+(``CatBoostFocalObjective``, ...) are aliases.
 """
 
 from __future__ import annotations
@@ -22,20 +31,31 @@ from typing import Any
 
 import numpy as np
 
-from focalkit._core._validation import param_error
-from focalkit.boosting._estimator import FocalBoostingClassifierMixin, init_rows
-from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
+from focalkit.boosting import _aliases
+from focalkit.boosting._estimator import BoosterClassifierMixin
+from focalkit.boosting._objective import (
+    BoosterLoss,
+    adapter,
+    init_args,
+    init_rows,
+)
 from focalkit.exceptions import require
 
 __all__ = [
+    "CatBoostClassifier",
     "CatBoostFocalClassifier",
     "CatBoostFocalMetric",
     "CatBoostFocalObjective",
+    "CatBoostMetric",
+    "CatBoostObjective",
     "CatBoostSoftmaxFocalMetric",
     "CatBoostSoftmaxFocalObjective",
+    "CatBoostSoftmaxMetric",
+    "CatBoostSoftmaxObjective",
 ]
 
 _FEATURE = "focalkit.boosting.catboost"
+_WHY = "CatBoost calls the objective on ranges of rows"
 
 
 def _cb() -> Any:
@@ -46,25 +66,18 @@ def _cb() -> Any:
 _cb()
 
 
-class CatBoostFocalObjective:
-    r"""Binary sigmoid focal objective for CatBoost (``loss_function=``).
-
-    .. math:: L = -a_t (1 - p_t)^\gamma \log p_t
+class CatBoostObjective:
+    r"""Any registered loss as CatBoost objective (``loss_function=``).
 
     Parameters
     ----------
-    gamma : float, default=2.0
-        Focusing parameter.
-    alpha : None or float, default=None
-        Weight of positives (negatives get ``1 - alpha``); resolve "balanced" beforehand
-        with :func:`focalkit.resolve_alpha` (CatBoost calls the objective on its own
-        copies of the labels).
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Hessian policy.
-    hessian_floor : float, default=1e-6
-        Floor for ``"clipped"``.
-    n_threads : int, optional
-        Threads of the fused gradient kernel.
+    loss : str, default="focal"
+        A registered loss (:func:`focalkit.losses.loss_names`).
+    kind, hessian, hessian_floor, n_threads, **params
+        As in :class:`~focalkit.boosting.XGBoostObjective`; label-dependent parameters
+        must have values (see the module notes).
+    hessian_scale : float, optional
+        Factor on the softmax form's diagonal Hessian (default 1).
 
     Notes
     -----
@@ -72,116 +85,105 @@ class CatBoostFocalObjective:
 
     Examples
     --------
-    >>> import numpy as np
-    >>> obj = CatBoostFocalObjective(gamma=2.0)
+    >>> obj = CatBoostObjective("focal", gamma=2.0)
     >>> [tuple(round(v, 4) for v in d) for d in obj.calc_ders_range([0.0], [1.0], None)]
     [(0.2983, -0.1491)]
+    >>> obj = CatBoostObjective("focal_star", gamma_star=1.0)
+    >>> [tuple(round(v, 4) for v in d) for d in obj.calc_ders_range([0.0], [1.0], None)]
+    [(0.5, -0.25)]
     """
 
     no_jit = True  # CatBoost would otherwise try numba.njit on the methods and warn
+    _loss: BoosterLoss
 
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        alpha: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        n_threads: int | None = None,
-    ) -> None:
-        if isinstance(alpha, str):
-            raise param_error(
-                "alpha", type(self).__name__, "None or a float in [0, 1] (resolve 'balanced' "
-                "with focalkit.resolve_alpha first: CatBoost passes ranges of rows)", alpha,
-            )
-        self._focal = SigmoidFocal(
-            gamma=gamma, alpha=alpha, hessian=hessian, hessian_floor=hessian_floor,
-            n_threads=n_threads, owner=type(self).__name__,
+    def __init__(self, loss: str = "focal", *, kind: str | None = None,
+                 hessian: str | None = None, hessian_floor: float = 1e-6,
+                 hessian_scale: float | None = None, n_threads: int | None = None,
+                 **params: Any) -> None:
+        self.loss = loss
+        self._loss = BoosterLoss(
+            loss, params, owner=type(self).__name__, kind=kind, hessian=hessian,
+            hessian_floor=hessian_floor, hessian_scale=hessian_scale, default_scale=1.0,
+            n_threads=n_threads,
         )
+        self._loss.require_label_free(_WHY)
 
     def calc_ders_range(
         self, approxes: Any, targets: Any, weights: Any
     ) -> list[tuple[float, float]]:
         """``[(der1, der2), ...]`` of the negated loss (CatBoost's sign convention)."""
         z = np.asarray(approxes, dtype=np.float64)
-        g, h = self._focal.grad_hess(z, np.asarray(targets, dtype=np.float64), weights)
+        g, h = self._loss.form("sigmoid").grad_hess(
+            z, np.asarray(targets, dtype=np.float64), weights)
         return list(zip((-g).tolist(), (-h).tolist(), strict=True))
-
-    def init_score(self, y: Any, sample_weight: Any = None) -> Any:
-        """Optimal constant margin: pass ``baseline=np.full(n, obj.init_score(y))``."""
-        return self._focal.init_score(y, sample_weight)
-
-
-class CatBoostSoftmaxFocalObjective:
-    r"""Softmax focal objective for CatBoost multi-class (``calc_ders_multi``).
-
-    .. math:: L = -a_y (1 - p_y)^\gamma \log p_y
-
-    Parameters
-    ----------
-    gamma : float or array of shape (C,), default=2.0
-        Focusing parameter.
-    class_weight : None, array or dict, default=None
-        Per-class weights (resolve strings beforehand; CatBoost calls per object).
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Diagonal Hessian policy (the returned matrix is diagonal).
-    hessian_floor : float, default=1e-6
-        Floor for ``"clipped"``.
-
-    Notes
-    -----
-    CatBoost calls ``calc_ders_multi`` once per object from Python, which is slow for
-    large data (about 10 us per object and round); prefer XGBoost or LightGBM there.
-
-    Examples
-    --------
-    >>> obj = CatBoostSoftmaxFocalObjective(gamma=0.0)
-    >>> der1, der2 = obj.calc_ders_multi([0.0, 0.0], 1.0, 1.0)
-    >>> [round(v, 3) for v in der1], [[round(v, 3) for v in row] for row in der2]
-    ([-0.5, 0.5], [[-0.25, 0.0], [0.0, -0.25]])
-    """
-
-    no_jit = True
-
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        class_weight: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-    ) -> None:
-        if isinstance(class_weight, str):
-            raise param_error(
-                "class_weight", type(self).__name__,
-                "None, a vector or a dict (resolve strings with "
-                "focalkit.resolve_class_weight first)", class_weight,
-            )
-        self._focal = SoftmaxFocal(
-            gamma=gamma, class_weight=class_weight, hessian=hessian,
-            hessian_floor=hessian_floor, owner=type(self).__name__,
-        )
 
     def calc_ders_multi(
         self, approxes: Any, target: Any, weight: Any
     ) -> tuple[list[float], list[list[float]]]:
         """Derivatives of the negated loss for one object: (C,) and a (C, C) diagonal."""
         z = np.asarray(approxes, dtype=np.float64).reshape(1, -1)
-        g, h = self._focal.grad_hess(z, np.array([target]), None if weight is None else [weight])
+        g, h = self._loss.form("softmax").grad_hess(
+            z, np.array([target]), None if weight is None else [weight])
         return (-g[0]).tolist(), np.diag(-h[0]).tolist()
 
-    def init_score(self, y: Any, n_classes: int | None = None, sample_weight: Any = None) -> Any:
-        """Optimal constant logits (C,): ``baseline=np.tile(obj.init_score(y), (n, 1))``."""
-        return self._focal.init_score(y, n_classes, sample_weight)
+    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """Optimal constant margin(s): pass ``baseline=obj.baseline(y)`` to the Pool."""
+        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
+
+    def baseline(self, y: Any, sample_weight: Any = None,
+                 n_classes: int | None = None) -> np.ndarray:
+        """``init_score(y)`` for every row: ``Pool(..., baseline=...)``."""
+        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
+        return init_rows(init, np.shape(y)[0])
+
+    def resolve(self, y: Any, sample_weight: Any = None,
+                n_classes: int | None = None) -> CatBoostObjective:
+        """A copy with the label-dependent parameters computed once from training labels ``y``."""
+        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
+
+    def __repr__(self) -> str:
+        return repr(self._loss)
 
 
-class _Metric:
+class CatBoostMetric:
+    """Mean loss for CatBoost (``eval_metric=``; lower is better).
+
+    Parameters
+    ----------
+    loss : str, default="focal"
+        As in :class:`CatBoostObjective`.
+    name : str, optional
+        Label of the metric; defaults to ``loss``.
+    kind : {"sigmoid", "softmax"}, optional
+        As in the objective.
+    hessian, hessian_floor : optional
+        Accepted (and checked) as in the objective, so that both take the same arguments;
+        the metric does not use them.
+    **params
+        The loss's parameters.
+
+    Notes
+    -----
+    One approx dimension is the sigmoid form (binary), several the softmax form.
+
+    Examples
+    --------
+    >>> m = CatBoostMetric("focal", gamma=2.0)
+    >>> err, w = m.evaluate(([0.0],), [1.0], None)
+    >>> round(m.get_final_error(err, w), 4)
+    0.1733
+    """
+
     no_jit = True
-    _name = "focal"
+    _loss: BoosterLoss
 
-    def __init__(self, focal: Any, name: str | None) -> None:
-        self._focal = focal
-        self.name = name or self._name
+    def __init__(self, loss: str = "focal", *, name: str | None = None, kind: str | None = None,
+                 hessian: str | None = None, hessian_floor: float = 1e-6,
+                 **params: Any) -> None:
+        self.loss = loss
+        self._loss = BoosterLoss(loss, params, owner=type(self).__name__, kind=kind,
+                                 hessian=hessian, hessian_floor=hessian_floor)
+        self.name = name or str(loss)
 
     def is_max_optimal(self) -> bool:
         """Lower is better."""
@@ -191,116 +193,30 @@ class _Metric:
         """Weighted mean."""
         return error / weight if weight > 0 else 0.0
 
-    def _margin(self, approxes: Any) -> np.ndarray:
-        raise NotImplementedError  # pragma: no cover
-
     def evaluate(self, approxes: Any, target: Any, weight: Any) -> tuple[float, float]:
-        """(weighted sum of the focal loss, sum of weights)."""
-        z = self._margin(approxes)
+        """(weighted sum of the loss, sum of weights)."""
+        if len(approxes) == 1:
+            z = np.asarray(approxes[0], dtype=np.float64)
+        else:
+            z = np.column_stack([np.asarray(a, dtype=np.float64) for a in approxes])
         t = np.asarray(target, dtype=np.float64)
         w = np.ones(z.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
         total = float(w.sum())
-        return self._focal.loss(z, t, w) * total, total
+        return self._loss.loss(z, t, w) * total, total
 
 
-class CatBoostFocalMetric(_Metric):
-    """Mean binary focal loss (``eval_metric=``; lower is better).
+class CatBoostClassifier(BoosterClassifierMixin):
+    """Scikit-learn classifier: CatBoost trained with any focalkit loss, returning probabilities.
 
-    Parameters
-    ----------
-    gamma, alpha
-        As in :class:`CatBoostFocalObjective`.
-    name : str, default="focal"
-        Label of the metric.
-
-    Examples
-    --------
-    >>> m = CatBoostFocalMetric(gamma=2.0)
-    >>> err, w = m.evaluate(([0.0],), [1.0], None)
-    >>> round(m.get_final_error(err, w), 4)
-    0.1733
-    """
-
-    def __init__(self, *, gamma: Any = 2.0, alpha: Any = None, name: str | None = None) -> None:
-        super().__init__(SigmoidFocal(gamma=gamma, alpha=alpha, owner=type(self).__name__), name)
-
-    def _margin(self, approxes: Any) -> np.ndarray:
-        return np.asarray(approxes[0], dtype=np.float64)
-
-
-class CatBoostSoftmaxFocalMetric(_Metric):
-    """Mean softmax focal loss over C approx dimensions (lower is better).
+    Binary: the loss's sigmoid form; multi-class: its softmax form (per-object Python
+    calls: fine up to some 1e4 rows); multi-label: one model per label with that label's
+    parameters. The initial score goes into the Pools' ``baseline`` and is added back in
+    :meth:`predict_proba`.
 
     Parameters
     ----------
-    gamma, class_weight
-        As in :class:`CatBoostSoftmaxFocalObjective`.
-    name : str, default="softmax_focal"
-        Label of the metric.
-
-    Examples
-    --------
-    >>> m = CatBoostSoftmaxFocalMetric(gamma=0.0)
-    >>> err, w = m.evaluate(([0.0], [0.0]), [1.0], None)
-    >>> round(m.get_final_error(err, w), 4)
-    0.6931
-    """
-
-    _name = "softmax_focal"
-
-    def __init__(
-        self, *, gamma: Any = 2.0, class_weight: Any = None, name: str | None = None
-    ) -> None:
-        super().__init__(
-            SoftmaxFocal(gamma=gamma, class_weight=class_weight, owner=type(self).__name__), name
-        )
-
-    def _margin(self, approxes: Any) -> np.ndarray:
-        return np.column_stack([np.asarray(a, dtype=np.float64) for a in approxes])
-
-
-class _SigmoidObjective(CatBoostFocalObjective):
-    """Estimator internals: wraps an already-built spec."""
-
-    def __init__(self, focal: SigmoidFocal) -> None:  # noqa: D107
-        self._focal = focal
-
-
-class _SoftmaxObjective(CatBoostSoftmaxFocalObjective):
-    def __init__(self, focal: SoftmaxFocal) -> None:  # noqa: D107
-        self._focal = focal
-
-
-class _SigmoidMetric(_Metric):
-    def _margin(self, approxes: Any) -> np.ndarray:
-        return np.asarray(approxes[0], dtype=np.float64)
-
-
-class _SoftmaxMetric(_Metric):
-    def _margin(self, approxes: Any) -> np.ndarray:
-        return np.column_stack([np.asarray(a, dtype=np.float64) for a in approxes])
-
-
-class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
-    """Scikit-learn classifier: CatBoost trained with the focal loss, returning probabilities.
-
-    Binary: :class:`CatBoostFocalObjective`; multi-class: :class:`CatBoostSoftmaxFocalObjective`
-    (per-object Python calls: fine up to some 1e4 rows); multi-label: one model per label
-    with that label's ``gamma``/``alpha``. The initial score goes into the Pools'
-    ``baseline`` and is added back in :meth:`predict_proba`.
-
-    Parameters
-    ----------
-    gamma : float or array, default=2.0
-        Focusing parameter (one per label / class allowed).
-    alpha : None, float, array or "balanced", default=None
-        Positive weight (binary / multi-label).
-    class_weight : None, array, dict, "balanced" or "effective_number", default=None
-        Per-class weights (multi-class).
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Hessian policy.
-    calibration : None or "focal_posterior", default=None
-        Map sigmoid outputs to posteriors with :func:`focalkit.focal_to_posterior`.
+    loss, gamma, alpha, class_weight, loss_params, hessian, calibration
+        As in :class:`~focalkit.boosting.XGBoostClassifier`.
     n_estimators : int, default=100
         Boosting rounds (``iterations``).
     learning_rate : float, default=0.1
@@ -310,8 +226,8 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
     reg_lambda : float, default=3.0
         ``l2_leaf_reg`` (CatBoost's default).
     early_stopping_rounds : int, optional
-        Early stopping on the focal loss of the last ``eval_set`` (the model is shrunk to
-        the best iteration).
+        Early stopping on the loss of the last ``eval_set`` (the model is shrunk to the
+        best iteration).
     n_jobs : int, optional
         Threads.
     random_state : int, optional
@@ -322,8 +238,8 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
 
     Attributes
     ----------
-    classes_, init_score_, alpha_
-        As in :class:`~focalkit.boosting.XGBoostFocalClassifier`.
+    classes_, loss_, loss_params_, init_score_, alpha_, class_weight_, posterior_map_
+        As in :class:`~focalkit.boosting.XGBoostClassifier`.
     models_ : list of catboost.CatBoost
         One model (binary, multi-class) or one per label.
     best_iteration_ : int or ndarray
@@ -333,7 +249,7 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
     --------
     >>> from sklearn.datasets import make_classification
     >>> X, y = make_classification(300, weights=[0.9], random_state=0)
-    >>> clf = CatBoostFocalClassifier(n_estimators=20).fit(X, y)
+    >>> clf = CatBoostClassifier("focal", n_estimators=20).fit(X, y)
     >>> clf.predict_proba(X).shape
     (300, 2)
     """
@@ -342,11 +258,13 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
 
     def __init__(
         self,
+        loss: str = "focal",
         *,
-        gamma: Any = 2.0,
+        gamma: Any = None,
         alpha: Any = None,
         class_weight: Any = None,
-        hessian: str = "irls",
+        loss_params: dict[str, Any] | None = None,
+        hessian: str | None = None,
         calibration: str | None = None,
         n_estimators: int = 100,
         learning_rate: float = 0.1,
@@ -357,9 +275,11 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
         random_state: int | None = None,
         params: dict[str, Any] | None = None,
     ) -> None:
+        self.loss = loss
         self.gamma = gamma
         self.alpha = alpha
         self.class_weight = class_weight
+        self.loss_params = loss_params
         self.hessian = hessian
         self.calibration = calibration
         self.n_estimators = n_estimators
@@ -371,13 +291,10 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
         self.random_state = random_state
         self.params = params
 
-    def _fit_one(self, cb, params, X, y, sw, evals, init, focal, verbose):
-        if isinstance(focal, SoftmaxFocal):
-            obj: Any = _SoftmaxObjective(focal)
-            metric: Any = _SoftmaxMetric(focal, "softmax_focal")
-        else:
-            obj, metric = _SigmoidObjective(focal), _SigmoidMetric(focal, "focal")
-        model = cb.CatBoost({**params, "loss_function": obj, "eval_metric": metric})
+    def _fit_one(self, cb, params, X, y, sw, evals, init, form, verbose):
+        loss = BoosterLoss.of(form, self.loss_)
+        model = cb.CatBoost({**params, "loss_function": adapter(CatBoostObjective, loss),
+                             "eval_metric": adapter(CatBoostMetric, loss, name=self.loss_)})
         pools = [cb.Pool(Xv, yv, baseline=init_rows(init, Xv.shape[0])) for Xv, yv in evals]
         model.fit(
             cb.Pool(X, y, weight=sw, baseline=init_rows(init, X.shape[0])),
@@ -392,7 +309,7 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
             best = int(model.tree_count_) - 1
         return model, best
 
-    def _train(self, X, Y, sample_weight, evals, init, focal, *, verbose):
+    def _train(self, X, Y, sample_weight, evals, init, form, *, verbose):
         cb = _cb()
         defaults: dict[str, Any] = {
             "iterations": int(self.n_estimators),
@@ -409,15 +326,15 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
         params = self._booster_params(defaults)
         Yf = Y.astype(np.float64)
         if self.task_ != "multilabel":
-            model, best = self._fit_one(cb, params, X, Yf, sample_weight, evals, init, focal,
+            model, best = self._fit_one(cb, params, X, Yf, sample_weight, evals, init, form,
                                         verbose)
             self.models_, self.best_iteration_ = [model], best
             return
         self.models_, self.best_iteration_ = self._fit_per_label(
-            lambda y_j, evals_j, init_j, focal_j: self._fit_one(
-                cb, params, X, y_j, sample_weight, evals_j, init_j, focal_j, verbose
+            lambda y_j, evals_j, init_j, form_j: self._fit_one(
+                cb, params, X, y_j, sample_weight, evals_j, init_j, form_j, verbose
             ),
-            Yf, evals, init,
+            Yf, evals, init, form,
         )
 
     def _raw_margin(self, X):
@@ -428,3 +345,99 @@ class CatBoostFocalClassifier(FocalBoostingClassifierMixin):
         if self.task_ == "multilabel":
             return np.column_stack(cols)
         return cols[0]
+
+
+# ----------------------------------------------------------------------- older names
+class CatBoostFocalObjective(_aliases.FocalObjective, CatBoostObjective):
+    r"""Binary sigmoid focal objective: ``CatBoostObjective("focal", kind="sigmoid", ...)``.
+
+    .. math:: L = -a_t (1 - p_t)^\gamma \log p_t
+
+    Parameters: ``gamma=2.0``, ``alpha=None`` (a float; resolve "balanced" beforehand with
+    :func:`focalkit.resolve_alpha`), ``hessian="irls"``, ``hessian_floor=1e-6``,
+    ``n_threads=None``.
+
+    Examples
+    --------
+    >>> obj = CatBoostFocalObjective(gamma=2.0)
+    >>> [tuple(round(v, 4) for v in d) for d in obj.calc_ders_range([0.0], [1.0], None)]
+    [(0.2983, -0.1491)]
+    """
+
+
+class CatBoostSoftmaxFocalObjective(_aliases.SoftmaxFocalObjective, CatBoostObjective):
+    r"""Softmax focal objective: ``CatBoostObjective("focal", kind="softmax", ...)``.
+
+    .. math:: L = -a_y (1 - p_y)^\gamma \log p_y
+
+    CatBoost calls ``calc_ders_multi`` once per object from Python, which is slow for
+    large data (about 10 us per object and round); prefer XGBoost or LightGBM there.
+
+    Examples
+    --------
+    >>> obj = CatBoostSoftmaxFocalObjective(gamma=0.0)
+    >>> der1, der2 = obj.calc_ders_multi([0.0, 0.0], 1.0, 1.0)
+    >>> [round(v, 3) for v in der1], [[round(v, 3) for v in row] for row in der2]
+    ([-0.5, 0.5], [[-0.25, 0.0], [0.0, -0.25]])
+    """
+
+
+class CatBoostSoftmaxObjective(_aliases.SoftmaxObjective, CatBoostObjective):
+    """A softmax objective by name (default ``"logit_adjusted_ce"``).
+
+    Examples
+    --------
+    >>> obj = CatBoostSoftmaxObjective(prior=[0.5, 0.5], tau=0.0)
+    >>> d1, d2 = obj.calc_ders_multi([0.0, 0.0], 1, 1.0)
+    >>> [round(v, 3) for v in d1]
+    [-0.5, 0.5]
+    """
+
+
+class CatBoostFocalMetric(_aliases.FocalMetric, CatBoostMetric):
+    """Mean binary focal loss: ``CatBoostMetric("focal", kind="sigmoid", name="focal")``.
+
+    Examples
+    --------
+    >>> m = CatBoostFocalMetric(gamma=2.0)
+    >>> err, w = m.evaluate(([0.0],), [1.0], None)
+    >>> round(m.get_final_error(err, w), 4)
+    0.1733
+    """
+
+
+class CatBoostSoftmaxFocalMetric(_aliases.SoftmaxFocalMetric, CatBoostMetric):
+    """Mean softmax focal loss over C approx dimensions (lower is better).
+
+    Examples
+    --------
+    >>> m = CatBoostSoftmaxFocalMetric(gamma=0.0)
+    >>> err, w = m.evaluate(([0.0], [0.0]), [1.0], None)
+    >>> round(m.get_final_error(err, w), 4)
+    0.6931
+    """
+
+
+class CatBoostSoftmaxMetric(_aliases.SoftmaxMetric, CatBoostMetric):
+    """A softmax metric by name (default ``"logit_adjusted_ce"``).
+
+    Examples
+    --------
+    >>> m = CatBoostSoftmaxMetric(prior=[0.5, 0.5], tau=0.0)
+    >>> err, w = m.evaluate(([0.0], [0.0]), [1.0], None)
+    >>> round(m.get_final_error(err, w), 4)
+    0.6931
+    """
+
+
+class CatBoostFocalClassifier(CatBoostClassifier):
+    """:class:`CatBoostClassifier` under its older name (``loss="focal"`` by default).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(300, weights=[0.9], random_state=0)
+    >>> clf = CatBoostFocalClassifier(n_estimators=20).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (300, 2)
+    """

@@ -1,19 +1,23 @@
-"""Focal-loss objectives and metrics for LightGBM 4.x (``lgb.train`` and ``LGBMClassifier``).
+"""Any focalkit loss as LightGBM 4.x objective, metric and classifier.
 
-Adapters only: signatures and shapes for LightGBM; the mathematics is :mod:`focalkit._core`.
+LightGBM's conventions only; the loss side is :mod:`focalkit.boosting._objective` over the
+registry (:mod:`focalkit.losses`).
 
-* :class:`LightGBMFocalObjective` / :class:`LightGBMFocalMetric` -- binary sigmoid focal.
-* :class:`LightGBMSoftmaxFocalObjective` / :class:`LightGBMSoftmaxFocalMetric` -- multi-class
-  (``num_class``); LightGBM 4.x passes (n, C) raw scores and takes (n, C) grad/hess.
-* Multi-label: LightGBM has no multi-output trees; :class:`LightGBMFocalClassifier` trains
-  one booster per label (each with its own ``gamma``/``alpha``).
+* :class:`LightGBMObjective` -- binary (raw scores (n,)) and multi-class (``num_class``;
+  LightGBM 4.x passes (n, C) raw scores and takes (n, C) grad/hess).
+* :class:`LightGBMMetric` -- the mean loss, ``(name, value, False)`` in both APIs.
+* :class:`LightGBMClassifier` -- a scikit-learn classifier; multi-label (LightGBM has no
+  multi-output trees) trains one booster per label, each with that label's parameters.
 
 Pass the objective as ``params={"objective": obj}`` (LightGBM 4 removed ``fobj``) and the
-metric as ``feval=``. LightGBM ignores ``boost_from_average`` for custom objectives, so
+metric as ``feval=``; both are also callable as ``obj(y_true, y_pred, weight, group)``
+(``LGBMClassifier``). LightGBM ignores ``boost_from_average`` for custom objectives, so
 start from ``init_score=obj.init_score_array(y)`` on the training **and** validation
 Datasets, and add ``obj.init_score(y)`` to ``predict(raw_score=True)``. In the
 scikit-learn API ``LGBMClassifier.predict_proba`` returns raw scores for a custom
-objective; :class:`LightGBMFocalClassifier` does all of this and returns probabilities.
+objective; :class:`LightGBMClassifier` does all of this and returns probabilities. The
+softmax form's diagonal Hessian is scaled by ``C / (C - 1)``, LightGBM's ``multiclass``
+convention. The older names (``LightGBMFocalObjective``, ...) are aliases.
 """
 
 from __future__ import annotations
@@ -22,20 +26,33 @@ from typing import Any
 
 import numpy as np
 
-from focalkit.boosting._estimator import FocalBoostingClassifierMixin, init_rows
-from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
-from focalkit.boosting._objective import unpack_native as _unpack
+from focalkit.boosting import _aliases
+from focalkit.boosting._estimator import BoosterClassifierMixin
+from focalkit.boosting._objective import (
+    BoosterLoss,
+    adapter,
+    init_args,
+    init_rows,
+    unpack_native,
+)
 from focalkit.exceptions import require
 
 __all__ = [
+    "LightGBMClassifier",
     "LightGBMFocalClassifier",
     "LightGBMFocalMetric",
     "LightGBMFocalObjective",
+    "LightGBMMetric",
+    "LightGBMObjective",
     "LightGBMSoftmaxFocalMetric",
     "LightGBMSoftmaxFocalObjective",
+    "LightGBMSoftmaxMetric",
+    "LightGBMSoftmaxObjective",
 ]
 
 _FEATURE = "focalkit.boosting.lightgbm"
+#: ``multiclass``'s diagonal Hessian is ``C / (C - 1) p (1 - p)`` (0 stands for that factor).
+_SOFTMAX_HESSIAN_SCALE = 0.0
 
 
 def _lgb() -> Any:
@@ -46,36 +63,30 @@ def _lgb() -> Any:
 _lgb()
 
 
-class LightGBMFocalObjective:
-    r"""Binary sigmoid focal objective for LightGBM.
-
-    .. math:: L = -a_t (1 - p_t)^\gamma \log p_t
+class LightGBMObjective:
+    r"""Any registered loss as LightGBM objective: binary and multi-class.
 
     Parameters
     ----------
-    gamma : float, default=2.0
-        Focusing parameter.
-    alpha : None, float or "balanced", default=None
-        Weight of positives (negatives get ``1 - alpha``).
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Hessian policy (see :func:`focalkit.binary_focal_hessian`).
-    hessian_floor : float, default=1e-6
-        Floor for ``"clipped"``.
-    n_threads : int, optional
-        Threads of the fused gradient kernel.
+    loss : str, default="focal"
+        A registered loss (:func:`focalkit.losses.loss_names`).
+    kind, hessian, hessian_floor, n_threads, **params
+        As in :class:`~focalkit.boosting.XGBoostObjective`.
+    hessian_scale : float, optional
+        Factor on the softmax form's diagonal Hessian; default (0) ``C / (C - 1)``.
 
     Notes
     -----
     Callable as ``obj(preds, train_data)`` (``lgb.train``) and as
-    ``obj(y_true, y_pred, weight, group)`` (``LGBMClassifier``). ``gamma=0``,
-    ``alpha=None`` reproduces LightGBM's ``binary`` objective.
+    ``obj(y_true, y_pred, weight, group)`` (``LGBMClassifier``). Each loss's neutral
+    setting reproduces LightGBM's ``binary`` / ``multiclass`` objective.
 
     Examples
     --------
     >>> import numpy as np, lightgbm as lgb
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(300, 3)); y = (X[:, 0] + rng.normal(size=300) > 1.5).astype(int)
-    >>> obj = LightGBMFocalObjective(gamma=2.0)
+    >>> obj = LightGBMObjective("focal", gamma=2.0)
     >>> train = lgb.Dataset(X, y, init_score=obj.init_score_array(y))
     >>> bst = lgb.train({"objective": obj, "verbose": -1, "lambda_l2": 1.0}, train, 10)
     >>> margin = bst.predict(X, raw_score=True) + obj.init_score(y)
@@ -83,122 +94,61 @@ class LightGBMFocalObjective:
     True
     """
 
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        alpha: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        n_threads: int | None = None,
-    ) -> None:
-        self._focal = SigmoidFocal(
-            gamma=gamma, alpha=alpha, hessian=hessian, hessian_floor=hessian_floor,
-            n_threads=n_threads, owner=type(self).__name__,
+    _loss: BoosterLoss
+
+    def __init__(self, loss: str = "focal", *, kind: str | None = None,
+                 hessian: str | None = None, hessian_floor: float = 1e-6,
+                 hessian_scale: float | None = None, n_threads: int | None = None,
+                 **params: Any) -> None:
+        self.loss = loss
+        self._loss = BoosterLoss(
+            loss, params, owner=type(self).__name__, kind=kind, hessian=hessian,
+            hessian_floor=hessian_floor, hessian_scale=hessian_scale,
+            default_scale=_SOFTMAX_HESSIAN_SCALE, n_threads=n_threads,
         )
 
     def __call__(
         self, a: Any, b: Any, weight: Any = None, group: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian: ``(preds, dataset)`` or ``(y_true, y_pred, weight, group)``."""
-        preds, labels, w, _ = _unpack(a, b, weight)
-        return self._focal.grad_hess(preds, labels, w)
+        preds, labels, w, _ = unpack_native(a, b, weight)
+        return self._loss.grad_hess(preds, labels, w)
 
-    def init_score(self, y: Any, sample_weight: Any = None) -> Any:
-        """Optimal constant margin for binary labels ``y``."""
-        return self._focal.init_score(y, sample_weight)
+    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """Optimal constant margin: a float, or (C,) for multi-class ``y``."""
+        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
 
-    def init_score_array(self, y: Any, sample_weight: Any = None) -> np.ndarray:
+    def init_score_array(self, y: Any, sample_weight: Any = None,
+                         n_classes: int | None = None) -> np.ndarray:
         """``init_score(y)`` for every row: ``lgb.Dataset(..., init_score=...)``."""
-        return np.full(np.shape(y)[0], float(self.init_score(y, sample_weight)))
+        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
+        return init_rows(init, np.shape(y)[0])
+
+    def resolve(self, y: Any, sample_weight: Any = None,
+                n_classes: int | None = None) -> LightGBMObjective:
+        """A copy with the label-dependent parameters computed once from training labels ``y``."""
+        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
 
     def __repr__(self) -> str:
-        f = self._focal
-        return f"{type(self).__name__}(gamma={f.gamma!r}, alpha={f.alpha!r}, hessian={f.hessian!r})"
+        return repr(self._loss)
 
 
-class LightGBMSoftmaxFocalObjective:
-    r"""Softmax focal objective for LightGBM multi-class (set ``num_class``).
-
-    .. math:: L = -a_y (1 - p_y)^\gamma \log p_y
+class LightGBMMetric:
+    """Mean loss of raw scores for LightGBM (``feval=`` / ``eval_metric=``), lower is better.
 
     Parameters
     ----------
-    gamma : float or array of shape (C,), default=2.0
-        Focusing parameter.
-    class_weight : None, array, dict, "balanced" or "effective_number", default=None
-        Per-class weights.
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Diagonal Hessian policy.
-    hessian_floor : float, default=1e-6
-        Floor for ``"clipped"``.
-    hessian_scale : float, default=0.0
-        Factor on the diagonal Hessian; 0 means ``C / (C - 1)``, LightGBM's ``multiclass``
-        convention, so that ``gamma=0`` reproduces it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> g, h = LightGBMSoftmaxFocalObjective()(np.array([0, 1]), np.zeros((2, 3)), None, None)
-    >>> g.shape
-    (2, 3)
-    """
-
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        class_weight: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        hessian_scale: float = 0.0,
-    ) -> None:
-        self._focal = SoftmaxFocal(
-            gamma=gamma, class_weight=class_weight, hessian=hessian,
-            hessian_floor=hessian_floor, hessian_scale=hessian_scale,
-            owner=type(self).__name__,
-        )
-
-    def __call__(
-        self, a: Any, b: Any, weight: Any = None, group: Any = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian (n, C)."""
-        preds, labels, w, _ = _unpack(a, b, weight)
-        return self._focal.grad_hess(preds, labels, w)
-
-    def init_score(self, y: Any, n_classes: int | None = None, sample_weight: Any = None) -> Any:
-        """Optimal constant logits (C,)."""
-        return self._focal.init_score(y, n_classes, sample_weight)
-
-    def init_score_array(
-        self, y: Any, n_classes: int | None = None, sample_weight: Any = None
-    ) -> np.ndarray:
-        """``init_score(y)`` for every row, shape (n, C)."""
-        return np.tile(self.init_score(y, n_classes, sample_weight), (np.shape(y)[0], 1))
-
-
-class _Metric:
-    _name = "focal"
-
-    def __init__(self, focal: Any, name: str | None) -> None:
-        self._focal = focal
-        self.__name__ = name or self._name
-
-    def __call__(self, a: Any, b: Any, weight: Any = None, group: Any = None) -> Any:
-        """``(name, mean focal loss, False)`` in both APIs (lower is better)."""
-        preds, labels, w, _ = _unpack(a, b, weight)
-        return self.__name__, self._focal.loss(preds, labels, w), False
-
-
-class LightGBMFocalMetric(_Metric):
-    """Mean binary focal loss of raw scores (``feval=`` / ``eval_metric=``), lower is better.
-
-    Parameters
-    ----------
-    gamma, alpha
-        As in :class:`LightGBMFocalObjective`.
-    name : str, default="focal"
-        Name in the evaluation log.
+    loss : str, default="focal"
+        As in :class:`LightGBMObjective`.
+    name : str, optional
+        Name in the evaluation log; defaults to ``loss``.
+    kind : {"sigmoid", "softmax"}, optional
+        As in the objective.
+    hessian, hessian_floor : optional
+        Accepted (and checked) as in the objective, so that both take the same arguments;
+        the metric does not use them.
+    **params
+        The loss's parameters.
 
     Notes
     -----
@@ -207,73 +157,40 @@ class LightGBMFocalMetric(_Metric):
     Examples
     --------
     >>> import numpy as np
-    >>> name, value, higher = LightGBMFocalMetric()(np.array([1]), np.array([0.0]))
+    >>> name, value, higher = LightGBMMetric("focal")(np.array([1]), np.array([0.0]))
     >>> name, round(value, 4), higher
     ('focal', 0.1733, False)
     """
 
-    def __init__(self, *, gamma: Any = 2.0, alpha: Any = None, name: str | None = None) -> None:
-        super().__init__(SigmoidFocal(gamma=gamma, alpha=alpha, owner=type(self).__name__), name)
+    _loss: BoosterLoss
+
+    def __init__(self, loss: str = "focal", *, name: str | None = None, kind: str | None = None,
+                 hessian: str | None = None, hessian_floor: float = 1e-6,
+                 **params: Any) -> None:
+        self.loss = loss
+        self._loss = BoosterLoss(loss, params, owner=type(self).__name__, kind=kind,
+                                 hessian=hessian, hessian_floor=hessian_floor)
+        self.__name__ = name or str(loss)
+
+    def __call__(self, a: Any, b: Any, weight: Any = None, group: Any = None) -> Any:
+        """``(name, mean loss, False)`` in both APIs (lower is better)."""
+        preds, labels, w, _ = unpack_native(a, b, weight)
+        return self.__name__, self._loss.loss(preds, labels, w), False
 
 
-class LightGBMSoftmaxFocalMetric(_Metric):
-    """Mean softmax focal loss of raw scores (n, C), lower is better.
+class LightGBMClassifier(BoosterClassifierMixin):
+    """Scikit-learn classifier: LightGBM trained with any focalkit loss, returning probabilities.
 
-    Parameters
-    ----------
-    gamma, class_weight
-        As in :class:`LightGBMSoftmaxFocalObjective`.
-    name : str, default="softmax_focal"
-        Name in the evaluation log.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> round(LightGBMSoftmaxFocalMetric(gamma=0.0)(np.array([0]), np.zeros((1, 2)))[1], 4)
-    0.6931
-    """
-
-    _name = "softmax_focal"
-
-    def __init__(
-        self, *, gamma: Any = 2.0, class_weight: Any = None, name: str | None = None
-    ) -> None:
-        super().__init__(
-            SoftmaxFocal(gamma=gamma, class_weight=class_weight, owner=type(self).__name__), name
-        )
-
-
-class _Objective:
-    """Picklable objective around a built focal spec (estimator internals)."""
-
-    def __init__(self, focal: Any) -> None:
-        self._focal = focal
-
-    def __call__(self, preds: Any, data: Any) -> tuple[np.ndarray, np.ndarray]:
-        return self._focal.grad_hess(preds, data.get_label(), data.get_weight())
-
-
-class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
-    """Scikit-learn classifier: LightGBM trained with the focal loss, returning probabilities.
-
-    Binary: one booster with :class:`LightGBMFocalObjective`; multi-class: one booster with
-    :class:`LightGBMSoftmaxFocalObjective`; multi-label (2-D 0/1 ``y``): one booster per
-    label, each with that label's ``gamma`` and ``alpha``. The optimal initial score goes
-    into ``init_score`` of the training and validation Datasets and is added back in
-    :meth:`predict_proba`.
+    Binary: one booster with the loss's sigmoid form; multi-class: one booster with its
+    softmax form; multi-label (2-D 0/1 ``y``): one booster per label, each with that
+    label's parameters. Label-dependent parameters are resolved on the training labels;
+    the optimal initial score goes into ``init_score`` of the training and validation
+    Datasets and is added back in :meth:`predict_proba`.
 
     Parameters
     ----------
-    gamma : float or array, default=2.0
-        Focusing parameter (one per label / class allowed).
-    alpha : None, float, array or "balanced", default=None
-        Positive weight (binary / multi-label).
-    class_weight : None, array, dict, "balanced" or "effective_number", default=None
-        Per-class weights (multi-class).
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Hessian policy.
-    calibration : None or "focal_posterior", default=None
-        Map sigmoid outputs to posteriors with :func:`focalkit.focal_to_posterior`.
+    loss, gamma, alpha, class_weight, loss_params, hessian, calibration
+        As in :class:`~focalkit.boosting.XGBoostClassifier`.
     n_estimators : int, default=100
         Boosting rounds.
     learning_rate : float, default=0.1
@@ -293,7 +210,7 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
     max_delta_step : float, default=0.0
         Cap on leaf output (0: none).
     early_stopping_rounds : int, optional
-        Early stopping on the focal loss of the last ``eval_set``.
+        Early stopping on the loss of the last ``eval_set``.
     n_jobs : int, optional
         Threads.
     random_state : int, optional
@@ -303,8 +220,8 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
 
     Attributes
     ----------
-    classes_, init_score_, alpha_
-        As in :class:`~focalkit.boosting.XGBoostFocalClassifier`.
+    classes_, loss_, loss_params_, init_score_, alpha_, class_weight_, posterior_map_
+        As in :class:`~focalkit.boosting.XGBoostClassifier`.
     boosters_ : list of lightgbm.Booster
         One booster (binary, multi-class) or one per label.
     best_iteration_ : int or ndarray
@@ -314,7 +231,8 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
     --------
     >>> from sklearn.datasets import make_classification
     >>> X, y = make_classification(300, weights=[0.9], random_state=0)
-    >>> clf = LightGBMFocalClassifier(n_estimators=20).fit(X, y)
+    >>> clf = LightGBMClassifier("weighted_bce", loss_params={"pos_weight": 9.0},
+    ...                          n_estimators=20).fit(X, y)
     >>> clf.predict_proba(X).shape
     (300, 2)
     """
@@ -323,11 +241,13 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
 
     def __init__(
         self,
+        loss: str = "focal",
         *,
-        gamma: Any = 2.0,
+        gamma: Any = None,
         alpha: Any = None,
         class_weight: Any = None,
-        hessian: str = "irls",
+        loss_params: dict[str, Any] | None = None,
+        hessian: str | None = None,
         calibration: str | None = None,
         n_estimators: int = 100,
         learning_rate: float = 0.1,
@@ -342,9 +262,11 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
         random_state: int | None = None,
         params: dict[str, Any] | None = None,
     ) -> None:
+        self.loss = loss
         self.gamma = gamma
         self.alpha = alpha
         self.class_weight = class_weight
+        self.loss_params = loss_params
         self.hessian = hessian
         self.calibration = calibration
         self.n_estimators = n_estimators
@@ -363,7 +285,7 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
     def _softmax_hessian_scale(self, n_classes: int) -> float:
         return n_classes / (n_classes - 1.0)
 
-    def _fit_one(self, lgb, params, X, y, sw, evals, init, focal, verbose):
+    def _fit_one(self, lgb, params, X, y, sw, evals, init, form, verbose):
         n = X.shape[0]
         train = lgb.Dataset(X, y, weight=sw, init_score=init_rows(init, n), free_raw_data=True)
         valids = [
@@ -377,16 +299,19 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
             )
         if verbose:
             callbacks.append(lgb.log_evaluation(1))
+        loss = BoosterLoss.of(form, self.loss_)
         booster = lgb.train(
-            {**params, "objective": _Objective(focal)}, train, int(self.n_estimators),
-            valid_sets=valids, valid_names=[f"validation_{i}" for i in range(len(valids))],
-            feval=_Metric(focal, "focal") if valids else None, callbacks=callbacks,
+            {**params, "objective": adapter(LightGBMObjective, loss)}, train,
+            int(self.n_estimators), valid_sets=valids,
+            valid_names=[f"validation_{i}" for i in range(len(valids))],
+            feval=adapter(LightGBMMetric, loss, __name__=self.loss_) if valids else None,
+            callbacks=callbacks,
         )
         best = booster.best_iteration if self.early_stopping_rounds is not None else 0
         n_used = best if best > 0 else booster.current_iteration()
         return booster, n_used - 1  # 0-based index of the last round used
 
-    def _train(self, X, Y, sample_weight, evals, init, focal, *, verbose):
+    def _train(self, X, Y, sample_weight, evals, init, form, *, verbose):
         lgb = _lgb()
         if sample_weight is not None and np.any(sample_weight == 0):
             # LightGBM builds its feature bins (the candidate split thresholds) and counts
@@ -413,16 +338,16 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
             defaults["num_class"] = len(self.classes_)
         params = self._booster_params(defaults)
         if self.task_ != "multilabel":
-            booster, best = self._fit_one(lgb, params, X, Y, sample_weight, evals, init, focal,
+            booster, best = self._fit_one(lgb, params, X, Y, sample_weight, evals, init, form,
                                           verbose)
             self.boosters_ = [booster]
             self.best_iteration_ = best
             return
         self.boosters_, self.best_iteration_ = self._fit_per_label(
-            lambda y_j, evals_j, init_j, focal_j: self._fit_one(
-                lgb, params, X, y_j, sample_weight, evals_j, init_j, focal_j, verbose
+            lambda y_j, evals_j, init_j, form_j: self._fit_one(
+                lgb, params, X, y_j, sample_weight, evals_j, init_j, form_j, verbose
             ),
-            Y, evals, init,
+            Y, evals, init, form,
         )
 
     def _raw_margin(self, X):
@@ -435,3 +360,98 @@ class LightGBMFocalClassifier(FocalBoostingClassifierMixin):
         n_iter = int(self.best_iteration_) + 1
         out = self.boosters_[0].predict(X, raw_score=True, num_iteration=n_iter)
         return np.asarray(out, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------- older names
+class LightGBMFocalObjective(_aliases.FocalObjective, LightGBMObjective):
+    r"""Binary sigmoid focal objective: ``LightGBMObjective("focal", kind="sigmoid", ...)``.
+
+    .. math:: L = -a_t (1 - p_t)^\gamma \log p_t
+
+    Parameters: ``gamma=2.0``, ``alpha=None``, ``hessian="irls"``, ``hessian_floor=1e-6``,
+    ``n_threads=None``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, h = LightGBMFocalObjective(gamma=0.0)(np.array([1.0]), np.zeros(1), None, None)
+    >>> float(g[0]), float(h[0])
+    (-0.5, 0.25)
+    """
+
+
+class LightGBMSoftmaxFocalObjective(_aliases.SoftmaxFocalObjective, LightGBMObjective):
+    r"""Softmax focal objective: ``LightGBMObjective("focal", kind="softmax", ...)``.
+
+    .. math:: L = -a_y (1 - p_y)^\gamma \log p_y
+
+    ``init_score(y, n_classes=None, sample_weight=None)`` keeps its older argument order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, h = LightGBMSoftmaxFocalObjective()(np.array([0, 1]), np.zeros((2, 3)), None, None)
+    >>> g.shape
+    (2, 3)
+    """
+
+
+class LightGBMSoftmaxObjective(_aliases.SoftmaxObjective, LightGBMObjective):
+    """A softmax objective by name (default ``"logit_adjusted_ce"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, h = LightGBMSoftmaxObjective(prior=[0.5, 0.3, 0.2])(
+    ...     np.array([0, 1]), np.zeros((2, 3)), None, None)
+    >>> g.shape
+    (2, 3)
+    """
+
+
+class LightGBMFocalMetric(_aliases.FocalMetric, LightGBMMetric):
+    """Mean binary focal loss: ``LightGBMMetric("focal", kind="sigmoid", name="focal")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> name, value, higher = LightGBMFocalMetric()(np.array([1]), np.array([0.0]))
+    >>> name, round(value, 4), higher
+    ('focal', 0.1733, False)
+    """
+
+
+class LightGBMSoftmaxFocalMetric(_aliases.SoftmaxFocalMetric, LightGBMMetric):
+    """Mean softmax focal loss: ``LightGBMMetric("focal", kind="softmax", ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(LightGBMSoftmaxFocalMetric(gamma=0.0)(np.array([0]), np.zeros((1, 2)))[1], 4)
+    0.6931
+    """
+
+
+class LightGBMSoftmaxMetric(_aliases.SoftmaxMetric, LightGBMMetric):
+    """A softmax metric by name (default ``"logit_adjusted_ce"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = LightGBMSoftmaxMetric(prior=[0.5, 0.5], tau=0.0)
+    >>> round(m(np.array([0]), np.zeros((1, 2)))[1], 4)
+    0.6931
+    """
+
+
+class LightGBMFocalClassifier(LightGBMClassifier):
+    """:class:`LightGBMClassifier` under its older name (``loss="focal"`` by default).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(300, weights=[0.9], random_state=0)
+    >>> clf = LightGBMFocalClassifier(n_estimators=20).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (300, 2)
+    """

@@ -1,21 +1,26 @@
-"""Focal-loss objectives and metrics for XGBoost (native ``xgb.train`` and ``XGBClassifier``).
+"""Any focalkit loss as XGBoost objective, metric and classifier (``xgb.train``, ``XGBClassifier``).
 
-Adapters only: signatures and shapes for XGBoost; the mathematics is :mod:`focalkit._core`.
+XGBoost's conventions only; the loss side is :mod:`focalkit.boosting._objective` over the
+registry (:mod:`focalkit.losses`).
 
-* :class:`XGBoostFocalObjective` -- sigmoid focal: binary (margins (n,)) and multi-label
-  (2-D ``y``, margins (n, K), both ``multi_strategy`` values), per-label ``gamma``/``alpha``.
-* :class:`XGBoostSoftmaxFocalObjective` -- softmax focal for multi-class (``num_class``).
-* :class:`XGBoostFocalMetric`, :class:`XGBoostSoftmaxFocalMetric` -- the matching eval metrics
-  (``custom_metric=`` in ``xgb.train``; ``eval_metric=`` in ``XGBClassifier``).
+* :class:`XGBoostObjective` -- ``obj=`` of ``xgb.train`` / ``objective=`` of
+  ``XGBClassifier``: binary (margins (n,)), multi-label (2-D ``y``, margins (n, K), both
+  ``multi_strategy`` values) and multi-class (``num_class``; margins (n, C)).
+* :class:`XGBoostMetric` -- ``custom_metric=`` / ``eval_metric=``: the mean loss.
+* :class:`XGBoostClassifier` -- a scikit-learn classifier that does the plumbing below.
 
-Each object is a callable that recognises both calling conventions: ``obj(predt, dtrain)``
-(native) and ``obj(y_true, y_pred, sample_weight=None)`` (scikit-learn API).
+Objectives and metrics recognise both calling conventions: ``obj(predt, dtrain)`` (native)
+and ``obj(y_true, y_pred, sample_weight=None)`` (scikit-learn API). The older names
+(:class:`XGBoostFocalObjective`, :class:`XGBoostSoftmaxFocalObjective`,
+:class:`XGBoostSoftmaxObjective`, the metrics, :class:`XGBoostFocalClassifier`) are
+aliases that fix the loss and its form.
 
 A custom objective starts boosting from ``base_score`` (0.5 *in margin space* for
 ``xgb.train``), not from the optimal constant: use ``base_score=obj.init_score(y)`` (XGBoost
 >= 3.1 accepts a vector for multi-output) or ``DMatrix(..., base_margin=obj.base_margin(y))``
-with ``base_score=0`` (every version). :class:`~focalkit.boosting.XGBoostFocalClassifier`
-does this for you and returns probabilities.
+with ``base_score=0`` (every version). The softmax form's diagonal Hessian is scaled by 2,
+XGBoost's ``multi:softprob`` convention, so that each loss's neutral setting reproduces
+the built-in objectives.
 """
 
 from __future__ import annotations
@@ -25,20 +30,33 @@ from typing import Any
 import numpy as np
 
 from focalkit._core._validation import check_in
-from focalkit.boosting._estimator import FocalBoostingClassifierMixin
-from focalkit.boosting._objective import SigmoidFocal, SoftmaxFocal
-from focalkit.boosting._objective import unpack_native as _unpack
+from focalkit.boosting import _aliases
+from focalkit.boosting._estimator import BoosterClassifierMixin
+from focalkit.boosting._objective import (
+    BoosterLoss,
+    adapter,
+    init_args,
+    init_rows,
+    unpack_native,
+)
 from focalkit.exceptions import require
 
 __all__ = [
+    "XGBoostClassifier",
     "XGBoostFocalClassifier",
     "XGBoostFocalMetric",
     "XGBoostFocalObjective",
+    "XGBoostMetric",
+    "XGBoostObjective",
     "XGBoostSoftmaxFocalMetric",
     "XGBoostSoftmaxFocalObjective",
+    "XGBoostSoftmaxMetric",
+    "XGBoostSoftmaxObjective",
 ]
 
 _FEATURE = "focalkit.boosting.xgboost"
+#: ``multi:softprob``'s diagonal Hessian is ``2 p (1 - p)``.
+_SOFTMAX_HESSIAN_SCALE = 2.0
 
 
 def _xgb() -> Any:
@@ -49,248 +67,172 @@ def _xgb() -> Any:
 _xgb()
 
 
-class XGBoostFocalObjective:
-    r"""Sigmoid focal objective for XGBoost: binary and multi-label.
-
-    .. math:: L = -a_t (1 - p_t)^\gamma \log p_t
+class XGBoostObjective:
+    r"""Any registered loss as XGBoost objective: binary, multi-label and multi-class.
 
     Parameters
     ----------
-    gamma : float or array of shape (K,), default=2.0
-        Focusing parameter; one per label for multi-label.
-    alpha : None, float, array of shape (K,) or "balanced", default=None
-        Weight of positives (negatives get ``1 - alpha``). "balanced" uses
-        ``1 - prevalence`` of the labels the objective is called with (the training set).
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        ``"irls"`` (``w p (1 - p)``) is always positive and exact at ``gamma=0``; the exact
-        Hessian is negative on confidently wrong samples, and ``"clipped"`` floors it.
+    loss : str, default="focal"
+        A registered loss (:func:`focalkit.losses.loss_names`; aliases such as
+        ``"logit_adjusted_bce"`` accepted).
+    kind : {"sigmoid", "softmax"}, optional
+        Force the form; by default it follows the data: (n, C) margins with one label per
+        row are multi-class (softmax), everything else sigmoid (binary, multi-label).
+    hessian : str, optional
+        One of the loss's Hessian policies (``focalkit.losses.get_loss(loss).hessians``,
+        e.g. ``"irls"``, ``"clipped"``, ``"exact"``); default: its first.
     hessian_floor : float, default=1e-6
         Floor for ``"clipped"``.
+    hessian_scale : float, optional
+        Factor on the softmax form's diagonal Hessian (default 2, ``multi:softprob``'s
+        convention; 0 means ``C / (C - 1)``).
     n_threads : int, optional
-        Threads of the fused gradient kernel (numba); default 1, which does not compete
-        with the booster's own threads (see docs/boosting.md, "Speed").
+        Threads of a fused gradient kernel (focal loss; numba); default 1, which does not
+        compete with the booster's own threads (see docs/boosting.md, "Speed").
+    **params
+        The loss's parameters, e.g. ``gamma=2.0, alpha=0.25`` (focal) or ``pos_weight=9.0``
+        (weighted BCE); one value per label (multi-label) or class (multi-class) where the
+        loss allows. Label-dependent values (``alpha="balanced"``, a missing ``prior``) are
+        computed from the labels of each call (the training set) unless :meth:`resolve`
+        fixed them.
 
     Notes
     -----
-    ``gamma=0`` and ``alpha=None`` give exactly the gradient and Hessian of
-    ``binary:logistic``. Start from ``init_score(y)`` (see the module notes).
+    Each loss's neutral setting (``focalkit.losses.get_loss(loss).neutral``) gives exactly
+    the gradient and Hessian of ``binary:logistic`` / ``multi:softprob``. Start from
+    ``init_score(y)`` (see the module notes).
 
     Examples
     --------
     >>> import numpy as np, xgboost as xgb
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 3)); y = (X[:, 0] + rng.normal(size=200) > 1.5).astype(int)
-    >>> obj = XGBoostFocalObjective(gamma=2.0, alpha=0.25)
+    >>> obj = XGBoostObjective("focal", gamma=2.0, alpha=0.25)
     >>> params = {"max_depth": 2, "base_score": obj.init_score(y)}
     >>> bst = xgb.train(params, xgb.DMatrix(X, y), 10, obj=obj)
     >>> p = 1 / (1 + np.exp(-bst.predict(xgb.DMatrix(X), output_margin=True)))
     >>> bool(np.all((p > 0) & (p < 1)))
     True
+    >>> g, h = XGBoostObjective("weighted_bce", pos_weight=9.0)(
+    ...     np.array([1.0]), np.array([0.0], dtype=np.float32))
+    >>> round(float(g[0]), 3), round(float(h[0]), 3)
+    (-4.5, 2.25)
     """
 
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        alpha: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        n_threads: int | None = None,
-    ) -> None:
-        self._focal = SigmoidFocal(
-            gamma=gamma, alpha=alpha, hessian=hessian, hessian_floor=hessian_floor,
-            n_threads=n_threads, owner=type(self).__name__,
+    _loss: BoosterLoss
+
+    def __init__(self, loss: str = "focal", *, kind: str | None = None,
+                 hessian: str | None = None, hessian_floor: float = 1e-6,
+                 hessian_scale: float | None = None, n_threads: int | None = None,
+                 **params: Any) -> None:
+        self.loss = loss
+        self._loss = BoosterLoss(
+            loss, params, owner=type(self).__name__, kind=kind, hessian=hessian,
+            hessian_floor=hessian_floor, hessian_scale=hessian_scale,
+            default_scale=_SOFTMAX_HESSIAN_SCALE, n_threads=n_threads,
         )
-
-    @property
-    def gamma(self) -> Any:
-        """The focusing parameter (float or per-label vector)."""
-        return self._focal.gamma
-
-    @property
-    def alpha(self) -> Any:
-        """The positive weight as given (``"balanced"`` unresolved)."""
-        return self._focal.alpha
 
     def __call__(self, a: Any, b: Any, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian: ``(predt, dtrain)`` or ``(y_true, y_pred, sample_weight)``."""
-        predt, labels, weight, _ = _unpack(a, b, sample_weight)
-        return self._focal.grad_hess(predt, labels, weight)
+        predt, labels, weight, _ = unpack_native(a, b, sample_weight)
+        return self._loss.grad_hess(predt, labels, weight)
 
-    def init_score(self, y: Any, sample_weight: Any = None) -> Any:
-        """Optimal constant margin for labels ``y``: a float, or a (K,) vector for 2-D ``y``."""
-        return self._focal.init_score(y, sample_weight)
+    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """Optimal constant margin: a float, (K,) for 2-D ``y``, (C,) for multi-class ``y``."""
+        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
 
-    def base_margin(self, y: Any, sample_weight: Any = None) -> np.ndarray:
-        """``init_score(y)`` repeated for every row: pass as ``DMatrix(base_margin=...)``."""
-        init = np.atleast_1d(np.asarray(self.init_score(y, sample_weight), dtype=float))
-        n = np.shape(y)[0]
-        out = np.tile(init, (n, 1))
-        return out[:, 0] if np.ndim(y) == 1 else out
+    def base_margin(self, y: Any, sample_weight: Any = None,
+                    n_classes: int | None = None) -> np.ndarray:
+        """``init_score(y)`` for every row: pass as ``DMatrix(base_margin=...)``."""
+        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
+        return init_rows(init, np.shape(y)[0])
+
+    def resolve(self, y: Any, sample_weight: Any = None,
+                n_classes: int | None = None) -> XGBoostObjective:
+        """A copy with the label-dependent parameters computed once from training labels ``y``."""
+        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
 
     def __repr__(self) -> str:
-        f = self._focal
-        return (f"{type(self).__name__}(gamma={f.gamma!r}, alpha={f.alpha!r}, "
-                f"hessian={f.hessian!r})")
+        return repr(self._loss)
 
 
-class XGBoostSoftmaxFocalObjective:
-    r"""Softmax focal objective for XGBoost multi-class (set ``num_class`` in the params).
-
-    .. math:: L = -a_y (1 - p_y)^\gamma \log p_y
+class XGBoostMetric:
+    """Mean loss of raw margins for XGBoost (lower is better): ``custom_metric=``.
 
     Parameters
     ----------
-    gamma : float or array of shape (C,), default=2.0
-        Focusing parameter, or one per class.
-    class_weight : None, array of shape (C,), dict, "balanced" or "effective_number"
-        Per-class weights ``a_k``.
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Diagonal Hessian policy.
-    hessian_floor : float, default=1e-6
-        Floor for ``"clipped"``.
-    hessian_scale : float, default=2.0
-        Factor on the diagonal Hessian. XGBoost's ``multi:softprob`` uses
-        ``2 p (1 - p)``; the default keeps that convention, so ``gamma=0`` reproduces it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> obj = XGBoostSoftmaxFocalObjective(gamma=2.0)
-    >>> g, h = obj(np.array([0, 2]), np.zeros((2, 3), dtype=np.float32))  # (y_true, y_pred)
-    >>> g.shape, bool(np.all(h > 0))
-    ((2, 3), True)
-    """
-
-    def __init__(
-        self,
-        *,
-        gamma: Any = 2.0,
-        class_weight: Any = None,
-        hessian: str = "irls",
-        hessian_floor: float = 1e-6,
-        hessian_scale: float = 2.0,
-    ) -> None:
-        self._focal = SoftmaxFocal(
-            gamma=gamma, class_weight=class_weight, hessian=hessian,
-            hessian_floor=hessian_floor, hessian_scale=hessian_scale,
-            owner=type(self).__name__,
-        )
-
-    def __call__(self, a: Any, b: Any, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """Gradient and Hessian (n, C): ``(predt, dtrain)`` or ``(y_true, y_pred, ...)``."""
-        predt, labels, weight, _ = _unpack(a, b, sample_weight)
-        return self._focal.grad_hess(predt, labels, weight)
-
-    def init_score(self, y: Any, n_classes: int | None = None, sample_weight: Any = None) -> Any:
-        """Optimal constant logits (C,) for integer labels ``y``."""
-        return self._focal.init_score(y, n_classes, sample_weight)
-
-    def base_margin(
-        self, y: Any, n_classes: int | None = None, sample_weight: Any = None
-    ) -> np.ndarray:
-        """``init_score(y)`` for every row, shape (n, C)."""
-        init = self.init_score(y, n_classes, sample_weight)
-        return np.tile(init, (np.shape(y)[0], 1))
-
-    def __repr__(self) -> str:
-        f = self._focal
-        return f"{type(self).__name__}(gamma={f.gamma!r}, class_weight={f.class_weight!r})"
-
-
-class _Metric:
-    _name = "focal"
-    __name__: str
-
-    def __init__(self, focal: Any, name: str | None) -> None:
-        self._focal = focal
-        self.__name__ = name or self._name
-
-    def __call__(self, a: Any, b: Any, sample_weight: Any = None) -> Any:
-        """Mean focal loss: ``(name, value)`` natively, ``value`` in the sklearn API."""
-        predt, labels, weight, native = _unpack(a, b, sample_weight)
-        value = self._focal.loss(predt, labels, weight)
-        return (self.__name__, value) if native else value
-
-
-class XGBoostFocalMetric(_Metric):
-    """Mean sigmoid focal loss of raw margins (lower is better): ``custom_metric=``.
-
-    Parameters
-    ----------
-    gamma, alpha
-        As in :class:`XGBoostFocalObjective`.
-    name : str, default="focal"
-        Name shown in the evaluation log.
+    loss : str, default="focal"
+        As in :class:`XGBoostObjective`.
+    name : str, optional
+        Name in the evaluation log; defaults to ``loss``.
+    kind : {"sigmoid", "softmax"}, optional
+        As in :class:`XGBoostObjective`.
+    hessian, hessian_floor : optional
+        Accepted (and checked) as in the objective, so that both take the same arguments;
+        the metric does not use them.
+    **params
+        The loss's parameters.
 
     Notes
     -----
-    With a custom objective XGBoost passes raw margins (``base_margin`` included) to the
-    metric. Multi-label: the per-row sum over labels, averaged over rows. Early stopping
-    needs ``maximize=False`` (the default).
+    Returns ``(name, value)`` natively, ``value`` in the scikit-learn API. With a custom
+    objective XGBoost passes raw margins (``base_margin`` included) to the metric.
+    Multi-label: the per-row sum over labels, averaged over rows. Early stopping needs
+    ``maximize=False`` (the default).
 
     Examples
     --------
     >>> import numpy as np
-    >>> m = XGBoostFocalMetric(gamma=2.0)
-    >>> round(m(np.array([1, 0]), np.array([0.0, 0.0])), 4)
+    >>> round(XGBoostMetric("focal", gamma=2.0)(np.array([1, 0]), np.array([0.0, 0.0])), 4)
     0.1733
-    """
-
-    def __init__(self, *, gamma: Any = 2.0, alpha: Any = None, name: str | None = None) -> None:
-        super().__init__(SigmoidFocal(gamma=gamma, alpha=alpha, owner=type(self).__name__), name)
-
-
-class XGBoostSoftmaxFocalMetric(_Metric):
-    """Mean softmax focal loss of raw margins (n, C) (lower is better).
-
-    Parameters
-    ----------
-    gamma, class_weight
-        As in :class:`XGBoostSoftmaxFocalObjective`.
-    name : str, default="softmax_focal"
-        Name shown in the evaluation log.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> m = XGBoostSoftmaxFocalMetric(gamma=0.0)
-    >>> round(m(np.array([0]), np.zeros((1, 2))), 4)
+    >>> round(XGBoostMetric("focal_star", gamma_star=1.0)(np.array([1]), np.array([0.0])), 4)
     0.6931
     """
 
-    _name = "softmax_focal"
+    _loss: BoosterLoss
+    __name__: str
 
-    def __init__(
-        self, *, gamma: Any = 2.0, class_weight: Any = None, name: str | None = None
-    ) -> None:
-        super().__init__(
-            SoftmaxFocal(gamma=gamma, class_weight=class_weight, owner=type(self).__name__), name
-        )
+    def __init__(self, loss: str = "focal", *, name: str | None = None, kind: str | None = None,
+                 hessian: str | None = None, hessian_floor: float = 1e-6,
+                 **params: Any) -> None:
+        self.loss = loss
+        self._loss = BoosterLoss(loss, params, owner=type(self).__name__, kind=kind,
+                                 hessian=hessian, hessian_floor=hessian_floor)
+        self.__name__ = name or str(loss)
+
+    def __call__(self, a: Any, b: Any, sample_weight: Any = None) -> Any:
+        """Mean loss: ``(name, value)`` natively, ``value`` in the scikit-learn API."""
+        predt, labels, weight, native = unpack_native(a, b, sample_weight)
+        value = self._loss.loss(predt, labels, weight)
+        return (self.__name__, value) if native else value
 
 
+class XGBoostClassifier(BoosterClassifierMixin):
+    """Scikit-learn classifier: XGBoost trained with any focalkit loss, returning probabilities.
 
-class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
-    """Scikit-learn classifier: XGBoost trained with the focal loss, returning probabilities.
-
-    Binary and multi-label (2-D 0/1 ``y``) use :class:`XGBoostFocalObjective`; multi-class
-    ``y`` uses :class:`XGBoostSoftmaxFocalObjective`. The optimal initial score is computed
-    from the training labels, passed as ``base_margin`` (train and eval sets) and added back
-    in :meth:`predict_proba`.
+    Binary and multi-label (2-D 0/1 ``y``) train the loss's sigmoid form, multi-class ``y``
+    its softmax form, through :class:`XGBoostObjective`. Label-dependent parameters are
+    resolved on the training labels; the optimal initial score is computed from them,
+    passed as ``base_margin`` (train and eval sets) and added back in :meth:`predict_proba`.
 
     Parameters
     ----------
-    gamma : float or array, default=2.0
-        Focusing parameter (one per label for multi-label, one per class for multi-class).
-    alpha : None, float, array or "balanced", default=None
-        Positive weight (binary / multi-label); "balanced" = ``1 - prevalence`` per label,
-        from the training labels.
-    class_weight : None, array, dict, "balanced" or "effective_number", default=None
-        Per-class weights for multi-class ``y``.
-    hessian : {"irls", "clipped", "exact"}, default="irls"
-        Hessian policy; "irls" is positive everywhere and trains stably.
-    calibration : None or "focal_posterior", default=None
-        Map sigmoid outputs to posteriors with :func:`focalkit.focal_to_posterior`.
+    loss : str, default="focal"
+        A registered loss (:func:`focalkit.losses.loss_names`).
+    gamma, alpha, class_weight : optional
+        Shortcuts for the loss's parameters of these names (None: the loss's default);
+        ``alpha`` is the positive weight (binary / multi-label, "balanced" allowed),
+        ``class_weight`` the per-class weights (multi-class). Setting one that the loss
+        does not take raises.
+    loss_params : dict, optional
+        The loss's other parameters (e.g. ``{"pos_weight": 9.0}``).
+    hessian : str, optional
+        One of the loss's Hessian policies; default its first ("irls" for focal loss,
+        positive everywhere, trains stably).
+    calibration : None or "posterior", default=None
+        Map sigmoid outputs to posteriors with the loss's posterior map (focal loss:
+        :func:`focalkit.focal_to_posterior`; weighted / logit-adjusted BCE: the odds
+        correction). "focal_posterior" is the older name.
     n_estimators : int, default=100
         Boosting rounds.
     learning_rate : float, default=0.1
@@ -309,7 +251,7 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
         XGBoost's multi-output strategy for multi-label ``y`` ("multi_output_tree" grows
         one tree with vector leaves for all labels).
     early_stopping_rounds : int, optional
-        Stop when the focal loss on the last ``eval_set`` has not improved for this many
+        Stop when the loss on the last ``eval_set`` has not improved for this many
         rounds; predictions then use ``best_iteration_``.
     n_jobs : int, optional
         Threads (XGBoost ``nthread``); the gradient kernel runs on one thread.
@@ -323,33 +265,42 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
     ----------
     classes_ : ndarray
         Class labels (``arange(K)`` for multi-label).
+    loss_, loss_params_ : str, dict
+        The registry name of the loss and its parameters, resolved on the training labels.
     init_score_ : float or ndarray
         The initial margin(s) added to the trees' output.
     booster_ : xgboost.Booster
         The trained booster (its margins exclude ``init_score_``).
     best_iteration_ : int
         Last round used for prediction.
-    alpha_ : None, float or ndarray
-        Resolved ``alpha`` (binary / multi-label).
+    alpha_, class_weight_ : None, float or ndarray
+        The resolved ``alpha`` (binary / multi-label) or ``class_weight`` (multi-class)
+        of the loss, None where it has none.
+    posterior_map_ : tuple or list of tuples
+        With ``calibration``: the loss's posterior map (one per label for multi-label).
 
     Examples
     --------
     >>> from sklearn.datasets import make_classification
     >>> X, y = make_classification(300, weights=[0.9], random_state=0)
-    >>> clf = XGBoostFocalClassifier(gamma=2.0, alpha="balanced", n_estimators=20).fit(X, y)
+    >>> clf = XGBoostClassifier("focal", gamma=2.0, alpha="balanced", n_estimators=20).fit(X, y)
     >>> clf.predict_proba(X).shape
     (300, 2)
+    >>> XGBoostClassifier("varifocal", n_estimators=5).fit(X, y).loss_params_
+    {'alpha': 0.75, 'gamma': 2.0}
     """
 
     _booster_name = "xgboost"
 
     def __init__(
         self,
+        loss: str = "focal",
         *,
-        gamma: Any = 2.0,
+        gamma: Any = None,
         alpha: Any = None,
         class_weight: Any = None,
-        hessian: str = "irls",
+        loss_params: dict[str, Any] | None = None,
+        hessian: str | None = None,
         calibration: str | None = None,
         n_estimators: int = 100,
         learning_rate: float = 0.1,
@@ -363,9 +314,11 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
         random_state: int | None = None,
         params: dict[str, Any] | None = None,
     ) -> None:
+        self.loss = loss
         self.gamma = gamma
         self.alpha = alpha
         self.class_weight = class_weight
+        self.loss_params = loss_params
         self.hessian = hessian
         self.calibration = calibration
         self.n_estimators = n_estimators
@@ -381,15 +334,13 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
         self.params = params
 
     def _softmax_hessian_scale(self, n_classes: int) -> float:
-        return 2.0
+        return _SOFTMAX_HESSIAN_SCALE
 
     def _dmatrix(self, xgb: Any, X: Any, Y: Any, init: np.ndarray, weight: Any = None) -> Any:
-        margin = np.tile(np.atleast_1d(init), (X.shape[0], 1))
-        if margin.shape[1] == 1 and self.task_ == "binary":
-            margin = margin[:, 0]
+        margin = init_rows(init, X.shape[0])
         return xgb.DMatrix(X, Y, weight=weight, base_margin=margin)
 
-    def _train(self, X, Y, sample_weight, evals, init, focal, *, verbose):
+    def _train(self, X, Y, sample_weight, evals, init, form, *, verbose):
         xgb = _xgb()
         check_in(
             self.multi_strategy, ("one_output_per_tree", "multi_output_tree"),
@@ -418,11 +369,12 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
             (self._dmatrix(xgb, Xv, Yv, init), f"validation_{i}")
             for i, (Xv, Yv) in enumerate(evals)
         ]
-        metric = _Metric(focal, "focal")
+        loss = BoosterLoss.of(form, self.loss_)
         self.evals_result_: dict[str, Any] = {}
         self.booster_ = xgb.train(
-            params, dtrain, int(self.n_estimators), evals=dvals, obj=_Objective(focal),
-            custom_metric=metric if dvals else None,
+            params, dtrain, int(self.n_estimators), evals=dvals,
+            obj=adapter(XGBoostObjective, loss),
+            custom_metric=adapter(XGBoostMetric, loss, __name__=self.loss_) if dvals else None,
             early_stopping_rounds=self.early_stopping_rounds,
             evals_result=self.evals_result_, verbose_eval=bool(verbose),
         )
@@ -439,11 +391,98 @@ class XGBoostFocalClassifier(FocalBoostingClassifierMixin):
         return np.asarray(out, dtype=np.float64)
 
 
-class _Objective:
-    """A picklable objective around an already-built focal spec (used by the estimator)."""
+# ----------------------------------------------------------------------- older names
+class XGBoostFocalObjective(_aliases.FocalObjective, XGBoostObjective):
+    r"""Sigmoid focal objective: ``XGBoostObjective("focal", kind="sigmoid", ...)``.
 
-    def __init__(self, focal: Any) -> None:
-        self._focal = focal
+    .. math:: L = -a_t (1 - p_t)^\gamma \log p_t
 
-    def __call__(self, predt: Any, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        return self._focal.grad_hess(predt, dtrain.get_label(), dtrain.get_weight())
+    Parameters: ``gamma=2.0``, ``alpha=None``, ``hessian="irls"``, ``hessian_floor=1e-6``,
+    ``n_threads=None``, as in :class:`XGBoostObjective`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g, h = XGBoostFocalObjective(gamma=2.0)(np.array([1.0]), np.zeros(1, np.float32))
+    >>> round(float(g[0]), 4), round(float(h[0]), 4)
+    (-0.2983, 0.1491)
+    """
+
+
+class XGBoostSoftmaxFocalObjective(_aliases.SoftmaxFocalObjective, XGBoostObjective):
+    r"""Softmax focal objective: ``XGBoostObjective("focal", kind="softmax", ...)``.
+
+    .. math:: L = -a_y (1 - p_y)^\gamma \log p_y
+
+    Parameters: ``gamma=2.0``, ``class_weight=None``, ``hessian="irls"``,
+    ``hessian_floor=1e-6``, ``hessian_scale`` (default 2), as in :class:`XGBoostObjective`.
+    ``init_score(y, n_classes=None, sample_weight=None)`` keeps its older argument order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> obj = XGBoostSoftmaxFocalObjective(gamma=2.0)
+    >>> g, h = obj(np.array([0, 2]), np.zeros((2, 3), dtype=np.float32))  # (y_true, y_pred)
+    >>> g.shape, bool(np.all(h > 0))
+    ((2, 3), True)
+    """
+
+
+class XGBoostSoftmaxObjective(_aliases.SoftmaxObjective, XGBoostObjective):
+    """A softmax objective by name: ``XGBoostObjective(loss, kind="softmax", ...)``.
+
+    The default loss is ``"logit_adjusted_ce"`` (logit-adjusted cross-entropy).
+
+    Examples
+    --------
+    >>> obj = XGBoostSoftmaxObjective(prior=[0.8, 0.2], tau=1.0)
+    >>> (obj.init_score([0, 0, 0, 0, 1]).round(3) + 0.0).tolist()  # the shift cancels the log-odds
+    [0.0, 0.0]
+    """
+
+
+class XGBoostFocalMetric(_aliases.FocalMetric, XGBoostMetric):
+    """Mean sigmoid focal loss: ``XGBoostMetric("focal", kind="sigmoid", name="focal", ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(XGBoostFocalMetric(gamma=2.0)(np.array([1, 0]), np.array([0.0, 0.0])), 4)
+    0.1733
+    """
+
+
+class XGBoostSoftmaxFocalMetric(_aliases.SoftmaxFocalMetric, XGBoostMetric):
+    """Mean softmax focal loss: ``XGBoostMetric("focal", kind="softmax", ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(XGBoostSoftmaxFocalMetric(gamma=0.0)(np.array([0]), np.zeros((1, 2))), 4)
+    0.6931
+    """
+
+
+class XGBoostSoftmaxMetric(_aliases.SoftmaxMetric, XGBoostMetric):
+    """A softmax metric by name (default ``"logit_adjusted_ce"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = XGBoostSoftmaxMetric(prior=[0.5, 0.5], tau=0.0)
+    >>> round(m(np.array([0]), np.zeros((1, 2))), 4)
+    0.6931
+    """
+
+
+class XGBoostFocalClassifier(XGBoostClassifier):
+    """:class:`XGBoostClassifier` under its older name (``loss="focal"`` by default).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> X, y = make_classification(300, weights=[0.9], random_state=0)
+    >>> clf = XGBoostFocalClassifier(gamma=2.0, alpha="balanced", n_estimators=20).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (300, 2)
+    """
