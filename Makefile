@@ -58,7 +58,7 @@ test: $(VENV)/.stamp-test
 # (MkDocs, strict: a warning fails the build) -> build/docs-site/index.html.
 DOCS_SITE := build/docs-site
 docs: $(VENV)/.stamp-docs
-	$(BIN)/mkdocs build -q -f docs/mkdocs/mkdocs.yml
+	$(BIN)/mkdocs build -f docs/mkdocs/mkdocs.yml  # strict (mkdocs.yml); -q would hide the warnings
 
 # Every page of the site in headless Chromium: broken links, anchors, images, resources and
 # JavaScript errors fail; screenshots of the home page and the bench report go to

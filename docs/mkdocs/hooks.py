@@ -17,11 +17,14 @@ Sphinx-style roles left in numpydoc docstrings (``:func:`x```) are shown as code
 from __future__ import annotations
 
 import ast
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from mkdocs.structure.files import File, Files, InclusionLevel
+
+log = logging.getLogger("mkdocs.hooks.focalkit")
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -91,14 +94,94 @@ def _example_page(path: Path) -> str:
     )
 
 
+def static_all(module: str) -> bool:
+    """True when the module's ``__all__`` is a literal list (readable from the source).
+
+    Modules that compute it (names generated from the loss registry, lazy re-exports) are
+    documented by importing them (griffe's inspection), so that every name is listed.
+    """
+    try:
+        tree = ast.parse(_source(module).read_text(encoding="utf-8"))
+    except SyntaxError:
+        return True
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            value = node.value  # type: ignore[attr-defined]
+            return isinstance(value, (ast.List, ast.Tuple)) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in value.elts
+            )
+    return True
+
+
+def _literal_all(module: str) -> list[str]:
+    try:
+        tree = ast.parse(_source(module).read_text(encoding="utf-8"))
+    except SyntaxError:
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ) and isinstance(node.value, (ast.List, ast.Tuple)):
+            return [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+    return []
+
+
+#: module -> the names its API page must show (checked after rendering: strict fails)
+EXPECTED: dict[str, list[str]] = {}
+
+
 def _api_page(module: str) -> str:
-    return (
+    head = (
         f"# `{module}`\n\n"
         f"::: {module}\n"
         "    options:\n"
         "      show_root_heading: false\n"
         "      show_root_toc_entry: false\n"
     )
+    if static_all(module):
+        EXPECTED[module] = _literal_all(module)
+        return head
+    return head.replace("show_root_toc_entry: false\n",
+                        "show_root_toc_entry: false\n      members: false\n") + _runtime_members(module)
+
+
+def _runtime_members(module: str) -> str:
+    """Markdown for the names of a module whose ``__all__`` is computed at import time."""
+    import importlib
+    import inspect
+
+    try:
+        mod = importlib.import_module(module)
+    except Exception as exc:  # noqa: BLE001 - a missing extra: say so on the page
+        first = " ".join(str(exc).split())
+        return (
+            "\n!!! note\n"
+            f"    This module makes its names when it is imported, and importing it failed "
+            f"where this site was built (`{type(exc).__name__}: {first}`). Build the site in "
+            "the environment of `make test` to list them.\n"
+        )
+    EXPECTED[module] = list(getattr(mod, "__all__", []))
+    parts = ["\n## Names\n", f"Generated or re-exported when `{module}` is imported (its "
+             "`__all__`); each entry shows the signature and the docstring.\n"]
+    for name in getattr(mod, "__all__", []):
+        obj = getattr(mod, name, None)
+        kind = "class" if inspect.isclass(obj) else "function" if callable(obj) else "data"
+        parts.append(f"### `{name}` {{#{module}.{name}}}\n")
+        sig = ""
+        if callable(obj):
+            try:
+                sig = f"{name}{inspect.signature(obj)}"
+            except (TypeError, ValueError):
+                sig = ""
+        if sig:
+            parts.append(f"```python\n{'class ' if kind == 'class' else ''}{sig}\n```\n")
+        doc = inspect.getdoc(obj) if kind != "data" else None
+        if doc:
+            parts.append(f"```text\n{doc.rstrip()}\n```\n")
+        elif kind == "data":
+            parts.append(f"```python\n{name} = {obj!r:.300}\n```\n")
+    return "\n".join(parts)
 
 
 def _api_index(modules: list[str]) -> str:
@@ -175,7 +258,15 @@ _MATH_HTML = re.compile(r"<p>\.\. math::\s*(.*?)</p>", re.S)
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
-    """Sphinx roles and ``.. math::`` lines of docstrings, shown as code."""
+    """Sphinx roles and ``.. math::`` lines of docstrings, shown as code; API coverage."""
+    uri = page.file.src_uri
+    if uri.startswith("api/") and uri[4:-3] in EXPECTED:
+        module = uri[4:-3]
+        ids = set(re.findall(r'id="([^"]+)"', html))
+        missing = [n for n in EXPECTED[module] if f"{module}.{n}" not in ids]
+        if missing:
+            log.warning(f"API page of {module} does not show {', '.join(missing)} (names of "
+                        "its __all__)")  # fmt: skip
     html = _ROLE_HTML.sub(r"<code>\1</code>", html)
     return _MATH_HTML.sub(lambda m: f"<pre><code>{m.group(1)}</code></pre>" if m.group(1)
                           else "", html)  # fmt: skip
