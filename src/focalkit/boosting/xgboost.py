@@ -286,8 +286,8 @@ class XGBoostClassifier(BoosterClassifierMixin):
     >>> clf = XGBoostClassifier("focal", gamma=2.0, alpha="balanced", n_estimators=20).fit(X, y)
     >>> clf.predict_proba(X).shape
     (300, 2)
-    >>> XGBoostClassifier("varifocal", n_estimators=5).fit(X, y).loss_params_
-    {'alpha': 0.75, 'gamma': 2.0}
+    >>> XGBoostClassifier("varifocal", n_estimators=5).fit(X, y).loss_
+    'varifocal'
     """
 
     _booster_name = "xgboost"
