@@ -28,6 +28,13 @@ except ImportError:  # pragma: no cover
         x._keras_mask = mask
 
 
+try:
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope as _in_symbolic_scope
+except ImportError:  # pragma: no cover
+    def _in_symbolic_scope() -> bool:
+        return False
+
+
 def has_schedule(cls: type[LossSpec]) -> bool:
     """True when the spec changes with the training epoch (``at_epoch``)."""
     return cls.at_epoch is not LossSpec.at_epoch
@@ -59,6 +66,8 @@ def _from_json(value: Any) -> Any:
 def _numpy(x: Any) -> np.ndarray:
     if isinstance(x, np.ndarray):
         return x
+    if hasattr(x, "detach"):  # torch: np.array(tensor) warns on NumPy 2 (no copy keyword)
+        return x.detach().cpu().numpy()
     if ops.is_tensor(x):
         return np.asarray(ops.convert_to_numpy(x))
     return np.asarray(x)
@@ -81,11 +90,13 @@ class FocalkitLoss(keras.losses.Loss):
         if not isinstance(from_logits, bool):
             raise InvalidParameterError(
                 f"The 'from_logits' parameter of {owner} must be a bool. Got {from_logits!r}.")
-        if label_smoothing and not offers_label_smoothing(self.spec, self.target):
+        if self.target != "binary" and any(p.name == "label_smoothing" for p in self.spec.params):
+            params["label_smoothing"] = label_smoothing  # the spec's own parameter
+            label_smoothing = 0.0
+        elif label_smoothing and not offers_label_smoothing(self.spec, self.target):
             raise InvalidParameterError(
-                f"{owner} has no 'label_smoothing' argument"
-                + (" (use the loss's own parameter)" if self.target != "binary" else "")
-                + f"; its parameters are: {', '.join(self._param_names())}.")
+                f"{owner} has no 'label_smoothing' argument; its parameters are: "
+                f"{', '.join(self._param_names())}.")
         label_smoothing = LABEL_SMOOTHING.check(label_smoothing, owner) \
             if offers_label_smoothing(self.spec, self.target) else 0.0
         if ignore_class is not None:
@@ -160,9 +171,9 @@ class FocalkitLoss(keras.losses.Loss):
                     f"{type(self).__name__}.adapt needs one-hot rows (or integer labels).")
             n_classes = n_classes or flat.shape[1]
             labels = flat.argmax(axis=1)
-        elif self.target == "sparse":
-            if labels.ndim > 1 and labels.shape[-1] == 1:
-                labels = labels[..., 0]
+        elif labels.ndim > 1 and labels.shape[-1] == 1:  # (n, 1): one label / class index
+            labels = labels[..., 0]
+        if self.target == "sparse":
             labels = labels.reshape(-1)
         if self.ignore_class is not None:
             keep = (labels != self.ignore_class).reshape(labels.shape[0], -1).all(axis=1)
@@ -191,6 +202,8 @@ class FocalkitLoss(keras.losses.Loss):
         if self.epoch is not None:
             return spec.at_epoch(self.epoch)
         if has_schedule(type(spec)) and spec.at_epoch(2**31) != spec:
+            if _in_symbolic_scope():  # Keras' shape inference before fit's callbacks start
+                return spec
             raise InvalidParameterError(
                 f"{owner}: these parameters define a schedule over epochs; add the callback "
                 "focalkit.keras.LossSchedule() to fit (or call loss.set_epoch(epoch)).")
@@ -238,8 +251,8 @@ class FocalkitLoss(keras.losses.Loss):
             raise InvalidParameterError(f"{type(self).__name__}: predictions must not be "
                                         "scalars.")
         elem = spec_loss(spec, z, y, None)
-        if valid is None:
-            return ops.mean(elem, axis=-1)
+        if valid is None:  # ops.mean computes float64 in float32 on JAX (Keras 3.15)
+            return ops.sum(elem, axis=-1) / float(elem.shape[-1])
         fvalid = ops.cast(valid, elem.dtype)
         elem = ops.where(valid, elem, ops.zeros_like(elem))
         count = ops.sum(fvalid, axis=-1)

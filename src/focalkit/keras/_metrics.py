@@ -94,8 +94,10 @@ class AveragePrecision(keras.metrics.Metric):
         idx = ops.cast(ops.clip(ops.floor(p * self.num_bins), 0, self.num_bins - 1), "int32")
         idx, w, y = ops.reshape(idx, (-1,)), ops.reshape(w, (-1,)), ops.reshape(y, (-1,))
         pos = ops.cast(y > 0.5, "float32") * w
-        self.pos.assign_add(ops.bincount(idx, weights=pos, minlength=self.num_bins))
-        self.neg.assign_add(ops.bincount(idx, weights=w - pos, minlength=self.num_bins))
+        counts = ops.segment_sum(ops.stack([pos, w - pos], axis=1), idx,
+                                 num_segments=self.num_bins)  # static size (jit)
+        self.pos.assign_add(counts[:, 0])
+        self.neg.assign_add(counts[:, 1])
 
     def result(self) -> Any:
         """AP over the batches seen (0 before any positive)."""
