@@ -190,7 +190,7 @@ def test_search_spaces_kept():
     assert search_space(parse_method("mlp:poly1_focal"))["gamma"] == [2.0, 0.5, 1.0, 3.0]
     assert "gamma" not in search_space(parse_method("mlp:poly1"))
     assert "gamma" not in search_space(parse_method("mlp:bce"))
-    assert search_space(parse_method("xgb"))["gamma"] == [2.0, 0.5, 1.0]
+    assert search_space(parse_method("xgb"))["gamma"] == [2.0, 0.5, 1.0, 3.0]
     assert "gamma" not in search_space(parse_method("xgb:bce"))
     assert "gamma" not in search_space(parse_method("mlp:focal(gamma=1)"))
 

@@ -185,3 +185,178 @@ def test_keyboard_interrupt_keeps_finished_cells(tmp_path, capsys):
                   on_cell=rest.append)  # fmt: skip
     assert len(rest) == N_CELLS - 3
     assert s["complete"]
+
+
+# --------------------------------------------------------------------------------------
+# issue 13: refit, early stopping on the bench's validation part, degenerate models,
+# resampling-aware leaf sizes, bookkeeping, Dask
+# --------------------------------------------------------------------------------------
+from focalkit.experiments.bench.methods import (  # noqa: E402
+    fit_model,
+    parse_method,
+    refit_settings,
+    scaled_leaf_size,
+)
+from focalkit.experiments.bench.protocol import degenerate_reasons, run_cell  # noqa: E402
+
+
+def _cell(plan, method):
+    return next(c for c in plan.cells if c["method"] == method)
+
+
+def test_refit_uses_the_whole_training_fold_with_the_tuned_rounds():
+    cfg = TINY.replace(methods=("logreg", "hgb(max_iter=40)"))
+    plan = make_plan(cfg)
+    cell = _cell(plan, "hgb(max_iter=40)")
+    ds = plan.datasets[cell["dataset"]]
+    rec = run_cell(ds, plan.methods[cell["method"]], cell, cfg, 1)
+    assert rec["status"] == "ok", rec.get("error")
+    assert rec["refit"] is True
+    tuned = rec["info"]["tuning"]["n_iter"]
+    assert rec["info"]["refit"]["max_iter"] == tuned  # the early-stopped length, frozen
+    assert rec["info"]["refit"]["early_stopping"] is False
+    assert rec["info"]["refit"]["n_iter"] == tuned
+    # without refit the model of the inner training part is scored: other test scores
+    old = run_cell(ds, plan.methods[cell["method"]], cell, cfg.replace(refit=False), 1)
+    assert old["refit"] is False
+    assert "tuning" not in old["info"]
+    assert not np.allclose(rec["scores"], old["scores"])
+    assert cfg.fingerprint() != cfg.replace(refit=False).fingerprint()
+
+
+def test_refit_settings_per_model():
+    assert refit_settings(parse_method("xgb"), {"best_iteration": 6}) == {
+        "n_estimators": 7, "early_stopping_rounds": None}
+    assert refit_settings(parse_method("hgb"), {"n_iter": 13}) == {
+        "max_iter": 13, "early_stopping": False}
+
+
+def test_mlp_early_stops_on_the_benchs_validation_part(monkeypatch):
+    pytest.importorskip("torch")
+    from focalkit.sklearn import FocalMLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] + rng.normal(0, 0.5, 120) > 1.0).astype(int)
+    Xv, yv = X[:40], y[:40]
+    seen = {}
+    real = FocalMLPClassifier._train
+
+    def spy(self, torch, bound, cfg, Xt, Yt, Wt, train_idx, val_idx, gen):
+        seen["train"], seen["val"] = np.asarray(train_idx), val_idx
+        seen["X"] = Xt.numpy()
+        return real(self, torch, bound, cfg, Xt, Yt, Wt, train_idx, val_idx, gen)
+
+    monkeypatch.setattr(FocalMLPClassifier, "_train", spy)
+    est, info = fit_model(parse_method("mlp:bce(max_epochs=5)"), X[40:], y[40:], Xv, yv,
+                          seed=0)  # fmt: skip
+    assert seen["train"].tolist() == list(range(80))
+    assert np.asarray(seen["val"]).tolist() == list(range(80, 120))  # the bench's rows
+    assert "best_epoch" in info
+    assert not hasattr(est, "_split") or "_split" not in vars(est)
+    # the refit trains the frozen number of epochs without a validation split
+    est2, info2 = fit_model(parse_method("mlp:bce(max_epochs=5)"), X, y, seed=0,
+                            extra=refit_settings(parse_method("mlp:bce"), info))  # fmt: skip
+    assert seen["val"] is None
+    assert info2["n_epochs"] == info["best_epoch"] + 1
+
+
+def test_degenerate_model_is_flagged_in_results_and_report(tmp_path):
+    # a constant predictor: gradient boosting whose leaves must hold more rows than the
+    # training part has (the issue's hgb+under artefact): ROC-AUC exactly 0.5 in every fold
+    bad = "hgb(max_iter=10,min_samples_leaf=500)"
+    cfg = TINY.replace(methods=("logreg", bad))
+    s = run_bench(cfg, tmp_path, progress=False, figures=False)
+    res = pd.read_parquet(tmp_path / "results.parquet")
+    flagged = res[res["method"] == bad]["degenerate"]
+    assert (flagged != "").all()
+    assert flagged.str.contains("one class at every threshold|constant|0.5").all()
+    assert (res[res["method"] == "logreg"]["degenerate"] == "").all()
+    assert s["degenerate"][0]["method"] == bad
+    text = "\n".join(s["conclusions"])
+    assert "Degenerate models" in text
+    assert "Degenerate folds" in (tmp_path / "report.md").read_text()
+
+
+def test_degenerate_reasons():
+    y = np.array([0, 0, 1, 1])
+    assert degenerate_reasons(y, np.array([0.2, 0.7, 0.3, 0.8]), 0.25) == []
+    assert degenerate_reasons(y, np.array([0.4, 0.3, 0.3, 0.4]), 0.5) == [
+        "ROC-AUC exactly 0.5", "one class at every threshold"]
+
+
+def test_undersampling_scales_the_leaf_size():
+    assert scaled_leaf_size(20, 34, 300) == 2
+    assert scaled_leaf_size(20, 150, 300) == 10
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + rng.normal(0, 0.3, 300) > 1.6).astype(int)  # ~6 % positives
+    est, info = fit_model(parse_method("hgb(max_iter=20)+under"), X, y, seed=0)
+    assert info["n_resampled"] < 60
+    assert est.min_samples_leaf == info["min_samples_leaf"] <= 4
+    est2, _ = fit_model(parse_method("hgb(max_iter=20,min_samples_leaf=7)+under"), X, y,
+                        seed=0)  # fmt: skip
+    assert est2.min_samples_leaf == 7  # set by the user: kept
+
+
+def test_validation_with_few_positives_is_warned(tmp_path):
+    s = run_bench(TINY, tmp_path, progress=False, figures=False)
+    res = pd.read_parquet(tmp_path / "results.parquet")
+    assert (res["n_pos_val"] < 10).all()  # 240 rows at 1:4, validation parts of ~30 rows
+    assert s["validation_warnings"][0]["dataset"] == "synth(ir=4,n=240,d=4)"
+    assert "fewer than 10 positives" in "\n".join(s["conclusions"])
+
+
+def test_environment_reads_renamed_distributions(monkeypatch):
+    from importlib import metadata
+
+    from focalkit.experiments.bench.runner import environment
+
+    real = metadata.version
+
+    def fake(name):
+        if name == "xgboost":
+            raise metadata.PackageNotFoundError(name)
+        if name == "xgboost-cpu":
+            return "3.2.0"
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", fake)
+    assert environment()["versions"]["xgboost"] == "3.2.0 (xgboost-cpu)"
+
+
+def test_two_tables_with_the_same_file_name_are_kept_apart(tmp_path):
+    for sub, shift in (("a", 0.0), ("b", 2.0)):
+        (tmp_path / sub).mkdir()
+        rows = "".join(f"{i * 0.1 + shift},{int(i % 4 == 0)}\n" for i in range(80))
+        (tmp_path / sub / "data.csv").write_text("x,y\n" + rows)
+    cfg = BenchConfig(datasets=(f"file:{tmp_path / 'a' / 'data.csv'}",
+                                f"file:{tmp_path / 'b' / 'data.csv'}"),
+                      methods=("logreg",), baseline="logreg", target="y",
+                      n_splits=2)  # fmt: skip
+    plan = make_plan(cfg)
+    assert len(plan.datasets) == 2
+    names = sorted(plan.datasets)
+    assert names[0] != names[1]
+
+
+@pytest.mark.slow  # starts an in-process Dask cluster (~2-4 s)
+def test_dask_local_cluster_runs_and_resumes(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    serial = tmp_path / "serial"
+    run_bench(TINY, serial, progress=False, figures=False)
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:  # fmt: skip
+        part = run_bench(TINY, out, dask=client, progress=False, figures=False, stop_after=4)
+        assert not part["complete"]
+        assert len(CellStore(out).records()) == 4
+        rest: list = []
+        s = run_bench(TINY, out, dask=client, resume=True, progress=False, figures=False,
+                      on_cell=rest.append)  # fmt: skip
+    assert s["complete"]
+    assert len(rest) == N_CELLS - 4
+    a = pd.read_parquet(serial / "results.parquet").drop(columns=["seconds", "cpu_seconds"])
+    b = pd.read_parquet(out / "results.parquet").drop(columns=["seconds", "cpu_seconds"])
+    pd.testing.assert_frame_equal(a, b)

@@ -53,10 +53,13 @@ def test_conclusions_follow_the_numbers():
     res = fake_results(12, {"mlp:bce": 0.0, "good": 0.08, "bad": -0.08, "same": 0.0})
     s = summary_for(res)
     text = "\n".join(s["conclusions"])
-    assert "Helped on minority F1" in text
-    assert "good @tuned" in text
-    assert "Hurt on minority F1" in text
+    assert "Tuned thresholds: significantly better than mlp:bce @tuned on minority F1" in text
+    assert "good @tuned (HL +0.080 [" in text
+    assert "Tuned thresholds: significantly worse than mlp:bce @tuned" in text
     assert "bad @tuned" in text
+    # an unchanged method is said to be equivalent (the posterior), not merely "not worse"
+    assert "equivalent to mlp:bce @tuned on minority F1 within the ROPE of +/-0.01" in text
+    assert "same @tuned" in text
     comp = {r["variant"]: r for r in s["comparisons"]["f1"]}
     assert comp["good @tuned"]["verdict"] == "better"
     assert comp["bad @0.5"]["verdict"] == "worse"
@@ -64,15 +67,38 @@ def test_conclusions_follow_the_numbers():
     # the 0.5 variants are 0.03 worse: tuning helped every method
     assert "improved minority F1 significantly for 4 of 4 method(s)" in text
     assert s["friedman"]["avg_ranks"]["good"] == pytest.approx(1.0)
-    assert "Caution: 12 datasets" in text
+    # @0.5 and @tuned are separate Holm families (3 and 4 comparisons)
+    fam = {r["variant"]: (r["family"], r["family_size"]) for r in s["comparisons"]["f1"]}
+    assert fam["good @tuned"] == ("@tuned", 3)
+    assert fam["good @0.5"] == ("@0.5", 4)
+    assert s["friedman"]["iman_davenport_p"] < s["friedman"]["p"]
+    assert "Warning: significance is unattainable" not in text
 
 
 def test_nothing_helped_and_underpowered():
     res = fake_results(4, {"mlp:bce": 0.0, "good": 0.08, "bad": -0.08, "same": 0.0})
     text = "\n".join(summary_for(res)["conclusions"])
-    assert "Nothing beat mlp:bce @tuned on minority F1 significantly" in text
-    assert "with 4 dataset(s) the across-dataset tests cannot detect anything" in text
-    assert "0.125" in text  # smallest two-sided Wilcoxon p with 4 pairs
+    assert "nothing beat mlp:bce @tuned on minority F1 significantly" in text
+    assert "Warning: significance is unattainable for the tuned-threshold comparisons" in text
+    assert "smallest two-sided Wilcoxon p is 0.12" in text  # 2 / 2^4
+    assert "raises it to 0.38" in text  # Holm over 3 comparisons
+
+
+def test_inconclusive_is_not_called_equivalent():
+    rng = np.random.default_rng(4)
+    res = fake_results(9, {"mlp:bce": 0.0, "noisy": 0.0, "same": 0.0})
+    # "noisy": a large per-dataset effect of random sign (no evidence either way)
+    shift = dict(zip([f"d{i}" for i in range(9)], rng.choice([-0.06, 0.05], 9), strict=True))
+    sel = res["method"] == "noisy"
+    cols = [*THRESHOLDED, *THRESHOLD_FREE]
+    res.loc[sel, cols] = res.loc[sel, cols].add(res.loc[sel, "dataset"].map(shift), axis=0)
+    s = summary_for(res)
+    comp = {r["variant"]: r for r in s["comparisons"]["f1"]}
+    assert comp["noisy @tuned"]["verdict"] == "inconclusive"
+    assert comp["same @tuned"]["verdict"] == "equivalent"
+    text = "\n".join(s["conclusions"])
+    assert "inconclusive on minority F1" in text
+    assert "Inconclusive: 9 datasets give a smallest attainable p of 0.0039" in text
 
 
 def test_report_renders_md_and_self_contained_html(tmp_path):

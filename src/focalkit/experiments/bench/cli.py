@@ -16,7 +16,8 @@ _FIELDS = {  # argparse dest -> BenchConfig field
     "datasets": "datasets", "methods": "methods", "folds": "n_splits",
     "repeats": "n_repeats", "seed": "seed", "val_fraction": "val_fraction",
     "metric": "primary_metric", "threshold_metric": "threshold_metric",
-    "baseline": "baseline", "tuning_budget": "tuning_budget", "max_rows": "max_rows",
+    "baseline": "baseline", "tuning_budget": "tuning_budget", "refit": "refit",
+    "max_rows": "max_rows",
     "data": "data", "target": "target", "positive": "positive", "encode": "encode",
     "impute": "impute", "sep": "sep",
 }  # fmt: skip
@@ -84,9 +85,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold-metric", type=t["threshold_metric"], metavar="NAME",
                    help="metric the threshold is tuned for: "
                    f"{', '.join(THRESHOLD_METRICS)} (default f1)")  # fmt: skip
-    p.add_argument("--tuning-budget", type=t["tuning_budget"], metavar="N",
-                   help="hyper-parameter candidates per method on the validation part "
-                   "(the same for all; default 1 = defaults only)")
+    p.add_argument("--budget", "--tuning-budget", dest="tuning_budget",
+                   type=t["tuning_budget"], metavar="N",
+                   help="hyper-parameter trials per method, chosen on the validation part "
+                   "(the same number for every method, from a documented space; default 1 = "
+                   "defaults only)")
+    p.add_argument("--no-refit", dest="refit", action="store_false", default=None,
+                   help="score the model fitted on the inner training part instead of "
+                   "refitting on the whole training fold with the tuned settings")
     p.add_argument("--max-rows", type=t["max_rows"], metavar="N",
                    help="stratified subsample of larger datasets (N >= 50)")
     o = parser.add_argument_group("execution and output")
@@ -94,6 +100,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="output folder (default ./bench-out)")
     o.add_argument("--jobs", type=t["jobs"], default=1, metavar="N",
                    help="parallel worker processes (-1: one per CPU core)")
+    o.add_argument("--dask", metavar="ADDRESS",
+                   help="run the cells on a Dask cluster: a scheduler address "
+                   "(tcp://host:8786) or 'local' (a LocalCluster of --jobs workers); needs "
+                   "pip install 'focalkit[dask]'")
     o.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out without recomputing finished "
                    "cells")
@@ -203,6 +213,10 @@ def run(args: argparse.Namespace) -> int:
 
     runner.check_out_dir(args.out, resume=args.resume, overwrite=args.overwrite)
     _require_extras(args)  # a missing extra fails before any work
+    if args.dask is not None:
+        from focalkit.exceptions import require
+
+        require("distributed", "dask", feature="focalkit bench --dask")
     check_specs(config)  # every method and the user's table, before anything runs
     run_bench = runner.run_bench
 
@@ -211,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = run_bench(config, args.out, jobs=jobs, resume=args.resume,
                             overwrite=args.overwrite, progress=not args.no_progress,
-                            figures=not args.no_figures)  # fmt: skip
+                            figures=not args.no_figures, dask=args.dask)  # fmt: skip
     except BaseException:
         _remove_config_only(args.out, existed)
         remove_if_created_empty(args.out, existed)

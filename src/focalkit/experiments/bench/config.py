@@ -47,13 +47,14 @@ PRIMARY_METRICS = (
     "ece",
 )
 
-#: The default method set: the MLP with BCE (the baseline), focal (the post's recipe and
-#: alpha=None), weighted BCE and logit adjustment; logistic regression and gradient
+#: The default method set: the MLP with BCE (the baseline), focal (the post's recipe, and
+#: ``mlp:focal``: gamma=2, alpha=None by default, both tuned under ``--budget N``), weighted
+#: BCE and logit adjustment; logistic regression and gradient
 #: boosting, with class weights and resampling; the XGBoost focal booster when installed.
 DEFAULT_METHODS = (
     "mlp:bce",
     "mlp:focal(gamma=2,alpha=balanced)",
-    "mlp:focal(gamma=2)",
+    "mlp:focal",
     "mlp:weighted_bce",
     "mlp:logit_adjusted",
     "logreg",
@@ -95,7 +96,12 @@ class BenchConfig:
         The method whose tuned-threshold variant every other is compared to. Always run.
     tuning_budget : int, default=1
         Hyper-parameter candidates every method may try on the validation part (the same
-        budget for all; 1 means the documented defaults only).
+        budget for all; 1 means the documented defaults only; ``--budget N``).
+    refit : bool, default=True
+        After tuning on the validation part (hyper-parameters, early-stopping epochs or
+        rounds, calibration map, threshold), refit on the whole training fold with those
+        settings before scoring the test fold. False scores the model fitted on the inner
+        training part (the protocol before focalkit 0.3).
     seed : int, default=0
         Root seed: splits, models and samplers derive theirs from it.
     max_rows : int or None, default=None
@@ -124,6 +130,7 @@ class BenchConfig:
     primary_metric: str = "f1"
     baseline: str = "mlp:bce"
     tuning_budget: int = 1
+    refit: bool = True
     seed: int = 0
     max_rows: int | None = None
     data: str | None = None
@@ -146,6 +153,8 @@ class BenchConfig:
         _check_int(self.n_repeats, "n_repeats", 1)
         _check_int(self.tuning_budget, "tuning_budget", 1)
         _check_int(self.seed, "seed", 0)
+        if not isinstance(self.refit, bool):
+            raise param_error("refit", OWNER, "True or False", self.refit)
         if self.max_rows is not None:
             _check_int(self.max_rows, "max_rows", 50)
         vf = self.val_fraction

