@@ -105,7 +105,7 @@ CASES = [
      "argument --val-fraction: must be a number in [0.05, 0.5]; got 0.9", None),
     ("bench-max-rows", ["bench", "--max-rows", "10"], "argument --max-rows: must be", None),
     ("bench-tuning-budget", ["bench", "--tuning-budget", "0"],
-     "argument --tuning-budget: must be", None),
+     "--tuning-budget: must be an integer >= 1; got 0", None),
     ("bench-metric-unknown", ["bench", "--metric", "auprc"],
      "argument --metric: must be one of f1, mcc", None),
     ("bench-threshold-metric-unknown", ["bench", "--threshold-metric", "roc_auc"],
@@ -196,12 +196,18 @@ def test_failed_cells_exit_nonzero_and_are_reported_once(tmp_path, run_cli):
     shim.mkdir()
     (shim / "sitecustomize.py").write_text(
         "import focalkit.experiments.bench.methods as m\n"
-        "_fit = m.fit_predict\n"
-        "def fit_predict(spec, X, *a, **k):\n"
-        "    if spec.model == 'hgb' and X.shape[1] == 2:  # the check problem has 4 features\n"
-        "        raise RuntimeError('injected failure')\n"
-        "    return _fit(spec, X, *a, **k)\n"
-        "m.fit_predict = fit_predict\n"
+        "_build = m.build\n"
+        "def build(spec, **kw):\n"
+        "    est = _build(spec, **kw)\n"
+        "    if spec.model == 'hgb':\n"
+        "        fit = est.fit\n"
+        "        def failing_fit(X, y, *a, **k):\n"
+        "            if X.shape[1] == 2:  # the spec check's problem has 4 features\n"
+        "                raise RuntimeError('injected failure')\n"
+        "            return fit(X, y, *a, **k)\n"
+        "        est.fit = failing_fit\n"
+        "    return est\n"
+        "m.build = build\n"
     )
     res = run_cli("bench", "--datasets", "demo-small", "--methods", "logreg",
                   "hgb(max_iter=5)", "--baseline", "logreg", "--folds", "2", "--repeats", "1",
