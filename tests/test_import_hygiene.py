@@ -7,7 +7,8 @@ import textwrap
 
 import pytest
 
-HEAVY = ["torch", "xgboost", "lightgbm", "catboost", "matplotlib", "pandas", "numba", "triton"]
+HEAVY = ["torch", "xgboost", "lightgbm", "catboost", "matplotlib", "pandas", "numba", "triton",
+         "jax", "optax", "keras", "tensorflow"]
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
@@ -33,6 +34,8 @@ EXTRAS = [
     ("focalkit.boosting.xgboost", "xgboost", "xgboost"),
     ("focalkit.boosting.lightgbm", "lightgbm", "lightgbm"),
     ("focalkit.boosting.catboost", "catboost", "catboost"),
+    ("focalkit.jax", "jax", "jax"),
+    ("focalkit.keras", "keras", "keras"),
 ]
 
 
@@ -68,3 +71,24 @@ def test_require_reports_version():
         require("numpy", "x", feature="feat", min_version="999.0")
     with pytest.raises(MissingExtraError, match=r"feat needs surely_not_a_module"):
         require("surely_not_a_module", "x", feature="feat")
+
+
+def test_keras_without_its_back_end_names_it():
+    """Keras defaults to TensorFlow; without it the hint names the back end, not the extra."""
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("keras not installed")
+    code = """
+        import os, sys
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        sys.modules["tensorflow"] = None
+        try:
+            import focalkit.keras
+        except ImportError as exc:
+            print(type(exc).__name__, "|", exc)
+        else:
+            print("imported")
+    """
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("MissingExtraError"), out.stdout
+    assert "back end 'tensorflow'" in out.stdout and "KERAS_BACKEND" in out.stdout
