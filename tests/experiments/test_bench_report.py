@@ -79,9 +79,9 @@ def test_nothing_helped_and_underpowered():
     res = fake_results(4, {"mlp:bce": 0.0, "good": 0.08, "bad": -0.08, "same": 0.0})
     text = "\n".join(summary_for(res)["conclusions"])
     assert "nothing beat mlp:bce @tuned on minority F1 significantly" in text
-    assert "Warning: significance is unattainable for the tuned-threshold comparisons" in text
+    assert "Warning: significance is unattainable: with 4 datasets" in text
     assert "smallest two-sided Wilcoxon p is 0.12" in text  # 2 / 2^4
-    assert "raises it to 0.38" in text  # Holm over 3 comparisons
+    assert "over 3 tuned-threshold comparisons to 0.38" in text  # Holm over 3
 
 
 def test_inconclusive_is_not_called_equivalent():
@@ -110,7 +110,10 @@ def test_report_renders_md_and_self_contained_html(tmp_path):
     blocks = build_blocks(s)
     md = render_markdown(blocks)
     assert "## Conclusions" in md
-    assert "mlp:bce @tuned (baseline)" in md
+    assert "Baseline mlp:bce @tuned: mean minority F1" in md
+    assert "Tuned thresholds (one Holm family of 3)" in md
+    assert "P(worse/equiv./better)" in md
+    assert "### Brier score (lower is better)" in md  # per-dataset tables of every metric
     assert "![" in md
     assert "figures/deltas.png" in md
     page = render_html(blocks, tmp_path)

@@ -441,18 +441,19 @@ def conclusions(a: dict[str, Any], *, baseline: str) -> list[str]:
         "exact 95% interval."
     ]
     # power first: the reader must know what the tests can and cannot say
-    for fam, pw in a.get("power", {}).items():
-        if not pw["attainable"]:
-            what = {"@tuned": "tuned-threshold", "@0.5": "threshold-0.5",
-                    "methods": "threshold-free"}[fam]  # fmt: skip
-            out.append(
-                f"Warning: significance is unattainable for the {what} comparisons: with "
-                f"{pw['n_datasets']} datasets the smallest two-sided Wilcoxon p is "
-                f"{_g(pw['min_p'])}, and Holm over {pw['m']} comparisons raises it to "
-                f"{_g(pw['min_p_holm'])} >= 0.05. 'Not significant' here says nothing about "
-                "the methods; read the Bayesian probabilities and the per-dataset intervals, "
-                "or add datasets."
-            )  # fmt: skip
+    blocked = [(fam, pw) for fam, pw in a.get("power", {}).items() if not pw["attainable"]]
+    if blocked:
+        names = {"@tuned": "tuned-threshold", "@0.5": "threshold-0.5",
+                 "methods": "threshold-free"}  # fmt: skip
+        n_b = max(pw["n_datasets"] for _, pw in blocked)
+        fams = ", ".join(f"{pw['m']} {names[fam]} comparisons to {_g(pw['min_p_holm'])}"
+                         for fam, pw in blocked)  # fmt: skip
+        out.append(
+            f"Warning: significance is unattainable: with {n_b} datasets the smallest "
+            f"two-sided Wilcoxon p is {_g(min_wilcoxon_p(n_b))}, and Holm raises it, over "
+            f"{fams} (all >= 0.05). 'Not significant' there says nothing about the methods; "
+            "read the Bayesian probabilities and the per-dataset intervals, or add datasets."
+        )  # fmt: skip
     rows = a["comparisons"].get(primary, [])
     if free:
         out += _family_sentences(rows, label=label, ref=ref, what="Methods", rope=rope)

@@ -15,12 +15,17 @@ from focalkit.experiments.bench.analysis import mean_table
 from focalkit.experiments.bench.scoring import HIGHER_IS_BETTER, LABELS
 
 __all__ = [
+    "FOREST_METRICS",
     "cd_diagram",
     "delta_boxplot",
     "delta_heatmap",
     "draw_all",
+    "forest_plot",
     "threshold_calibration",
 ]
+
+#: Metrics of the effect-size forest plot (the primary metric first).
+FOREST_METRICS = ("average_precision", "brier", "ece")
 
 DPI = 90
 
@@ -136,6 +141,61 @@ def threshold_calibration(results: Any, summary: dict[str, Any]) -> Any:
     return fig
 
 
+def forest_plot(summary: dict[str, Any]) -> Any:
+    """Effect sizes against the baseline: Hodges-Lehmann estimate and 95 % interval.
+
+    One panel per metric (the primary metric's tuned variants, then the threshold-free
+    metrics by method); positive is better; the grey band is the ROPE. Variants without an
+    interval (5 datasets or fewer) show the estimate alone.
+    """
+    import math
+
+    metrics = [m for m in dict.fromkeys((summary["primary_metric"], *FOREST_METRICS))
+               if summary["comparisons"].get(m)]  # fmt: skip
+    if not metrics:
+        return None
+    def name(r: dict[str, Any]) -> str:
+        return str(r["variant"]).replace(" @tuned", "")
+
+    first = [r for r in summary["comparisons"][metrics[0]]
+             if r.get("family") in ("@tuned", "methods")]  # fmt: skip
+    first.sort(key=lambda r: r["hl"] if math.isfinite(r["hl"]) else -9.0)
+    order = [name(r) for r in first]  # one row order in every panel (the first metric's)
+    nan_row = {"hl": math.nan, "hl_low": None, "hl_high": None, "verdict": ""}
+    panels = []
+    for m in metrics:
+        by = {name(r): r for r in summary["comparisons"][m]
+              if r.get("family") in ("@tuned", "methods")}  # fmt: skip
+        panels.append((m, [{**nan_row, "variant": v, **by.get(v, {})} for v in order]))
+    height = 1.2 + 0.24 * max(len(r) for _, r in panels)
+    fig = _figure(3.2 * len(panels) + 2.2, height)
+    rope = summary.get("rope") or {}
+    for k, (m, rows) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
+        y = np.arange(len(rows))
+        est = np.array([r["hl"] for r in rows], dtype=float)
+        lo = np.array([r.get("hl_low") if r.get("hl_low") is not None else np.nan
+                       for r in rows], dtype=float)  # fmt: skip
+        hi = np.array([r.get("hl_high") if r.get("hl_high") is not None else np.nan
+                       for r in rows], dtype=float)  # fmt: skip
+        colors = ["tab:green" if r["verdict"] == "better" else "tab:red" if r["verdict"] ==
+                  "worse" else "tab:gray" if r["verdict"] == "equivalent" else "tab:blue"
+                  for r in rows]  # fmt: skip
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.hlines(y[ok], lo[ok], hi[ok], colors=[c for c, o in zip(colors, ok, strict=True)
+                                                 if o], lw=1.5)  # fmt: skip
+        ax.scatter(est, y, c=colors, s=14, zorder=3)
+        r_ = float(rope.get(m, 0.01))
+        ax.axvspan(-r_, r_, color="0.85", zorder=0)
+        ax.axvline(0.0, color="black", lw=0.8)
+        labels = [r["variant"].replace(" @tuned", "") for r in rows]
+        ax.set_yticks(y, labels if k == 0 else [""] * len(rows), fontsize=7)
+        ax.set_title(f"{LABELS.get(m, m)}\n(right = better)", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
 def draw_all(results: Any, summary: dict[str, Any], fig_dir: str | Path) -> dict[str, str]:
     """Draw every figure into ``fig_dir``; returns ``{name: path relative to its parent}``."""
     fig_dir = Path(fig_dir)
@@ -143,6 +203,7 @@ def draw_all(results: Any, summary: dict[str, Any], fig_dir: str | Path) -> dict
     out: dict[str, str] = {}
     makers = {
         "cd_diagram": lambda: cd_diagram(summary),
+        "forest": lambda: forest_plot(summary),
         "deltas": lambda: delta_boxplot(results, summary),
         "heatmap": lambda: delta_heatmap(results, summary),
         "thresholds_calibration": lambda: threshold_calibration(results, summary),

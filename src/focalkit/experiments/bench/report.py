@@ -13,11 +13,20 @@ from typing import Any
 
 from focalkit.experiments.bench.scoring import HIGHER_IS_BETTER, LABELS, THRESHOLD_FREE
 
-__all__ = ["build_blocks", "render_html", "render_markdown", "write_reports"]
+__all__ = [
+    "PER_DATASET_METRICS",
+    "build_blocks",
+    "render_html",
+    "render_markdown",
+    "write_reports",
+]
 
 Block = tuple[str, Any]
 
 FIG_CAPTIONS = {
+    "forest": "Effect sizes against the baseline: Hodges-Lehmann estimate of the per-dataset "
+    "difference with its exact 95% interval, per variant and metric (right = better); the "
+    "shaded band is the region of practical equivalence.",
     "cd_diagram": "Critical-difference diagram: average rank of each method (tuned "
     "threshold) over the datasets; methods joined by a bar are not significantly different "
     "(Nemenyi, 0.05).",
@@ -69,7 +78,12 @@ def build_blocks(s: dict[str, Any]) -> list[Block]:
               f"splits and seeds for every method), validation part {cfg['val_fraction']:.0%} "
               f"of each training fold, threshold tuned for "
               f"{LABELS.get(cfg['threshold_metric'], cfg['threshold_metric'])}, tuning budget "
-              f"{cfg['tuning_budget']} candidate(s) per method. Baseline: **{bvar}**. "
+              f"**{cfg['tuning_budget']} configuration(s) per method** (the same for every "
+              f"method), "
+              + ("refit on the whole training fold with the tuned settings before scoring. "
+                 if cfg.get("refit", False) else
+                 "scored without refit (the model of the inner training part). ")
+              + f"Baseline: **{bvar}**. "
               f"Wall time {t['wall_seconds']:.0f} s with {t['jobs']} job(s) "
               f"({t['cells']} cells; {t['cells_computed']} computed, {t['cells_reused']} "
               f"resumed; CPU time summed over cells "
@@ -115,32 +129,73 @@ def _single_dataset_blocks(s: dict[str, Any], single: dict[str, Any]) -> list[Bl
     return b
 
 
+#: Per-dataset tables of the report, in this order.
+PER_DATASET_METRICS = ("average_precision", "ece", "brier", "log_loss", "f1", "mcc")
+
+_MARK = {"better": " (+)", "worse": " (-)", "equivalent": " (=)"}
+
+
+def _ci(lo: Any, hi: Any) -> str:
+    if lo is None or hi is None or not all(isinstance(v, float) and math.isfinite(v)
+                                           for v in (lo, hi)):  # fmt: skip
+        return "n/a"
+    return f"[{lo:+.3f}, {hi:+.3f}]"
+
+
+def _comparison_table(s: dict[str, Any], metric: str, rows: list[dict[str, Any]]) -> Block:
+    """One family's table: effect, Wilcoxon/Holm, Bayesian probabilities, verdict."""
+    free = metric in THRESHOLD_FREE
+    body = []
+    for r in sorted(rows, key=lambda r: -(r["hl"] if isinstance(r["hl"], float)
+                                          and math.isfinite(r["hl"]) else -9)):  # fmt: skip
+        var = f"{r['variant']} @tuned" if free else r["variant"]
+        bayes = (f"{r['p_worse']:.2f} / {r['p_equivalent']:.2f} / {r['p_better']:.2f}"
+                 if isinstance(r.get("p_better"), float) else "n/a")  # fmt: skip
+        body.append([r["variant"], _f(_mean_over_datasets(s, var, metric)),
+                     _signed(r["hl"]), _ci(r.get("hl_low"), r.get("hl_high")),
+                     f"{r['wins']}/{r['ties']}/{r['losses']}", _p(r["p"]), _p(r["p_holm"]),
+                     bayes, r["verdict"]])  # fmt: skip
+    lab = LABELS.get(metric, metric)
+    return ("table", (["variant", f"mean {lab}", "HL effect", "95% interval",
+                       "wins/ties/losses", "Wilcoxon p", "Holm p", "P(worse/equiv./better)",
+                       "verdict"], body))  # fmt: skip
+
+
 def _across_datasets_blocks(s: dict[str, Any]) -> list[Block]:
     primary = s["primary_metric"]
     plabel = LABELS.get(primary, primary)
     bvar = s["baseline_variant"]
+    rope = (s.get("rope") or {}).get(primary)
     b: list[Block] = []
     b.append(("h2", f"Against the baseline: {plabel}"))
-    rows = []
     comp = s["comparisons"].get(primary, [])
-    mean_b = _mean_over_datasets(s, bvar if primary not in THRESHOLD_FREE else bvar, primary)
-    rows.append([bvar + " (baseline)", _f(mean_b), "", "", "", "", ""])
-    for r in sorted(comp, key=lambda r: -(r["median_delta"]
-                                           if math.isfinite(r["median_delta"]) else -9)):
-        var = r["variant"] if primary not in THRESHOLD_FREE else f"{r['variant']} @tuned"
-        rows.append([r["variant"], _f(_mean_over_datasets(s, var, primary)),
-                     _signed(r["mean_delta"]), _signed(r["median_delta"]),
-                     f"{r['wins']}/{r['ties']}/{r['losses']}", _p(r["p"]),
-                     f"{_p(r['p_holm'])} {r['verdict']}"])  # fmt: skip
-    direction = "higher" if HIGHER_IS_BETTER[primary] else "lower"
-    b.append(("table", (["variant", f"mean {plabel}", "mean delta", "median delta",
-                         "wins/ties/losses", "Wilcoxon p", "Holm p, verdict"], rows)))  # fmt: skip
-    b.append(("para", f"Mean over datasets of the per-dataset means ({direction} is better). "
-              "Deltas are signed so that positive is better; wins/ties/losses count datasets. "
-              "Wilcoxon signed-rank over datasets (zeros split), Holm-corrected over all "
-              "variants."))  # fmt: skip
-
-    for name in ("cd_diagram", "deltas", "heatmap", "thresholds_calibration"):
+    mean_b = _mean_over_datasets(s, bvar, primary)
+    b.append(("para", f"Baseline {bvar}: mean {plabel} {_f(mean_b)} over the datasets."))
+    families = list(dict.fromkeys(r.get("family", "all") for r in comp))
+    for fam in families:
+        rows = [r for r in comp if r.get("family", "all") == fam]
+        title = {"@tuned": "Tuned thresholds", "@0.5": "At threshold 0.5",
+                 "methods": "Methods"}.get(fam, fam)  # fmt: skip
+        pw = (s.get("power") or {}).get(fam)
+        floor = (f" Smallest attainable Holm p with {pw['n_datasets']} datasets and "
+                 f"{pw['m']} comparisons: {pw['min_p_holm']:.3g}"
+                 + (" (significance unattainable)." if not pw["attainable"] else ".")
+                 if pw else "")  # fmt: skip
+        b.append(("h3", f"{title} (one Holm family of {len(rows)})"))
+        b.append(_comparison_table(s, primary, rows))
+        if floor:
+            b.append(("para", floor.strip()))
+    b.append(("para", "HL effect: Hodges-Lehmann estimate of the per-dataset difference "
+              "(variant minus baseline, signed so that positive is better) with its exact "
+              "95% interval (Walsh averages; none with 5 datasets or fewer). Wilcoxon "
+              "signed-rank over datasets (zeros split; exact p-values, ties included), Holm "
+              "within each family. P(worse/equiv./better): Bayesian signed-rank test "
+              f"(Benavoli et al. 2017) with the region of practical equivalence +/-{rope} "
+              "(posterior share of each region; baycomp's definition). Verdicts: "
+              "better/worse = Holm-significant; equivalent = P(equiv.) >= 0.95; probably "
+              "better/worse = P >= 0.95 without significance; inconclusive = neither, which "
+              "is not equivalence."))  # fmt: skip
+    for name in ("cd_diagram", "forest", "deltas", "heatmap", "thresholds_calibration"):
         if name in s.get("figures", {}):
             b.append(("figure", (s["figures"][name], FIG_CAPTIONS[name])))
     return b
@@ -158,44 +213,55 @@ def _rest_blocks(s: dict[str, Any], *, single: bool) -> list[Block]:
         row = [m]
         for met in THRESHOLD_FREE:
             val = _mean_over_datasets(s, f"{m} @tuned", met)
-            verdict = ""
+            mark = ""
             for r in s["comparisons"].get(met, []):
-                if r["variant"] == m and r["verdict"] != "no significant difference":
-                    verdict = " (+)" if r["verdict"] == "better" else " (-)"
-            row.append(_f(val) + verdict)
+                if r["variant"] == m:
+                    mark = _MARK.get(r["verdict"], "")
+            row.append(_f(val) + mark)
         rows.append(row)
     b.append(("table", (["method", *[LABELS[m] for m in THRESHOLD_FREE]], rows)))
     b.append(("para", ("Means over the folds. " if single else
                        f"Means over datasets. (+)/(-): significantly better/worse than {base} "
-                       "(Wilcoxon, Holm). ")
+                       "(Wilcoxon, Holm over the methods); (=): equivalent within the ROPE "
+                       "(Bayesian signed-rank); no mark: inconclusive. ")
               + "Focal loss, class weights and resampling change the "
               "probabilities (they are not posteriors); recalibrate before using them as "
               "probabilities."))  # fmt: skip
 
     if s.get("threshold_effect") and not single:
         b.append(("h2", f"Tuned threshold vs 0.5 ({plabel})"))
-        rows = [[t_["method"], _signed(t_["median_delta"]),
+        rows = [[t_["method"], _signed(t_["hl"]), _ci(t_.get("hl_low"), t_.get("hl_high")),
                  f"{t_['wins']}/{t_['ties']}/{t_['losses']}", _p(t_["p_holm"])]
                 for t_ in s["threshold_effect"]]  # fmt: skip
-        b.append(("table", (["method", "median gain from tuning", "better/equal/worse",
-                             "Holm p"], rows)))  # fmt: skip
+        b.append(("table", (["method", "gain from tuning (HL)", "95% interval",
+                             "better/equal/worse", "Holm p"], rows)))  # fmt: skip
 
-    b.append(("h2", f"Per dataset: {plabel} (tuned threshold), mean and 95% CI"))
-    ds_names = list(s["per_dataset"])
-    rows = []
-    for m in methods:
-        row = [m]
-        for d in ds_names:
-            e = s["per_dataset"][d].get(f"{m} @tuned", {}).get(primary)
-            row.append("n/a" if not e else f"{_f(e[0], 2)} [{_f(e[1], 2)}, {_f(e[2], 2)}]")
-        rows.append(row)
-    # transpose: datasets as rows reads better
-    header = ["dataset", *methods]
-    trows = [[d, *[rows[j][i + 1] for j in range(len(methods))]] for i, d in enumerate(ds_names)]
-    b.append(("table", (header, trows)))
-    b.append(("para", "Intervals use the corrected resampled-t variance (Nadeau and Bengio "
-              "2003): folds of repeated k-fold share training rows, so the plain t interval "
-              "would be too narrow."))  # fmt: skip
+    if s.get("bins") and not single:
+        b.extend(_bin_blocks(s))
+    b.extend(_per_dataset_blocks(s, single=single))
+    if s.get("degenerate"):
+        b.append(("h2", "Degenerate folds"))
+        b.append(("para", "A fold is degenerate when its test scores are constant, its "
+                  "ROC-AUC is exactly 0.5, or it predicts one class at 0.5 and at the tuned "
+                  "threshold. Such a model is broken, not merely weak; its margins against the "
+                  "baseline are artefacts."))  # fmt: skip
+        b.append(("table", (["method", "dataset", "degenerate folds", "why"],
+                            [[d["method"], d["dataset"], f"{d['n_folds']} of {d['of']}",
+                              ", ".join(d["reasons"])] for d in s["degenerate"]])))  # fmt: skip
+    if s.get("validation_warnings"):
+        b.append(("h3", "Validation parts with fewer than 10 positives"))
+        b.append(("table", (["dataset", "positives in a validation part (min-max)"],
+                            [[v["dataset"], f"{v['min_positives']}-{v['max_positives']}"]
+                             for v in s["validation_warnings"]])))  # fmt: skip
+    if s.get("runtime"):
+        b.append(("h2", "Runtime per method"))
+        b.append(("table", (["method", "cells", "CPU s per cell", "CPU s in all",
+                             "wall s per cell"],
+                            [[r["method"], str(r["cells"]), _f(r["cpu_mean"], 2),
+                              _f(r["cpu_total"], 1), _f(r["wall_mean"], 2)]
+                             for r in s["runtime"]])))  # fmt: skip
+        b.append(("para", "CPU seconds per cell include every tuning trial and the refit "
+                  "(one thread per cell); wall seconds depend on the machine's load."))
 
     b.append(("h2", "Datasets"))
     rows = [[n, str(i["n"]), str(i["n_features"]), str(i["n_pos"]),
@@ -213,21 +279,85 @@ def _rest_blocks(s: dict[str, Any], *, single: bool) -> list[Block]:
     if s["errors"]:
         b.append(("h3", f"Failed cells ({len(s['errors'])})"))
         b.append(("list", _grouped_errors(s["errors"])))
+    cfg = s["config"]
     b.append(("h2", "Protocol and files"))
     b.append(("list", [
-        "Every method is fitted once per fold on the inner training part (features "
-        "standardised and, for samplers, resampled on that part only); the validation part "
-        "serves early stopping where the estimator accepts it, the threshold and any "
-        "recalibration; the test fold is scored at 0.5 and at the tuned threshold.",
+        "Per fold: features imputed (when asked) and standardised on the training rows; each "
+        f"of the {cfg['tuning_budget']} hyper-parameter configuration(s) of a method (its "
+        "defaults first, then random points of its documented space) is fitted on the inner "
+        "training part, early-stopping on the validation part (MLP, hgb, boosters), and the "
+        "best by validation PR-AUC is kept; its validation scores set the recalibration map "
+        "and the decision threshold. "
+        + ("The chosen settings, with the number of epochs or rounds early stopping found, "
+           "are then refitted on the whole training fold (resampling redone on it) and that "
+           "model scores the test fold, at 0.5 and at the tuned threshold."
+           if cfg.get("refit", False) else
+           "The model of the inner training part scores the test fold (no refit)."),
         "`results.parquet` / `results.csv`: one row per dataset, method, repeat, fold and "
-        "threshold mode, every metric. `predictions.parquet`: every test score, so any "
-        "metric can be recomputed. `cells.jsonl`: the incremental store (`--resume`). "
-        "`summary.json`: everything in this report.",
-        "Statistics: Demsar (2006): Wilcoxon signed-rank against the baseline with Holm's "
-        "correction; Friedman with the Nemenyi post-hoc test (scikit-posthocs).",
+        "threshold mode, every metric, the validation positives, the degenerate flag. "
+        "`predictions.parquet`: every test score, so any metric can be recomputed. "
+        "`cells.jsonl`: the incremental store (`--resume`). `summary.json`: everything in "
+        "this report.",
+        "Statistics: per dataset, paired fold differences with the Nadeau-Bengio corrected "
+        "interval; across datasets, Hodges-Lehmann effects with exact intervals, Wilcoxon "
+        "signed-rank with Holm per family (Demsar 2006), the Bayesian signed-rank test with "
+        "a ROPE (Benavoli et al. 2017), Friedman with Iman-Davenport and the Nemenyi "
+        "post-hoc test (scikit-posthocs).",
         f"Environment: Python {s['environment']['python']}, "
         + ", ".join(f"{k} {v}" for k, v in s["environment"]["versions"].items() if v),
     ]))  # fmt: skip
+    return b
+
+
+def _bin_blocks(s: dict[str, Any]) -> list[Block]:
+    """The primary comparison per imbalance-ratio and size bin (descriptive)."""
+    primary = s["primary_metric"]
+    lab = LABELS.get(primary, primary)
+    b: list[Block] = [("h2", f"By imbalance ratio and dataset size ({lab}, tuned)")]
+    bins = s["bins"]
+    methods = list(dict.fromkeys(m for x in bins for m in x["methods"]))
+    header = ["bin", "datasets", *methods]
+    rows = []
+    for x in bins:
+        row = [f"{x['kind']}: {x['bin']}", str(x["n_datasets"])]
+        for m in methods:
+            e = x["methods"].get(m)
+            row.append("" if e is None else
+                       f"{e['median_delta']:+.3f} ({e['wins']}/{e['losses']})")  # fmt: skip
+        rows.append(row)
+    b.append(("table", (header, rows)))
+    b.append(("para", f"Median per-dataset difference to {s['baseline']} (wins/losses). "
+              "Descriptive only: a bin holds too few datasets for a test."))
+    return b
+
+
+def _per_dataset_blocks(s: dict[str, Any], *, single: bool) -> list[Block]:
+    """One table per metric: datasets x methods (tuned), marked by the paired interval."""
+    methods = list(s["methods"])
+    base = s["baseline"]
+    b: list[Block] = [("h2", "Per dataset, every metric (tuned thresholds)")]
+    b.append(("para", "Mean over the folds. (+)/(-): the paired fold-level difference to "
+              f"{base} has a 95% Nadeau-Bengio corrected interval above/below 0 on that "
+              "dataset (folds of repeated k-fold share training rows, so the plain t "
+              "interval would be too narrow)."))  # fmt: skip
+    paired = s.get("paired") or {}
+    ds_names = list(s["per_dataset"])
+    metrics = [m for m in dict.fromkeys((s["primary_metric"], *PER_DATASET_METRICS))
+               if any(m in v for d in s["per_dataset"].values() for v in d.values())]
+    for met in metrics:
+        lab = LABELS.get(met, met)
+        direction = "higher" if HIGHER_IS_BETTER[met] else "lower"
+        rows = []
+        for d in ds_names:
+            row = [d]
+            for m in methods:
+                e = s["per_dataset"][d].get(f"{m} @tuned", {}).get(met)
+                key = m if met in THRESHOLD_FREE else f"{m} @tuned"
+                v = (paired.get(met) or {}).get(d, {}).get(key, {}).get("verdict")
+                row.append("n/a" if not e else _f(e[0]) + _MARK.get(v or "", ""))
+            rows.append(row)
+        b.append(("h3", f"{lab} ({direction} is better)"))
+        b.append(("table", (["dataset", *methods], rows)))
     return b
 
 
