@@ -295,6 +295,10 @@ def test_demo_refuses_then_overwrites_its_own_folder(tmp_path, run_cli):
     assert res.returncode == 2
     assert "pass --overwrite" in res.err_lines[0]
     assert report.stat().st_mtime_ns == first
-    res = run_cli(*args, "--overwrite", cwd=tmp_path)
+    res = run_cli(*[a for a in args if a != "--quiet"], "--overwrite", cwd=tmp_path)
     assert res.returncode == 0
-    assert report.read_text().startswith("# ")  # the demo's report replaced the old one
+    text = report.read_text()
+    assert text.startswith("# ")  # the demo's report replaced the old one
+    # the console gives the report's compute time, word for word (issue 16, item 10)
+    line = next(x for x in text.splitlines() if x.startswith("Compute time:"))
+    assert line.rstrip(".") in res.stdout
