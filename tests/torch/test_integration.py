@@ -23,6 +23,7 @@ from focalkit.torch import kernels as fk_kernels  # noqa: E402
 
 
 def test_public_api():
+    from focalkit._core.losses import specs
     from focalkit.torch import alternatives
 
     focal = {
@@ -30,10 +31,15 @@ def test_public_api():
         "fast_path_enabled", "focal_loss", "use_fast_path", "check_pending_targets",
         "sync_target_checks",
     }
-    assert set(fkt.__all__) == focal | set(alternatives.__all__)
+    lookup = {"LossModule", "loss_from_spec", "loss_function", "loss_module"}
+    generated = {n for cls in specs() for n in (cls.torch_function, cls.torch_module) if n}
+    assert set(fkt.__all__) == focal | set(alternatives.__all__) | lookup | generated
+    assert {"varifocal_loss_with_logits", "VarifocalLossWithLogits"} <= generated
     assert len(fkt.__all__) == len(set(fkt.__all__))
     for name in fkt.__all__:
         assert getattr(fkt, name) is not None
+    for name in alternatives.__all__:  # the old module path: the same objects
+        assert getattr(alternatives, name) is getattr(fkt, name)
 
 
 # ------------------------------------------------------------------------------- compile

@@ -1,90 +1,71 @@
-r"""PyTorch focal losses: drop-ins for ``F.binary_cross_entropy_with_logits``/``F.cross_entropy``.
+r"""PyTorch losses: drop-ins for ``F.binary_cross_entropy_with_logits`` / ``F.cross_entropy``.
 
-Functional forms and ``nn.Module`` twins, implemented as ``torch.autograd.Function``\\ s with
-the analytic gradient of :mod:`focalkit._core` (only the inputs are kept for the backward).
-Fused fast paths in :mod:`focalkit.torch.kernels` are tried first; :func:`use_fast_path`
-switches them off. Needs the ``torch`` extra: ``pip install 'focalkit[torch]'``.
+Every registered loss (:mod:`focalkit.losses`) with torch names has a function and an
+``nn.Module`` twin here, generated from its spec (:mod:`focalkit.torch._generate`): the
+same argument conventions everywhere (``weight``, ``reduction``, softmax
+``ignore_index``), the same checks of targets, shapes and dtypes, and one
+``torch.autograd.Function`` with the analytic gradient of :mod:`focalkit._core`. Fused
+fast paths in :mod:`focalkit.torch.kernels` (the focal losses today) are tried first;
+:func:`use_fast_path` switches them off. :func:`loss_function`, :func:`loss_module` and
+:func:`loss_from_spec` look losses up by registry name or spec.
+
+Needs the ``torch`` extra: ``pip install 'focalkit[torch]'``.
 """
+
+from typing import Any
 
 from focalkit.exceptions import require
 
 torch = require("torch", "torch", feature="focalkit.torch")
 
 from focalkit._core._backend import get_ops as _get_ops  # noqa: E402
-from focalkit.torch._binary import (  # noqa: E402
-    BinaryFocalLossWithLogits,
-    binary_focal_loss_with_logits,
+
+# the helpers (__all__ is computed below, with the generated names)
+from focalkit._core.alternatives import DeferredReweighting, ldam_margins  # noqa: E402, F401
+from focalkit.torch import _generate  # noqa: E402
+from focalkit.torch._deferred import check_pending_targets  # noqa: E402, F401
+from focalkit.torch._generate import (  # noqa: E402, F401
+    LossModule,
+    loss_from_spec,
+    loss_function,
+    loss_module,
 )
-from focalkit.torch._deferred import check_pending_targets, sync_target_checks  # noqa: E402
-from focalkit.torch._dispatch import fast_path_enabled, use_fast_path  # noqa: E402
-from focalkit.torch._softmax import FocalLoss, focal_loss  # noqa: E402
-from focalkit.torch.alternatives import (  # noqa: E402
-    AsymmetricLossWithLogits,
-    DeferredReweighting,
-    FLSDBinaryFocalLossWithLogits,
-    FLSDSoftmaxFocalLoss,
-    FocalStarLossWithLogits,
-    LabelSmoothingBCEWithLogitsLoss,
-    LDAMLoss,
-    LogitAdjustedBCEWithLogitsLoss,
-    LogitAdjustedCrossEntropyLoss,
-    Poly1BinaryFocalLossWithLogits,
-    Poly1CrossEntropyLoss,
-    WeightedBCEWithLogitsLoss,
-    asymmetric_loss_with_logits,
-    flsd_binary_focal_loss_with_logits,
-    flsd_softmax_focal_loss,
-    focal_star_loss_with_logits,
-    label_smoothing_bce_with_logits,
-    ldam_loss,
-    ldam_margins,
-    logit_adjusted_bce_with_logits,
-    logit_adjusted_cross_entropy,
-    poly1_binary_focal_loss_with_logits,
-    poly1_cross_entropy,
-    poly1_softmax_focal_loss,
-    prior_bias_init_,
-    softmax_prior_bias_init_,
-    weighted_bce_with_logits,
+from focalkit.torch._init import prior_bias_init_, softmax_prior_bias_init_  # noqa: E402, F401
+from focalkit.torch._settings import (  # noqa: E402, F401
+    fast_path_enabled,
+    sync_target_checks,
+    use_fast_path,
 )
+
+# the generated losses: one function and one module per registered spec with torch names
+globals().update(_generate.FUNCTIONS)
+globals().update(_generate.MODULES)
 
 _get_ops(torch.empty(0))  # build the torch back end of _core now, not while compiling
 del torch, require
 
-__all__ = [
-    "AsymmetricLossWithLogits",
-    "BinaryFocalLossWithLogits",
+_HELPERS = [
     "DeferredReweighting",
-    "FLSDBinaryFocalLossWithLogits",
-    "FLSDSoftmaxFocalLoss",
-    "FocalLoss",
-    "FocalStarLossWithLogits",
-    "LDAMLoss",
-    "LabelSmoothingBCEWithLogitsLoss",
-    "LogitAdjustedBCEWithLogitsLoss",
-    "LogitAdjustedCrossEntropyLoss",
-    "Poly1BinaryFocalLossWithLogits",
-    "Poly1CrossEntropyLoss",
-    "WeightedBCEWithLogitsLoss",
-    "asymmetric_loss_with_logits",
-    "binary_focal_loss_with_logits",
+    "LossModule",
     "check_pending_targets",
     "fast_path_enabled",
-    "flsd_binary_focal_loss_with_logits",
-    "flsd_softmax_focal_loss",
-    "focal_loss",
-    "focal_star_loss_with_logits",
-    "label_smoothing_bce_with_logits",
-    "ldam_loss",
     "ldam_margins",
-    "logit_adjusted_bce_with_logits",
-    "logit_adjusted_cross_entropy",
-    "poly1_binary_focal_loss_with_logits",
-    "poly1_cross_entropy",
-    "poly1_softmax_focal_loss",
+    "loss_from_spec",
+    "loss_function",
+    "loss_module",
     "prior_bias_init_",
     "softmax_prior_bias_init_",
     "sync_target_checks",
     "use_fast_path",
-    "weighted_bce_with_logits",
 ]
+__all__ = sorted([*_HELPERS, *_generate.FUNCTIONS, *_generate.MODULES])
+
+#: doctest collects the generated functions' examples from here (they are not defined in
+#: a source file of this package)
+__test__ = {name: obj for name, obj in (*_generate.FUNCTIONS.items(),
+                                        *_generate.MODULES.items())
+            if obj.__doc__ and ">>>" in obj.__doc__}
+
+
+def __getattr__(name: str) -> Any:  # for type checkers: the generated names are dynamic
+    raise AttributeError(f"module 'focalkit.torch' has no attribute {name!r}")

@@ -1,29 +1,24 @@
-"""Argument checks for the torch losses, on top of :mod:`focalkit._core._validation`.
+"""Argument checks of the torch conventions, on top of :mod:`focalkit._core._validation`.
 
-Parameter checks (``gamma``, ``alpha``, ``reduction``, ...) run once: in a module's
-``__init__`` and at a function's entry. Data checks (shapes, target values) run on every
-call; the ones that read tensor values are skipped while :func:`torch.compile` traces.
+The loss parameters (``gamma``, ``alpha``, ...) are checked by their specs
+(:mod:`._params`); here are the arguments that torch's own losses have (``weight``,
+``reduction``, ``ignore_index``), the input, and shape helpers used by :mod:`._data`.
+Parameter checks run once: in a module's ``__init__`` and at a function's entry (cached
+for repeated plain values). Data checks run on every call; the ones that read tensor
+values are skipped while :func:`torch.compile` traces.
 """
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import torch
 
-from focalkit._core._validation import (
-    check_alpha,
-    check_gamma,
-    check_in,
-    check_nonneg_float,
-    check_same_shape,
-    param_error,
-)
+from focalkit._core._validation import check_in, check_same_shape, param_error
 from focalkit.exceptions import InvalidParameterError
 
 REDUCTIONS = ("none", "mean", "sum")
-_GAMMA_EXPECTED = "a float in [0, inf) or a 1-D vector of them"
 
 
 def compiling() -> bool:
@@ -34,53 +29,6 @@ def compiling() -> bool:
 def compute_dtype(x: torch.Tensor) -> torch.dtype:
     """float64 stays float64; every other floating dtype computes in float32."""
     return torch.float64 if x.dtype == torch.float64 else torch.float32
-
-
-def gamma_param(gamma: Any, owner: str) -> float | torch.Tensor:
-    """A Python float >= 0, or a 1-D float tensor of them (per label / per class)."""
-    if isinstance(gamma, Real) and not isinstance(gamma, bool):
-        return check_nonneg_float(gamma, "gamma", owner)
-    if isinstance(gamma, torch.Tensor):
-        if gamma.ndim == 0 and gamma.is_floating_point():
-            return check_nonneg_float(float(gamma), "gamma", owner)
-        if gamma.ndim != 1 or not gamma.is_floating_point():
-            raise param_error("gamma", owner, _GAMMA_EXPECTED, gamma)
-        if not compiling() and not bool(((gamma >= 0) & torch.isfinite(gamma)).all()):
-            raise param_error("gamma", owner, _GAMMA_EXPECTED, gamma)
-        return gamma
-    if isinstance(gamma, str):
-        raise param_error("gamma", owner, _GAMMA_EXPECTED, gamma)
-    return torch.as_tensor(check_gamma(gamma, owner), dtype=torch.float64)
-
-
-def alpha_param(alpha: Any, owner: str) -> float | torch.Tensor | None:
-    """None, a Python float in [0, 1], or a 1-D float tensor of them (per label)."""
-    if isinstance(alpha, str) and alpha == "balanced":
-        raise InvalidParameterError(
-            f"The 'alpha' parameter of {owner} cannot be 'balanced' inside a loss: the "
-            "class frequencies come from the training labels. Compute it once with "
-            "focalkit.resolve_alpha('balanced', y_train) and pass the float (or per-label "
-            "vector) it returns. Got 'balanced'."
-        )
-    expected = "None, a float in [0, 1], or a 1-D vector of such floats"
-    if isinstance(alpha, torch.Tensor):
-        if alpha.ndim == 0 and alpha.is_floating_point():
-            alpha = float(alpha)
-            if 0.0 <= alpha <= 1.0:
-                return alpha
-            raise param_error("alpha", owner, expected, alpha)
-        if alpha.ndim != 1 or not alpha.is_floating_point():
-            raise param_error("alpha", owner, expected, alpha)
-        if not compiling() and not bool(((alpha >= 0) & (alpha <= 1)).all()):
-            raise param_error("alpha", owner, expected, alpha)
-        return alpha
-    try:
-        checked = check_alpha(alpha, owner, allow_balanced=False)
-    except (ValueError, TypeError):
-        raise param_error("alpha", owner, expected, alpha) from None
-    if checked is None or isinstance(checked, float):
-        return checked
-    return torch.as_tensor(checked, dtype=torch.float64)
 
 
 def reduction_param(reduction: Any, owner: str) -> str:
@@ -107,13 +55,6 @@ def weight_param(weight: Any, name: str, owner: str) -> torch.Tensor | None:
             f"differentiated with respect to it (as in torch). Pass {name}.detach()."
         )
     return weight
-
-
-def label_smoothing_param(value: Any, owner: str) -> float:
-    """A float in [0, 1]."""
-    if isinstance(value, Real) and not isinstance(value, bool) and 0.0 <= float(value) <= 1.0:
-        return float(value)
-    raise param_error("label_smoothing", owner, "a float in [0, 1]", value)
 
 
 def ignore_index_param(value: Any, owner: str) -> int:
@@ -148,8 +89,8 @@ def broadcastable(tensor: torch.Tensor | None, shape: torch.Size, name: str) -> 
 
 
 def vector_broadcast(param: Any, shape: torch.Size, name: str, where: str) -> None:
-    """A per-label/per-class vector must match the size of its axis."""
-    if isinstance(param, torch.Tensor):
+    """A per-label/per-class vector (tensor or NumPy) must match the size of its axis."""
+    if getattr(param, "ndim", 0) == 1 and len(shape) > 0:
         n = shape[-1] if where == "last" else shape[1]
         if param.shape[0] not in (1, n):
             axis = "the last dimension" if where == "last" else "the class dimension"
@@ -160,15 +101,13 @@ def vector_broadcast(param: Any, shape: torch.Size, name: str, where: str) -> No
 
 
 __all__ = [
-    "alpha_param",
+    "REDUCTIONS",
     "broadcastable",
     "check_same_shape",
     "compiling",
     "compute_dtype",
     "floating_input",
-    "gamma_param",
     "ignore_index_param",
-    "label_smoothing_param",
     "param_error",
     "reduction_param",
     "vector_broadcast",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from focalkit.torch._checks import compiling
@@ -36,9 +37,10 @@ def row_blocks(x: torch.Tensor) -> list[slice] | None:
 def rows(t: Any, ndim: int, block: slice) -> Any:
     """``t[block]`` when ``t`` has a dimension aligned with the input's dimension 0.
 
-    A tensor broadcast against an ``ndim``-dimensional input lines up with the input's
-    dimension 0 only when it has ``ndim`` dimensions and a size other than 1 there.
+    A tensor (or NumPy array) broadcast against an ``ndim``-dimensional input lines up
+    with the input's dimension 0 only when it has ``ndim`` dimensions and a size other than
+    1 there.
     """
-    if isinstance(t, torch.Tensor) and t.ndim == ndim and t.shape[0] != 1:
+    if isinstance(t, (torch.Tensor, np.ndarray)) and t.ndim == ndim and t.shape[0] != 1:
         return t[block]
     return t

@@ -18,9 +18,22 @@ from typing import Any, Optional
 
 import torch
 
-from focalkit.torch import _dispatch, kernels
+from focalkit._core.losses import get_loss
+from focalkit.torch import _dispatch, _reference, kernels
+from focalkit.torch._params import Binder
 
 __all__ = ["binary_focal", "binary_usable", "softmax_focal", "softmax_usable"]
+
+# the focal specs, for the reference inside the ops where no kernel applies
+_BINARY = Binder(get_loss("focal", "sigmoid"), ("gamma", "alpha"), "binary_focal_forward")
+_SOFTMAX = Binder(get_loss("focal", "softmax"), ("gamma", "label_smoothing"),
+                  "softmax_focal_forward")
+
+
+def _binary_bound(gamma: float, alpha: Optional[float],  # noqa: UP045
+                  pos_weight: Optional[torch.Tensor]) -> tuple[Any, dict]:  # noqa: UP045
+    bound = _BINARY.bind((gamma, alpha))
+    return bound, {**bound.values, "pos_weight": pos_weight}
 
 _FAST_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -73,13 +86,11 @@ def _binary_forward(
     alpha: Optional[float],  # noqa: UP045
     reduction: str,
 ) -> torch.Tensor:
-    from focalkit.torch import _binary
-
     out = kernels.binary_forward(input, target, weight, pos_weight, gamma=gamma, alpha=alpha,
                                  reduction=reduction)
     if out is None:
-        out = _binary._reference_forward(input, target, weight, pos_weight, gamma, alpha,
-                                         reduction)
+        bound, values = _binary_bound(gamma, alpha, pos_weight)
+        out, _, _ = _reference.sigmoid(bound, values, input, target, weight, reduction)
     return _fresh(out.to(input.dtype))
 
 
@@ -99,13 +110,13 @@ def _binary_backward(
     alpha: Optional[float],  # noqa: UP045
     reduction: str,
 ) -> torch.Tensor:
-    from focalkit.torch import _binary
-
     grad = kernels.binary_backward(grad_output, input, target, weight, pos_weight,
                                    gamma=gamma, alpha=alpha, reduction=reduction)
     if grad is None:
-        grad = _binary._reference_backward(grad_output, input, target, weight, pos_weight,
-                                           gamma, alpha, reduction, wrt="input")
+        bound, values = _binary_bound(gamma, alpha, pos_weight)
+        _, g, _ = _reference.sigmoid(bound, values, input, target, weight, reduction,
+                                     loss=False, grad_input=True)
+        grad = _reference.apply_grad_output(g, grad_output, reduction, False, input.dtype)
     return grad
 
 
@@ -120,7 +131,19 @@ def _binary_setup(ctx: Any, inputs: tuple, output: Any) -> None:
     ctx.args = (gamma, alpha, reduction)
 
 
+def _no_double_backward() -> None:
+    """The ops' backward kernels are first-order: refuse ``create_graph=True``."""
+    if torch.is_grad_enabled() and not torch.compiler.is_compiling():
+        raise RuntimeError(
+            "focalkit: a double backward (create_graph=True) through the fused focal loss "
+            "ops of a torch.compile'd function is not supported (their backward is a fused "
+            "first-order kernel); compute the loss outside torch.compile, or with "
+            "focalkit.torch.use_fast_path(False) while compiling, for second derivatives."
+        )
+
+
 def _binary_grad(ctx: Any, grad_output: torch.Tensor) -> tuple:
+    _no_double_backward()
     input, target, weight, pos_weight = ctx.saved_tensors
     grad = None
     if ctx.needs_input_grad[0]:
@@ -158,8 +181,6 @@ def _softmax_forward(
     reduction: str,
     save_stats: bool,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    from focalkit.torch import _softmax
-
     state: dict = {}
     if save_stats:  # decided when tracing from shapes and dtypes: the Triton path runs
         from focalkit.torch.kernels import _triton
@@ -175,8 +196,9 @@ def _softmax_forward(
                                   ignore_index=ignore_index, label_smoothing=label_smoothing,
                                   reduction=reduction, state=state)
     if out is None:
-        out = _softmax._reference_forward(input, target, weight, gamma, ignore_index,
-                                          label_smoothing, reduction)
+        bound = _SOFTMAX.bind((gamma, label_smoothing))
+        out, _ = _reference.softmax(bound, bound.values, input, target, weight, ignore_index,
+                                    reduction)
     empty = input.new_empty(0, dtype=torch.float32)
     return _fresh(out.to(input.dtype)), empty, input.new_zeros((), dtype=torch.float32)
 
@@ -201,16 +223,16 @@ def _softmax_backward(
     label_smoothing: float,
     reduction: str,
 ) -> torch.Tensor:
-    from focalkit.torch import _softmax
-
     state = {"stats": stats, "den": den} if stats.numel() > 0 else None
     grad = kernels.softmax_backward(grad_output, input, target, weight, gamma=gamma,
                                     ignore_index=ignore_index,
                                     label_smoothing=label_smoothing, reduction=reduction,
                                     state=state)
     if grad is None:
-        grad = _softmax._reference_backward(grad_output, input, target, weight, gamma,
-                                            ignore_index, label_smoothing, reduction)
+        bound = _SOFTMAX.bind((gamma, label_smoothing))
+        _, g = _reference.softmax(bound, bound.values, input, target, weight, ignore_index,
+                                  reduction, loss=False, grad_input=True)
+        grad = _reference.apply_grad_output(g, grad_output, reduction, True, input.dtype)
     return grad
 
 
@@ -227,6 +249,7 @@ def _softmax_setup(ctx: Any, inputs: tuple, output: Any) -> None:
 
 
 def _softmax_grad(ctx: Any, grad_output: torch.Tensor, *_grad_state: Any) -> tuple:
+    _no_double_backward()
     input, target, weight, stats, den = ctx.saved_tensors
     grad = None
     if ctx.needs_input_grad[0]:

@@ -14,62 +14,25 @@ is NaN.
 
 ``sync_target_checks(True)`` (or the environment variable
 ``FOCALKIT_SYNC_TARGET_CHECKS=1``) raises in the call itself instead, at the cost of one
-device sync per call. CPU tensors are always checked in the call itself (by the CPU
-kernel, or by the reference path).
+device sync per call; the setting is context-local (:mod:`focalkit.torch._settings`).
+CPU tensors are always checked in the call itself (by the CPU kernel, or by the
+reference path).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import torch
 
 from focalkit.exceptions import InvalidParameterError
+from focalkit.torch._settings import sync_enabled, sync_target_checks
 
 __all__ = ["check_pending_targets", "counter", "poll", "reported", "sync_target_checks"]
 
-_TRUE = ("1", "true", "yes", "on")
 #: Seconds between two copies of a counter to the host (and between two looks at one).
 INTERVAL_S = 0.05
-_sync: bool = os.environ.get("FOCALKIT_SYNC_TARGET_CHECKS", "0").strip().lower() in _TRUE
-
-
-class sync_target_checks:  # noqa: N801 - used like torch.set_grad_enabled
-    """Raise target errors on CUDA in the call itself (one device sync per call).
-
-    Called plainly it sets the mode for the process; in a ``with`` block the previous mode
-    is restored on exit. Off by default: the GPU kernels count bad targets on the device
-    and the next loss call raises (see :mod:`focalkit.torch._deferred`).
-
-    Parameters
-    ----------
-    enabled : bool
-        ``True``: wait for the device and raise at once.
-
-    Examples
-    --------
-    >>> from focalkit.torch import sync_target_checks
-    >>> with sync_target_checks(True):
-    ...     pass
-    """
-
-    def __init__(self, enabled: bool) -> None:
-        global _sync
-        if not isinstance(enabled, bool):
-            from focalkit._core._validation import param_error
-
-            raise param_error("enabled", "sync_target_checks", "a bool", enabled)
-        self._previous = _sync
-        _sync = enabled
-
-    def __enter__(self) -> sync_target_checks:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        global _sync
-        _sync = self._previous
 
 
 class _Check:
@@ -138,7 +101,7 @@ def counter(device: torch.device, message: str, *, exact: bool = True) -> torch.
 def reported(device: torch.device, message: str) -> None:
     """After a kernel call: raise now (sync mode), or start the counter's copy to the host."""
     check = _checks[device, message]
-    if _sync:
+    if sync_enabled():
         value = int(check.counter.item())
         if value > check.seen:
             raise check.error(value, deferred=False)

@@ -8,6 +8,7 @@ import numpy as np
 
 from focalkit._core.alternatives import (
     resolve_pos_weight,
+    weighted_bce_grad,
     weighted_bce_grad_hess,
     weighted_bce_loss,
 )
@@ -57,9 +58,8 @@ class WeightedBCELoss(SigmoidLoss):
 
     def loss_grad(self, z: Any, y: Any) -> tuple[Any, Any]:
         """Loss and gradient."""
-        self._ready()
-        g, _ = weighted_bce_grad_hess(z, y, **self.values)
-        return weighted_bce_loss(z, y, **self.values), g
+        self._ready()  # (the gradient alone: no Hessian computed and dropped)
+        return weighted_bce_loss(z, y, **self.values), weighted_bce_grad(z, y, **self.values)
 
     def grad_hess(self, z: Any, y: Any, *, hessian: str | None = None,
                   hessian_floor: float = 1e-6) -> tuple[Any, Any]:

@@ -28,6 +28,8 @@ Which path runs:
 * Softmax: 2-D ``(N, C)`` logits with integer labels (``C <= 8192`` on the GPU).
 * Everything else (float64 on the GPU, dense N-D softmax
   inputs, probability targets for softmax, per-class gamma or alpha tensors): ``None``.
+* While ``torch.compile`` traces, the kernels are not called from Python: the public
+  losses call them through the custom ops of :mod:`focalkit.torch._compiled`.
 * Target values are checked in the pass that reads them. The CPU kernels return ``None``
   when a binary target lies outside [0, 1] (or is NaN) or a softmax label outside [0, C)
   and not ``ignore_index``, and the public losses then raise their errors at once. The
@@ -43,17 +45,11 @@ from typing import Any
 import torch
 
 __all__ = [
-    "SUPPORTS_COMPILE",
     "binary_backward",
     "binary_forward",
     "softmax_backward",
     "softmax_forward",
 ]
-
-#: The kernels are opaque to ``torch.compile``: while it traces, the public losses call them
-#: through the custom ops of :mod:`focalkit.torch._compiled` instead (where they apply),
-#: and the reference is traced otherwise.
-SUPPORTS_COMPILE = False
 
 
 def _scalar_ok(gamma: Any, alpha: Any = None) -> bool:

@@ -1,0 +1,175 @@
+r"""The one ``autograd.Function`` of every focalkit torch loss, and the call that runs it.
+
+:func:`run` checks the data (:mod:`._data`), then applies :class:`LossFunction`:
+
+* **forward**: the spec's fast hook (the fused kernels, :mod:`._hooks`) when the fast path
+  is on and the hook has a kernel for the call; otherwise the spec's reference mathematics
+  (:mod:`._reference`), which computes the loss and, where autograd needs it, the analytic
+  gradient in the same pass and keeps it for the backward;
+* **backward** (first order): the kept gradient times the upstream gradient, or the hook's
+  backward kernel (the hooks keep only their inputs);
+* **backward with** ``create_graph=True``: the gradient recomputed from the spec's
+  mathematics with differentiable torch ops (never a fused kernel, never a kept tensor),
+  so second derivatives (gradient penalties, ``gradgradcheck``) are those of the loss.
+
+The fast-path setting is read once, in the forward, and the backward takes the same path
+(autograd may run the backward on another thread). Targets and parameters get no gradient,
+except soft targets of a spec whose hook declares the loss linear in the target (focal
+loss): ``dL/dy = L(z, 1) - L(z, 0)``. Half-precision inputs are computed in float32; the
+loss and the gradients come back in the input's (target's) dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from focalkit.torch import _checks, _data, _deferred, _reference
+from focalkit.torch._params import Bound
+from focalkit.torch._settings import fast_path_enabled
+
+__all__ = ["LossFunction", "run"]
+
+Tensor = torch.Tensor
+
+_REFERENCE, _HOOK = 0, 1
+
+
+def _reference_pass(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
+                    weight: Tensor | None, reduction: str, ignore_index: int, *, loss: bool,
+                    grad_input: bool, grad_target: bool,
+                    blocks: bool = True) -> tuple[Any, Any, Any]:
+    if bound.kind == "sigmoid":
+        return _reference.sigmoid(bound, values, input, target, weight, reduction, loss=loss,
+                                  grad_input=grad_input, grad_target=grad_target,
+                                  blocks=blocks)
+    out, g = _reference.softmax(bound, values, input, target, weight, ignore_index,
+                                reduction, loss=loss, grad_input=grad_input, blocks=blocks)
+    return out, g, None
+
+
+class LossFunction(torch.autograd.Function):
+    """A spec's loss with its analytic backward (see the module docstring).
+
+    ``forward(input, target, weight, bound, reduction, ignore_index, pending, fast,
+    *tensors)``: ``tensors`` are the bound's tensor parameters (module buffers or the
+    call's tensors) in ``bound.tensor_names`` order; ``pending`` the owner's name when the
+    target values still need checking; ``fast`` whether to try the hook.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        input: Tensor,
+        target: Tensor,
+        weight: Tensor | None,
+        bound: Bound,
+        reduction: str,
+        ignore_index: int,
+        pending: str | None,
+        fast: bool,
+        *tensors: Tensor,
+    ) -> Tensor:
+        values = bound.values_with(tensors)
+        need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        state: dict = {}
+        out = None
+        if fast:
+            out = bound.hook.forward(input, target, weight, values, reduction, ignore_index,
+                                     pending, state)
+        kept: tuple[Any, ...] = ()
+        if out is None:
+            if pending is not None:  # no kernel checked the target values
+                if bound.kind == "sigmoid":
+                    _data.check_targets(target, pending, bound.spec.soft_targets)  # type: ignore[attr-defined]
+                else:
+                    _data.check_labels(target, input.shape[1], ignore_index, pending)
+            out, g_in, g_t = _reference_pass(bound, values, input, target, weight, reduction,
+                                             ignore_index, loss=True, grad_input=need_input,
+                                             grad_target=need_target)
+            ctx.mode, ctx.state = _REFERENCE, None
+            kept = (g_in, g_t)
+        else:
+            # the GPU softmax forward's row statistics, reused by the backward kernel
+            ctx.mode, ctx.state = _HOOK, (state if need_input else None)
+        ctx.bound, ctx.reduction, ctx.ignore_index = bound, reduction, ignore_index
+        ctx.n_tensors = len(tensors)
+        ctx.save_for_backward(input, target, weight, *tensors, *kept)
+        return out.to(input.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        input, target, weight, *rest = ctx.saved_tensors
+        n = ctx.n_tensors
+        tensors, kept = tuple(rest[:n]), rest[n:]
+        bound: Bound = ctx.bound
+        reduction, ignore_index = ctx.reduction, ctx.ignore_index
+        need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        softmax = bound.kind == "softmax"
+        g_in = g_t = None
+        if torch.is_grad_enabled():  # create_graph=True: a differentiable gradient
+            ctx.state = None
+            _, g_in, g_t = _reference_pass(
+                bound, bound.values_with(tensors), input, target, weight, reduction,
+                ignore_index, loss=False, grad_input=need_input, grad_target=need_target,
+                blocks=False)
+        elif ctx.mode == _REFERENCE:
+            g_in, g_t = kept
+        else:
+            values = bound.values_with(tensors)
+            if need_input:
+                grad = bound.hook.backward(grad_output, input, target, weight, values,
+                                           reduction, ignore_index, ctx.state)
+                ctx.state = None
+                if grad is not None:
+                    return (grad, _target_grad(ctx, bound, values, grad_output, input, target,
+                                               weight), *(None,) * (6 + n))
+            _, g_in, g_t = _reference_pass(bound, values, input, target, weight, reduction,
+                                           ignore_index, loss=False, grad_input=need_input,
+                                           grad_target=need_target)
+        grad_input = None if g_in is None else _reference.apply_grad_output(
+            g_in, grad_output, reduction, softmax, input.dtype)
+        grad_target = None if g_t is None else _reference.apply_grad_output(
+            g_t, grad_output, reduction, False, target.dtype)
+        return (grad_input, grad_target, *(None,) * (6 + n))
+
+
+def _target_grad(ctx: Any, bound: Bound, values: dict[str, Any], grad_output: Tensor,
+                 input: Tensor, target: Tensor, weight: Tensor | None) -> Tensor | None:
+    """The soft-target gradient next to a hook's input gradient (reference formula)."""
+    if not ctx.needs_input_grad[1]:
+        return None
+    _, _, g_t = _reference.sigmoid(bound, values, input, target, weight, ctx.reduction,
+                                   loss=False, grad_target=True)
+    return _reference.apply_grad_output(g_t, grad_output, ctx.reduction, False, target.dtype)
+
+
+def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
+        ignore_index: int, tensors: tuple[Any, ...], owner: str) -> Tensor:
+    """Check the data of one call, then run the loss (parameters already validated)."""
+    if bound.kind == "sigmoid":
+        pending = _data.check_sigmoid(bound, input, target, weight, tensors, owner)
+        unbatched = False
+    else:
+        unbatched = isinstance(input, torch.Tensor) and input.ndim == 1
+        if unbatched:  # (C,) logits with a scalar label or a (C,) distribution, like torch
+            input = input.unsqueeze(0)
+            target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
+        pending = _data.check_softmax(bound, input, target, weight, ignore_index, tensors,
+                                      owner)
+    hook = bound.hook
+    out = None
+    if hook is not None and _checks.compiling():
+        # torch.compile: the fused kernels as custom ops (no target value checks)
+        values = bound.values_with(tensors)
+        out = hook.compiled(input, target, weight, values, reduction, ignore_index)
+    if out is None:
+        if input.device.type == "cuda":
+            _deferred.poll()  # errors of earlier calls whose counts have reached the host
+        fast = hook is not None and fast_path_enabled() and not _checks.compiling()
+        # bool / integer labels go to the kernels (and the reference's ``target.to``) as
+        # they are: no converted copy, and at most one pass that checks their values
+        out = LossFunction.apply(input, target, weight, bound, reduction, ignore_index,
+                                 owner if pending else None, fast, *tensors)
+    return out.squeeze(0) if unbatched and reduction == "none" else out

@@ -1,0 +1,156 @@
+"""Optional fast hooks of loss specs: the fused CPU / GPU kernels of :mod:`.kernels`.
+
+A hook is tried first by the ``autograd.Function`` (:mod:`._function`) when the fast path
+is on; it returns ``None`` whenever its kernels have nothing for the call (per-label
+tensors, N-D softmax, probability targets, small inputs, a target value out of range on
+the CPU, ...), and the spec's reference mathematics runs instead (:mod:`._reference`). A
+new spec needs no hook: it gets the reference path, with the same checks and conventions.
+
+Today the focal losses have kernels: the sigmoid focal spec (and its subclasses that keep
+its mathematics, such as ``bce``) the binary kernels, the softmax focal spec (and ``ce``,
+class-weighted and class-balanced cross-entropy) the softmax kernels. A hook is found
+through the spec's class hierarchy, and only while the subclass keeps the hooked class's
+``loss_grad`` (a subclass with other mathematics gets the reference path).
+
+Hook interface: ``kind``; ``linear_in_target`` (the loss of a soft target is
+``y L(z, 1) + (1 - y) L(z, 0)``, so the reference path may differentiate with respect to
+the target); ``forward(input, target, weight, values, reduction, ignore_index, pending,
+state)`` and ``backward(grad_output, input, target, weight, values, reduction,
+ignore_index, state)`` returning a tensor or None; ``compiled(...)`` returning the loss
+through the custom ops of :mod:`._compiled` while :func:`torch.compile` traces, or None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from focalkit._core.losses import LossSpec, get_loss
+from focalkit.torch import _checks, _compiled, _deferred, _dispatch
+from focalkit.torch._data import label_message, target_message
+
+__all__ = ["hook_for"]
+
+Tensor = torch.Tensor
+
+_SCALARS: dict[tuple[float, torch.device], Tensor] = {}
+
+
+def _as_tensor(v: Any, like: Tensor) -> Tensor | None:
+    """``pos_weight`` as the kernels take it: None or a tensor on ``like``'s device."""
+    if v is None or isinstance(v, Tensor):
+        return v
+    if isinstance(v, np.ndarray) or _checks.compiling():
+        return torch.as_tensor(v, dtype=torch.float64, device=like.device)
+    key = (float(v), like.device)
+    t = _SCALARS.get(key)
+    if t is None:
+        if len(_SCALARS) > 64:
+            _SCALARS.clear()
+        t = _SCALARS[key] = torch.tensor(float(v), dtype=torch.float64, device=like.device)
+    return t
+
+
+class _BinaryFocalHook:
+    """The sigmoid focal spec on the fused binary kernels (float gamma and alpha)."""
+
+    kind = "sigmoid"
+    linear_in_target = True
+
+    @staticmethod
+    def _args(values: dict[str, Any], input: Tensor) -> tuple[Any, Any, Any]:
+        return (values.get("gamma", 0.0), values.get("alpha"),
+                _as_tensor(values.get("pos_weight"), input))
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None,
+                values: dict[str, Any], reduction: str, ignore_index: int,
+                pending: str | None, state: dict) -> Tensor | None:
+        gamma, alpha, pos_weight = self._args(values, input)
+        message = None
+        if pending is not None and input.device.type == "cuda":
+            # the GPU kernel counts blocks holding bad targets on the device (not values)
+            message = target_message(pending)
+            state["bad_counter"] = _deferred.counter(input.device, message, exact=False)
+        out = _dispatch.binary_forward(input, target, weight, pos_weight, gamma=gamma,
+                                       alpha=alpha, reduction=reduction, state=state)
+        if out is not None and message is not None:
+            _deferred.reported(input.device, message)
+        state.pop("bad_counter", None)
+        return out
+
+    def backward(self, grad_output: Tensor, input: Tensor, target: Tensor,
+                 weight: Tensor | None, values: dict[str, Any], reduction: str,
+                 ignore_index: int, state: dict | None) -> Tensor | None:
+        gamma, alpha, pos_weight = self._args(values, input)
+        return _dispatch.binary_backward(grad_output, input, target, weight, pos_weight,
+                                         gamma=gamma, alpha=alpha, reduction=reduction)
+
+    def compiled(self, input: Tensor, target: Tensor, weight: Tensor | None,
+                 values: dict[str, Any], reduction: str, ignore_index: int) -> Tensor | None:
+        gamma, alpha, pos_weight = self._args(values, input)
+        if not _compiled.binary_usable(input, target, gamma, alpha):
+            return None
+        return _compiled.binary_focal(input, target, weight, pos_weight, gamma, alpha,
+                                      reduction)
+
+
+class _SoftmaxFocalHook:
+    """The softmax focal spec on the fused softmax kernels ((N, C) logits, labels)."""
+
+    kind = "softmax"
+    linear_in_target = False
+
+    @staticmethod
+    def _args(values: dict[str, Any]) -> tuple[Any, float]:
+        return values.get("gamma", 0.0), float(values.get("label_smoothing", 0.0))
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None,
+                values: dict[str, Any], reduction: str, ignore_index: int,
+                pending: str | None, state: dict) -> Tensor | None:
+        gamma, smoothing = self._args(values)
+        message = None
+        if pending is not None and input.device.type == "cuda":  # counted by the kernel
+            message = label_message(pending, input.shape[1], ignore_index)
+            state["bad_counter"] = _deferred.counter(input.device, message)
+        out = _dispatch.softmax_forward(input, target, weight, gamma=gamma,
+                                        ignore_index=ignore_index, label_smoothing=smoothing,
+                                        reduction=reduction, state=state)
+        if out is not None and message is not None:
+            _deferred.reported(input.device, message)
+        state.pop("bad_counter", None)
+        return out
+
+    def backward(self, grad_output: Tensor, input: Tensor, target: Tensor,
+                 weight: Tensor | None, values: dict[str, Any], reduction: str,
+                 ignore_index: int, state: dict | None) -> Tensor | None:
+        gamma, smoothing = self._args(values)
+        return _dispatch.softmax_backward(grad_output, input, target, weight, gamma=gamma,
+                                          ignore_index=ignore_index,
+                                          label_smoothing=smoothing, reduction=reduction,
+                                          state=state)
+
+    def compiled(self, input: Tensor, target: Tensor, weight: Tensor | None,
+                 values: dict[str, Any], reduction: str, ignore_index: int) -> Tensor | None:
+        gamma, smoothing = self._args(values)
+        if not _compiled.softmax_usable(input, target, gamma, smoothing):
+            return None
+        return _compiled.softmax_focal(input, target, weight, gamma, ignore_index, smoothing,
+                                       reduction)
+
+
+_HOOKS: dict[type[LossSpec], Any] = {
+    get_loss("focal", "sigmoid"): _BinaryFocalHook(),
+    get_loss("focal", "softmax"): _SoftmaxFocalHook(),
+}
+
+
+def hook_for(spec_cls: type[LossSpec]) -> Any:
+    """The fast hook of a spec class, or None (then the reference path runs)."""
+    for base in spec_cls.__mro__:
+        hook = _HOOKS.get(base)
+        if hook is not None:
+            same_math = getattr(spec_cls, "loss_grad", None) is getattr(base, "loss_grad", None)
+            return hook if same_math else None
+    return None
