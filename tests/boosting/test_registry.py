@@ -11,6 +11,7 @@ LightGBM's ``binary`` / ``multiclass``); a bad ``loss=`` or parameter raises
 registry is tested here without touching this file.
 """
 
+import importlib
 import re
 
 import numpy as np
@@ -384,3 +385,17 @@ def test_loss_without_the_form_of_the_data_raises():
     with pytest.raises(InvalidParameterError, match="both as a parameter and in loss_params"):
         XGBoostClassifier("focal", gamma=1.0, loss_params={"gamma": 2.0},
                           n_estimators=2).fit(X, y % 2)
+
+
+@pytest.mark.parametrize("booster", ["xgboost", "lightgbm", "catboost"])
+@pytest.mark.parametrize("what", ["Objective", "Metric"])
+def test_parameters_without_a_loss_name_are_refused(booster, what):
+    # the old default was weighted BCE: XGBoostObjective(pos_weight=9) must not become focal
+    pytest.importorskip(booster)
+    module = importlib.import_module(f"focalkit.boosting.{booster}")
+    prefix = {"xgboost": "XGBoost", "lightgbm": "LightGBM", "catboost": "CatBoost"}[booster]
+    cls = getattr(module, prefix + what)
+    with pytest.raises(InvalidParameterError, match="name the loss"):
+        cls(pos_weight=9.0)
+    assert cls().loss == "focal"
+    assert cls("weighted_bce", pos_weight=9.0).loss == "weighted_bce"

@@ -395,6 +395,24 @@ Form = SigmoidForm | SoftmaxForm
 
 
 # ----------------------------------------------------------------------- both forms
+def default_loss(loss: Any, params: dict[str, Any], owner: str) -> Any:
+    """``loss=None``: focal loss, but only when no loss parameter is given either.
+
+    ``XGBoostObjective(pos_weight=9)`` meant weighted BCE before the registry unified the
+    adapters (its default was ``"weighted_bce"``); reading it as focal loss now would be a
+    silently different model, so parameters without a loss name are refused.
+    """
+    if loss is not None:
+        return loss
+    if params:
+        raise InvalidParameterError(
+            f"{owner}: name the loss these parameters belong to ({', '.join(sorted(params))}), "
+            "e.g. loss='focal' or loss='weighted_bce'; without parameters the default is "
+            "'focal' (before focalkit's loss registry it was 'weighted_bce')."
+        )
+    return "focal"
+
+
 class BoosterLoss:
     """A registered loss for a booster adapter: its sigmoid and / or softmax form.
 

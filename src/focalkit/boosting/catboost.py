@@ -36,6 +36,7 @@ from focalkit.boosting._estimator import BoosterClassifierMixin
 from focalkit.boosting._objective import (
     BoosterLoss,
     adapter,
+    default_loss,
     init_args,
     init_rows,
 )
@@ -96,11 +97,11 @@ class CatBoostObjective:
     no_jit = True  # CatBoost would otherwise try numba.njit on the methods and warn
     _loss: BoosterLoss
 
-    def __init__(self, loss: str = "focal", *, kind: str | None = None,
+    def __init__(self, loss: str | None = None, *, kind: str | None = None,
                  hessian: str | None = None, hessian_floor: float = 1e-6,
                  hessian_scale: float | None = None, n_threads: int | None = None,
                  **params: Any) -> None:
-        self.loss = loss
+        self.loss = loss = default_loss(loss, params, type(self).__name__)
         self._loss = BoosterLoss(
             loss, params, owner=type(self).__name__, kind=kind, hessian=hessian,
             hessian_floor=hessian_floor, hessian_scale=hessian_scale, default_scale=1.0,
@@ -177,10 +178,10 @@ class CatBoostMetric:
     no_jit = True
     _loss: BoosterLoss
 
-    def __init__(self, loss: str = "focal", *, name: str | None = None, kind: str | None = None,
+    def __init__(self, loss: str | None = None, *, name: str | None = None, kind: str | None = None,
                  hessian: str | None = None, hessian_floor: float = 1e-6,
                  **params: Any) -> None:
-        self.loss = loss
+        self.loss = loss = default_loss(loss, params, type(self).__name__)
         self._loss = BoosterLoss(loss, params, owner=type(self).__name__, kind=kind,
                                  hessian=hessian, hessian_floor=hessian_floor)
         self.name = name or str(loss)

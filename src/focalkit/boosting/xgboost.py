@@ -35,6 +35,7 @@ from focalkit.boosting._estimator import BoosterClassifierMixin
 from focalkit.boosting._objective import (
     BoosterLoss,
     adapter,
+    default_loss,
     init_args,
     init_rows,
     unpack_native,
@@ -121,11 +122,11 @@ class XGBoostObjective:
 
     _loss: BoosterLoss
 
-    def __init__(self, loss: str = "focal", *, kind: str | None = None,
+    def __init__(self, loss: str | None = None, *, kind: str | None = None,
                  hessian: str | None = None, hessian_floor: float = 1e-6,
                  hessian_scale: float | None = None, n_threads: int | None = None,
                  **params: Any) -> None:
-        self.loss = loss
+        self.loss = loss = default_loss(loss, params, type(self).__name__)
         self._loss = BoosterLoss(
             loss, params, owner=type(self).__name__, kind=kind, hessian=hessian,
             hessian_floor=hessian_floor, hessian_scale=hessian_scale,
@@ -192,10 +193,10 @@ class XGBoostMetric:
     _loss: BoosterLoss
     __name__: str
 
-    def __init__(self, loss: str = "focal", *, name: str | None = None, kind: str | None = None,
+    def __init__(self, loss: str | None = None, *, name: str | None = None, kind: str | None = None,
                  hessian: str | None = None, hessian_floor: float = 1e-6,
                  **params: Any) -> None:
-        self.loss = loss
+        self.loss = loss = default_loss(loss, params, type(self).__name__)
         self._loss = BoosterLoss(loss, params, owner=type(self).__name__, kind=kind,
                                  hessian=hessian, hessian_floor=hessian_floor)
         self.__name__ = name or str(loss)
