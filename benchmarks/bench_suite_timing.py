@@ -2,6 +2,7 @@
 
     python benchmarks/bench_suite_timing.py                  # default suite, --jobs 2
     python benchmarks/bench_suite_timing.py --profile quick --jobs 1
+    python benchmarks/bench_suite_timing.py --budget 2     # two configurations per method
 
 Prints the wall time, the CPU time summed over cells (load-independent: on an idle machine
 the wall time is about CPU / jobs plus overheads), the per-method CPU cost and its ratio to
@@ -24,6 +25,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=None, help="bench output folder (default: a temp dir)")
     ap.add_argument("--json", default="bench_suite_timing.json")
+    ap.add_argument("--budget", type=int, default=None, help="--budget N of the run")
     args = ap.parse_args()
 
     import pandas as pd
@@ -33,7 +35,8 @@ def main() -> None:
     out = args.out or tempfile.mkdtemp(prefix="focalkit-bench-")
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    summary = run_bench(profile_config(args.profile), out, jobs=args.jobs, overwrite=True)
+    cfg = profile_config(args.profile, tuning_budget=args.budget)
+    summary = run_bench(cfg, out, jobs=args.jobs, overwrite=True, progress=False)
     wall = time.perf_counter() - t0
     load1 = os.getloadavg()[0]
     res = pd.read_parquet(os.path.join(out, "results.parquet"))
@@ -45,6 +48,7 @@ def main() -> None:
     t = summary["timing"]
     report = {
         "profile": args.profile, "jobs": args.jobs, "cells": t["cells"],
+        "budget": cfg.tuning_budget, "refit": cfg.refit, "datasets": summary["n_datasets"],
         "wall_seconds_total": round(wall, 1), "wall_seconds_cells": t["wall_seconds"],
         "cpu_seconds_cells": t["sum_cell_cpu_seconds"],
         "ideal_wall_seconds": round(t["sum_cell_cpu_seconds"] / args.jobs, 1),

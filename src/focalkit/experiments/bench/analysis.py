@@ -176,10 +176,11 @@ def paired_per_dataset(results: Any, metric: str, baseline: str) -> dict[str, An
                                     sign * base.loc[both].to_numpy(),
                                     test_train_ratio=ratio)  # fmt: skip
             lo, hi = r["low"], r["high"]
-            r["verdict"] = ("better" if np.isfinite(lo) and lo > 0 else
-                            "worse" if np.isfinite(hi) and hi < 0 else "unclear")  # fmt: skip
-            entry[str(name)] = {k: (round(v, 6) if isinstance(v, float) else v)
-                                for k, v in r.items()}  # fmt: skip
+            row: dict[str, Any] = {k: (round(v, 6) if isinstance(v, float) else v)
+                                   for k, v in r.items()}  # fmt: skip
+            row["verdict"] = ("better" if np.isfinite(lo) and lo > 0 else
+                              "worse" if np.isfinite(hi) and hi < 0 else "unclear")  # fmt: skip
+            entry[str(name)] = row
         out[str(ds)] = entry
     return out
 

@@ -610,7 +610,8 @@ def fit_model(
         from sklearn.utils.class_weight import compute_sample_weight
 
         fit_kw["sample_weight"] = compute_sample_weight("balanced", yf)
-    if spec.model == "mlp" and has_val and getattr(est, "early_stopping", False):
+    if spec.model == "mlp" and X_val is not None and y_val is not None \
+            and getattr(est, "early_stopping", False):  # fmt: skip
         _fit_mlp_on_validation(est, Xf, yf, X_val, y_val, fit_kw)
     else:
         if has_val and "X_val" in sig and "y_val" in sig:  # hgb: early stopping on it

@@ -52,12 +52,11 @@ def environment() -> dict[str, Any]:
         versions[pkg] = None
         for dist in _DISTRIBUTIONS.get(pkg, (pkg,)):  # e.g. xgboost ships as xgboost-cpu
             try:
-                versions[pkg] = metadata.version(dist)
-                if dist != pkg:
-                    versions[pkg] += f" ({dist})"
-                break
+                version = metadata.version(dist)
             except metadata.PackageNotFoundError:
                 continue
+            versions[pkg] = version if dist == pkg else f"{version} ({dist})"
+            break
     return {"python": platform.python_version(), "platform": platform.platform(),
             "cpu_count": os.cpu_count(), "versions": versions}  # fmt: skip
 
