@@ -1162,7 +1162,7 @@ class _DenseLoss(nn.Module):
 
 
 class DiceLoss(_DenseLoss):
-    r"""Module form of :func:`dice_loss` (parameters checked once, ``forward`` delegates).
+    """Module form of :func:`dice_loss` (parameters checked once, ``forward`` delegates).
 
     Parameters
     ----------
@@ -1200,7 +1200,7 @@ ignore_index, reduction
 
 
 class TverskyLoss(DiceLoss):
-    r"""Module form of :func:`tversky_loss`.
+    """Module form of :func:`tversky_loss`.
 
     Parameters
     ----------
@@ -1232,7 +1232,7 @@ smooth_dr, batch, ignore_index, reduction
 
 
 class FocalTverskyLoss(DiceLoss):
-    r"""Module form of :func:`focal_tversky_loss`.
+    """Module form of :func:`focal_tversky_loss`.
 
     Parameters
     ----------
@@ -1265,7 +1265,7 @@ smooth_dr, batch, ignore_index, reduction
 
 
 class DiceFocalLoss(_DenseLoss):
-    r"""Module form of :func:`dice_focal_loss`.
+    """Module form of :func:`dice_focal_loss`.
 
     Parameters
     ----------
@@ -1310,7 +1310,7 @@ class_weight, smooth_nr, smooth_dr, batch, ignore_index, reduction
 
 
 class DiceCELoss(_DenseLoss):
-    r"""Module form of :func:`dice_ce_loss`.
+    """Module form of :func:`dice_ce_loss`.
 
     Parameters
     ----------
@@ -1350,7 +1350,7 @@ smooth_nr, smooth_dr, batch, ignore_index, reduction
 
 
 class UnifiedFocalLoss(_DenseLoss):
-    r"""Module form of :func:`unified_focal_loss`.
+    """Module form of :func:`unified_focal_loss`.
 
     Parameters
     ----------
