@@ -90,7 +90,7 @@ def _binary_forward(
                                  reduction=reduction)
     if out is None:
         bound, values = _binary_bound(gamma, alpha, pos_weight)
-        out, _, _ = _reference.sigmoid(bound, values, input, target, weight, reduction)
+        out = _reference.sigmoid(bound, values, input, target, weight, reduction)[0]
     return _fresh(out.to(input.dtype))
 
 
@@ -114,9 +114,9 @@ def _binary_backward(
                                    gamma=gamma, alpha=alpha, reduction=reduction)
     if grad is None:
         bound, values = _binary_bound(gamma, alpha, pos_weight)
-        _, g, _ = _reference.sigmoid(bound, values, input, target, weight, reduction,
-                                     loss=False, grad_input=True)
-        grad = _reference.apply_grad_output(g, grad_output, reduction, False, input.dtype)
+        _, g, _, den = _reference.sigmoid(bound, values, input, target, weight, reduction,
+                                          loss=False, grad_input=True)
+        grad = _reference.apply_grad_output(g, grad_output, reduction, False, input.dtype, den)
     return grad
 
 
@@ -197,8 +197,8 @@ def _softmax_forward(
                                   reduction=reduction, state=state)
     if out is None:
         bound = _SOFTMAX.bind((gamma, label_smoothing))
-        out, _ = _reference.softmax(bound, bound.values, input, target, weight, ignore_index,
-                                    reduction)
+        out = _reference.softmax(bound, bound.values, input, target, weight, ignore_index,
+                                 reduction)[0]
     empty = input.new_empty(0, dtype=torch.float32)
     return _fresh(out.to(input.dtype)), empty, input.new_zeros((), dtype=torch.float32)
 
@@ -230,9 +230,9 @@ def _softmax_backward(
                                     state=state)
     if grad is None:
         bound = _SOFTMAX.bind((gamma, label_smoothing))
-        _, g = _reference.softmax(bound, bound.values, input, target, weight, ignore_index,
-                                  reduction, loss=False, grad_input=True)
-        grad = _reference.apply_grad_output(g, grad_output, reduction, True, input.dtype)
+        _, g, den = _reference.softmax(bound, bound.values, input, target, weight,
+                                       ignore_index, reduction, loss=False, grad_input=True)
+        grad = _reference.apply_grad_output(g, grad_output, reduction, True, input.dtype, den)
     return grad
 
 

@@ -53,10 +53,10 @@ def _not_differentiable(owner: str) -> InvalidParameterError:
 
 # ----------------------------------------------------------------------------- sigmoid
 def check_sigmoid(bound: Bound, input: Any, target: Any, weight: torch.Tensor | None,
-                  tensors: tuple[Any, ...], owner: str) -> bool:
+                  tensors: tuple[Any, ...], owner: str, tracing: bool = False) -> bool:
     """Shapes and dtypes of a sigmoid call; returns whether the target values need checking.
 
-    Bool targets never need it, nor empty ones, nor any while compiling.
+    Bool targets never need it, nor empty ones, nor any while compiling (``tracing``).
     """
     input = _checks.floating_input(input, owner)
     if not isinstance(target, torch.Tensor):
@@ -72,20 +72,21 @@ def check_sigmoid(bound: Bound, input: Any, target: Any, weight: torch.Tensor | 
         raise _not_differentiable(owner)
     shape = input.shape
     _checks.broadcastable(weight, shape, "weight")
-    for name, t in zip(bound.tensor_names, tensors, strict=True):
-        if name in TORCH_WEIGHTS:
-            _checks.broadcastable(t, shape, name)
-        elif name not in bound.whole:
-            _checks.vector_broadcast(t, shape, name, "last")
+    if tensors:
+        for name, t in zip(bound.tensor_names, tensors, strict=True):
+            if name in TORCH_WEIGHTS:
+                _checks.broadcastable(t, shape, name)
+            elif name not in bound.whole:
+                _checks.vector_broadcast(t, shape, name, "last")
     for name, v in bound.vectors:
         _checks.vector_broadcast(v, shape, name, "last")
-    return target.dtype != torch.bool and not _checks.compiling() and target.numel() > 0
+    return target.dtype != torch.bool and not tracing and target.numel() > 0
 
 
 def check_targets(target: torch.Tensor, owner: str, soft: bool = True) -> None:
     """One aminmax pass over integer or float targets (NaN fails it)."""
     lo, hi = torch.aminmax(target)
-    if not bool((lo >= 0) & (hi <= 1)):  # also False for NaN
+    if not (lo.item() >= 0 and hi.item() <= 1):  # also False for NaN
         bad = target[~((target >= 0) & (target <= 1))][0].item()
         raise InvalidParameterError(f"{target_message(owner, soft)}; got {bad}.")
     if not soft and target.is_floating_point():
@@ -98,7 +99,8 @@ def check_targets(target: torch.Tensor, owner: str, soft: bool = True) -> None:
 
 # ----------------------------------------------------------------------------- softmax
 def check_softmax(bound: Bound, input: Any, target: Any, weight: torch.Tensor | None,
-                  ignore_index: int, tensors: tuple[Any, ...], owner: str) -> bool:
+                  ignore_index: int, tensors: tuple[Any, ...], owner: str,
+                  tracing: bool = False) -> bool:
     """Shapes and dtypes of a softmax call; returns whether the labels need checking.
 
     ``input`` must already be batched (an unbatched ``(C,)`` call is unsqueezed first).
@@ -145,7 +147,7 @@ def check_softmax(bound: Bound, input: Any, target: Any, weight: torch.Tensor | 
                 f"ignore_index of {owner} is not supported with class-probability targets "
                 f"(as in F.cross_entropy); got {ignore_index}."
             )
-        if not _checks.compiling() and target.numel() > 0:
+        if not tracing and target.numel() > 0:
             if not bool(((target >= 0) & (target <= 1)).all()):
                 raise InvalidParameterError(
                     f"class-probability target of {owner} must hold values in [0, 1]."
@@ -164,7 +166,7 @@ def check_softmax(bound: Bound, input: Any, target: Any, weight: torch.Tensor | 
                 f"{expected} for input of shape {tuple(input.shape)}; "
                 f"got {target.dtype} of shape {tuple(target.shape)}."
             )
-        pending = not _checks.compiling() and target.numel() > 0
+        pending = not tracing and target.numel() > 0
     if weight is not None and tuple(weight.shape) != (n_classes,):
         raise InvalidParameterError(
             f"The 'weight' parameter of {owner} must be a 1-D tensor with one entry per "

@@ -39,14 +39,15 @@ _REFERENCE, _HOOK = 0, 1
 def _reference_pass(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
                     weight: Tensor | None, reduction: str, ignore_index: int, *, loss: bool,
                     grad_input: bool, grad_target: bool,
-                    blocks: bool = True) -> tuple[Any, Any, Any]:
+                    blocks: bool = True) -> tuple[Any, Any, Any, Any]:
     if bound.kind == "sigmoid":
         return _reference.sigmoid(bound, values, input, target, weight, reduction, loss=loss,
                                   grad_input=grad_input, grad_target=grad_target,
                                   blocks=blocks)
-    out, g = _reference.softmax(bound, values, input, target, weight, ignore_index,
-                                reduction, loss=loss, grad_input=grad_input, blocks=blocks)
-    return out, g, None
+    out, g, den = _reference.softmax(bound, values, input, target, weight, ignore_index,
+                                     reduction, loss=loss, grad_input=grad_input,
+                                     blocks=blocks)
+    return out, g, None, den
 
 
 class LossFunction(torch.autograd.Function):
@@ -85,9 +86,9 @@ class LossFunction(torch.autograd.Function):
                     _data.check_targets(target, pending, bound.spec.soft_targets)  # type: ignore[attr-defined]
                 else:
                     _data.check_labels(target, input.shape[1], ignore_index, pending)
-            out, g_in, g_t = _reference_pass(bound, values, input, target, weight, reduction,
-                                             ignore_index, loss=True, grad_input=need_input,
-                                             grad_target=need_target)
+            out, g_in, g_t, ctx.den = _reference_pass(
+                bound, values, input, target, weight, reduction, ignore_index, loss=True,
+                grad_input=need_input, grad_target=need_target)
             ctx.mode, ctx.state = _REFERENCE, None
             kept = (g_in, g_t)
         else:
@@ -107,15 +108,16 @@ class LossFunction(torch.autograd.Function):
         reduction, ignore_index = ctx.reduction, ctx.ignore_index
         need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         softmax = bound.kind == "softmax"
-        g_in = g_t = None
+        g_in = g_t = den = None
         if torch.is_grad_enabled():  # create_graph=True: a differentiable gradient
             ctx.state = None
-            _, g_in, g_t = _reference_pass(
+            _, g_in, g_t, den = _reference_pass(
                 bound, bound.values_with(tensors), input, target, weight, reduction,
                 ignore_index, loss=False, grad_input=need_input, grad_target=need_target,
                 blocks=False)
         elif ctx.mode == _REFERENCE:
             g_in, g_t = kept
+            den = ctx.den
         else:
             values = bound.values_with(tensors)
             if need_input:
@@ -125,13 +127,13 @@ class LossFunction(torch.autograd.Function):
                 if grad is not None:
                     return (grad, _target_grad(ctx, bound, values, grad_output, input, target,
                                                weight), *(None,) * (6 + n))
-            _, g_in, g_t = _reference_pass(bound, values, input, target, weight, reduction,
-                                           ignore_index, loss=False, grad_input=need_input,
-                                           grad_target=need_target)
+            _, g_in, g_t, den = _reference_pass(
+                bound, values, input, target, weight, reduction, ignore_index, loss=False,
+                grad_input=need_input, grad_target=need_target)
         grad_input = None if g_in is None else _reference.apply_grad_output(
-            g_in, grad_output, reduction, softmax, input.dtype)
+            g_in, grad_output, reduction, softmax, input.dtype, den)
         grad_target = None if g_t is None else _reference.apply_grad_output(
-            g_t, grad_output, reduction, False, target.dtype)
+            g_t, grad_output, reduction, False, target.dtype, den)
         return (grad_input, grad_target, *(None,) * (6 + n))
 
 
@@ -140,16 +142,18 @@ def _target_grad(ctx: Any, bound: Bound, values: dict[str, Any], grad_output: Te
     """The soft-target gradient next to a hook's input gradient (reference formula)."""
     if not ctx.needs_input_grad[1]:
         return None
-    _, _, g_t = _reference.sigmoid(bound, values, input, target, weight, ctx.reduction,
-                                   loss=False, grad_target=True)
-    return _reference.apply_grad_output(g_t, grad_output, ctx.reduction, False, target.dtype)
+    _, _, g_t, den = _reference.sigmoid(bound, values, input, target, weight, ctx.reduction,
+                                        loss=False, grad_target=True)
+    return _reference.apply_grad_output(g_t, grad_output, ctx.reduction, False, target.dtype,
+                                        den)
 
 
 def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
         ignore_index: int, tensors: tuple[Any, ...], owner: str) -> Tensor:
     """Check the data of one call, then run the loss (parameters already validated)."""
+    tracing = _checks.compiling()
     if bound.kind == "sigmoid":
-        pending = _data.check_sigmoid(bound, input, target, weight, tensors, owner)
+        pending = _data.check_sigmoid(bound, input, target, weight, tensors, owner, tracing)
         unbatched = False
     else:
         unbatched = isinstance(input, torch.Tensor) and input.ndim == 1
@@ -157,17 +161,19 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
             input = input.unsqueeze(0)
             target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
         pending = _data.check_softmax(bound, input, target, weight, ignore_index, tensors,
-                                      owner)
+                                      owner, tracing)
     hook = bound.hook
     out = None
-    if hook is not None and _checks.compiling():
-        # torch.compile: the fused kernels as custom ops (no target value checks)
-        values = bound.values_with(tensors)
-        out = hook.compiled(input, target, weight, values, reduction, ignore_index)
-    if out is None:
+    if tracing:
+        if hook is not None:  # torch.compile: the fused kernels as custom ops
+            out = hook.compiled(input, target, weight, bound.values_with(tensors), reduction,
+                                ignore_index)
+        fast = False
+    else:
         if input.device.type == "cuda":
             _deferred.poll()  # errors of earlier calls whose counts have reached the host
-        fast = hook is not None and fast_path_enabled() and not _checks.compiling()
+        fast = hook is not None and fast_path_enabled()
+    if out is None:
         # bool / integer labels go to the kernels (and the reference's ``target.to``) as
         # they are: no converted copy, and at most one pass that checks their values
         out = LossFunction.apply(input, target, weight, bound, reduction, ignore_index,

@@ -183,12 +183,12 @@ class LossModule(nn.Module):
         super().__setattr__(name, value)
 
     def _loss(self, input: Tensor, target: Tensor, weight: Any = None) -> Tensor:
-        bound = self._bound
-        w = self.weight if weight is None else _checks.weight_param(
+        d = self.__dict__  # (nn.Module's __getattr__ is slow for buffers)
+        bound, buffers = d["_bound"], d["_buffers"]
+        w = buffers["weight"] if weight is None else _checks.weight_param(
             weight, "weight", bound.owner)
-        buffers = self._buffers
         tensors = tuple(buffers[n] for n in bound.tensor_names)
-        return run(bound, input, target, w, self.reduction, self.ignore_index, tensors,
+        return run(bound, input, target, w, d["reduction"], d["ignore_index"], tensors,
                    bound.owner)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any,

@@ -59,12 +59,13 @@ def _sigmoid_block(bound: Bound, values: dict[str, Any], z: Tensor, y: Tensor,
 def sigmoid(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
             weight: Tensor | None, reduction: str, *, loss: bool = True,
             grad_input: bool = False, grad_target: bool = False,
-            blocks: bool = True) -> tuple[Any, Any, Any]:
-    """(reduced loss, d loss / d input, d loss / d target) of an elementwise spec.
+            blocks: bool = True) -> tuple[Any, Any, Any, Any]:
+    """(reduced loss, d loss_i / d input, d loss_i / d target, mean divisor).
 
-    Each is None when not requested; all in the compute dtype, the gradients with the
-    reduction's scale (``"mean"``: divided by the number of elements) but without the
-    upstream gradient.
+    The loss and gradients are None when not requested, all in the compute dtype; the
+    gradients are those of the (weighted) elementwise loss: :func:`apply_grad_output`
+    applies the upstream gradient and the ``"mean"`` divisor (the number of elements;
+    None for the other reductions) in one pass.
     """
     cd = compute_dtype(input)
     want = (loss, grad_input, grad_target)
@@ -97,11 +98,10 @@ def sigmoid(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
                 g_in[b] = gb
             if g_t is not None:
                 g_t[b] = tb
-    if reduction == "mean":
-        out = None if out is None else out / n
-        g_in = None if g_in is None else g_in / n
-        g_t = None if g_t is None else g_t / n
-    return out, g_in, g_t
+    den = n if reduction == "mean" else None
+    if den is not None and out is not None:
+        out = out / den
+    return out, g_in, g_t, den
 
 
 # ----------------------------------------------------------------------------- softmax
@@ -119,8 +119,8 @@ def softmax_denominator(input: Tensor, target: Tensor, weight: Tensor | None,
 
 
 def _softmax_block(bound: Bound, values: dict[str, Any], weight: Tensor | None, z: Tensor,
-                   t: Tensor, ignore_index: int, want_loss: bool, want_grad: bool,
-                   den: Tensor | None) -> tuple[Any, Any]:
+                   t: Tensor, ignore_index: int, want_loss: bool,
+                   want_grad: bool) -> tuple[Any, Any]:
     math = bound.math(values, weight)
     valid = None
     if not t.is_floating_point():
@@ -137,8 +137,6 @@ def _softmax_block(bound: Bound, values: dict[str, Any], weight: Tensor | None, 
         ws = weight.to(z.dtype)[t]
         loss = None if loss is None else loss * ws
         g = None if g is None else g * ws.unsqueeze(1)
-    if g is not None and den is not None:  # scaled before masking: all ignored gives 0
-        g = g / den
     if valid is not None:  # ignored positions: 0, even for NaN logits
         loss = None if loss is None else torch.where(valid, loss, torch.zeros_like(loss))
         if g is not None:
@@ -149,10 +147,11 @@ def _softmax_block(bound: Bound, values: dict[str, Any], weight: Tensor | None, 
 
 def softmax(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
             weight: Tensor | None, ignore_index: int, reduction: str, *, loss: bool = True,
-            grad_input: bool = False, blocks: bool = True) -> tuple[Any, Any]:
-    """(reduced loss, d loss / d input) of a per-sample spec (classes on dimension 1).
+            grad_input: bool = False, blocks: bool = True) -> tuple[Any, Any, Any]:
+    """(reduced loss, d loss_i / d input, mean divisor) of a per-sample spec.
 
-    As :func:`sigmoid`: compute dtype, the reduction's scale, no upstream gradient.
+    As :func:`sigmoid` (classes on dimension 1; the divisor is a tensor, see
+    :func:`softmax_denominator`).
     """
     cd = compute_dtype(input)
     den = (softmax_denominator(input, target, weight, ignore_index, cd)
@@ -160,7 +159,7 @@ def softmax(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
     parts = _chunks.row_blocks(input) if blocks else None
     if parts is None:
         out, g = _softmax_block(bound, values, weight, input.to(cd), target, ignore_index,
-                                loss, grad_input, den)
+                                loss, grad_input)
         if out is not None and reduction != "none":
             out = out.sum()
     else:
@@ -171,7 +170,7 @@ def softmax(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
         g = torch.empty(input.shape, dtype=cd, device=input.device) if grad_input else None
         for b in parts:
             lb, gb = _softmax_block(bound, values, weight, input[b].to(cd), target[b],
-                                    ignore_index, loss, grad_input, den)
+                                    ignore_index, loss, grad_input)
             if out is not None:
                 if full:
                     out[b] = lb
@@ -181,18 +180,26 @@ def softmax(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
                 g[b] = gb
     if den is not None and out is not None:
         out = out / den
-    return out, g
+    return out, g, den
 
 
 # ----------------------------------------------------------------------------- backward
 def apply_grad_output(grad: Tensor, grad_output: Tensor, reduction: str, class_dim: bool,
-                      dtype: torch.dtype) -> Tensor:
-    """``grad`` (of the reduced loss) times the upstream gradient, in ``dtype``.
+                      dtype: torch.dtype, den: Any = None) -> Tensor:
+    """``grad`` (of the elementwise loss) times the upstream gradient, in ``dtype``.
 
     ``class_dim``: ``grad`` has the class dimension (1) that ``grad_output`` lacks for
-    ``reduction="none"`` (softmax).
+    ``reduction="none"`` (softmax). ``den``: the ``"mean"`` divisor, applied to the scalar
+    upstream gradient (one pass over ``grad``); a zero divisor (every target ignored)
+    gives a zero gradient, as ``F.cross_entropy``.
     """
     go = grad_output.to(grad.dtype)
-    if reduction == "none" and class_dim:
-        go = go.unsqueeze(1)
+    if reduction == "none":
+        if class_dim:
+            go = go.unsqueeze(1)
+    elif den is not None:
+        if isinstance(den, Tensor):
+            go = torch.where(den > 0, go / den, torch.zeros_like(go))
+        else:
+            go = go / den
     return (grad * go).to(dtype)
