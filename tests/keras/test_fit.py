@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, f1_score
 
-import keras
-
 import focalkit.keras as fk
+import keras
 from focalkit.experiments.datasets import POST_90_10, make_imbalanced
 
 
@@ -50,7 +49,8 @@ def test_fit_on_the_demos_90_10_data(data, tmp_path):
                   metrics=[fk.AveragePrecision(), fk.MinorityF1Score()])
     hist = model.fit(X, y[:, None], epochs=4, batch_size=128, verbose=0)
     losses = hist.history["loss"]
-    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert np.all(np.isfinite(losses))
+    assert losses[-1] < losses[0]
     assert hist.history["average_precision"][-1] > 3 * y.mean()  # far above chance
     logits = _numpy(model.predict(X, verbose=0))[:, 0]
     ap = average_precision_score(y, logits)
@@ -102,7 +102,9 @@ def test_loss_schedule_switches_ldam_reweighting(data):
 
     model.fit(X, labels, epochs=3, batch_size=256, verbose=0,
               callbacks=[fk.LossSchedule(), Record()])
-    assert seen[0] is None and seen[1] is None and seen[2] is not None
+    assert seen[0] is None
+    assert seen[1] is None
+    assert seen[2] is not None
     assert seen[2][1] > seen[2][0]  # the minority class weighs more after drw_start
 
 

@@ -9,9 +9,8 @@ import contextlib
 import numpy as np
 import pytest
 
-import keras
-
 import focalkit.keras as fk
+import keras
 from focalkit._core.losses import specs
 from focalkit.exceptions import InvalidParameterError
 
@@ -210,7 +209,8 @@ def test_finite_gradient_at_saturation_where_keras_fails(gamma):
     y = np.array([[1.0, 0.0, 1.0, 0.0, 1.0, 0.0]])
     ours = fk.BinaryFocalLoss(gamma=gamma)
     v, g = value_and_grad(lambda t: ours(tensor(y), t), z)
-    assert np.isfinite(v) and np.all(np.isfinite(g))
+    assert np.isfinite(v)
+    assert np.all(np.isfinite(g))
     np.testing.assert_allclose(g[0, :4], np.array([0.0, 0.0, -1.0, 1.0]) / 6, atol=1e-9)
     ref = keras.losses.BinaryFocalCrossentropy(gamma=gamma, from_logits=True)
     rv, rg = value_and_grad(lambda t: ref(tensor(y), t), z)
@@ -218,9 +218,11 @@ def test_finite_gradient_at_saturation_where_keras_fails(gamma):
     # to 1 (every back end); on JAX and PyTorch Keras also clips p to [1e-7, 1 - 1e-7] -> no
     # gradient on confident mistakes (on TensorFlow it recovers the sigmoid's logits)
     if BACKEND != "tensorflow":
-        assert rg[0, 2] == 0.0 and rg[0, 3] == 0.0
+        assert rg[0, 2] == 0.0
+        assert rg[0, 3] == 0.0
     if gamma < 1:
-        assert np.isnan(rg[0, 0]) and np.isnan(rg[0, 1])
+        assert np.isnan(rg[0, 0])
+        assert np.isnan(rg[0, 1])
 
 
 def test_softmax_finite_gradient_at_saturation():
@@ -228,7 +230,8 @@ def test_softmax_finite_gradient_at_saturation():
     for gamma in (0.25, 0.5, 1.0, 2.0):
         ours = fk.SparseFocalLoss(gamma=gamma)
         v, g = value_and_grad(lambda t, ours=ours: ours(tensor([0, 0]), t), z)
-        assert np.isfinite(v) and np.all(np.isfinite(g))
+        assert np.isfinite(v)
+        assert np.all(np.isfinite(g))
         np.testing.assert_allclose(g[1], np.array([-1.0, 1.0, 0.0]) / 2, atol=1e-7)
 
 
@@ -306,7 +309,8 @@ def test_config_round_trip(name):
     clone = cls.from_config(config)
     assert clone.get_config() == config
     restored = keras.losses.deserialize(keras.losses.serialize(loss))
-    assert type(restored) is cls and restored.get_config() == config
+    assert type(restored) is cls
+    assert restored.get_config() == config
     np.testing.assert_allclose(as_numpy(restored(tensor(y_true), tensor(z))),
                                as_numpy(loss(tensor(y_true), tensor(z))), rtol=1e-6)
 

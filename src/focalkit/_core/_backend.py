@@ -75,7 +75,7 @@ class Ops:
 
     @staticmethod
     def pow(x: Any, g: Any) -> Any:
-        """x ** g for x >= 0 (the focal factors); the autodiff back ends keep it finite."""
+        """X ** g for x >= 0 (the focal factors); the autodiff back ends keep it finite."""
         return x**g
 
 
@@ -137,8 +137,9 @@ class JaxOps:
     name = "jax"
 
     def __init__(self) -> None:
-        import jax
         import jax.numpy as jnp
+
+        import jax
 
         self.jax = jax
         self.jnp = jnp

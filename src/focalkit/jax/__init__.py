@@ -24,19 +24,21 @@ from focalkit._core.losses import canonical_name as _canonical  # noqa: E402
 from focalkit._core.losses import get_loss as _get_loss  # noqa: E402
 from focalkit._names import jax_function_name as _function_name  # noqa: E402
 from focalkit.jax import _generate  # noqa: E402
-from focalkit.jax._fast import fast_path_enabled, use_fast_path  # noqa: E402
-from focalkit.jax._generate import resolve_params  # noqa: E402
+from focalkit.jax._fast import fast_path_enabled, use_fast_path  # noqa: E402, F401 (__all__)
+from focalkit.jax._generate import resolve_params  # noqa: E402, F401 (__all__)
 
 
 def _bind(cls: type[LossSpec], name: str) -> Any:
     # Defined here so that the generated functions belong to this module (doctests, help).
-    if cls.kind == "sigmoid":
-        def loss(logits: Any, labels: Any, *, epoch: int | None = None, **params: Any) -> Any:
-            return _generate.call(cls, name, logits, labels, -1, epoch, params)
-    else:
-        def loss(logits: Any, labels: Any, *, axis: int = -1, epoch: int | None = None,
-                 **params: Any) -> Any:
-            return _generate.call(cls, name, logits, labels, axis, epoch, params)
+    def elementwise(logits: Any, labels: Any, *, epoch: int | None = None,
+                    **params: Any) -> Any:
+        return _generate.call(cls, name, logits, labels, -1, epoch, params)
+
+    def per_example(logits: Any, labels: Any, *, axis: int = -1, epoch: int | None = None,
+                    **params: Any) -> Any:
+        return _generate.call(cls, name, logits, labels, axis, epoch, params)
+
+    loss = elementwise if cls.kind == "sigmoid" else per_example
     _generate.describe(loss, cls, name)
     return loss
 

@@ -1,5 +1,4 @@
-r"""A loss spec as a differentiable JAX function: ``custom_jvp`` rules with the spec's analytic
-derivatives.
+r"""A loss spec as a differentiable JAX function: ``custom_jvp`` rules, analytic derivatives.
 
 For a spec instance ``spec`` (validated, label-dependent parameters resolved), the
 unreduced loss :math:`L(z, y)` gets the rule
@@ -25,10 +24,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
+import jax
 from focalkit._core.losses import LossSpec, SigmoidLoss
 from focalkit.exceptions import InvalidParameterError
 from focalkit.jax._fast import fast_loss_grad
@@ -54,8 +53,10 @@ def _is_zero(t: Any) -> bool:
 
 
 def _label_tangent(f: Any, z: Any, y: Any, dy: Any) -> Any:
-    """The tangent of ``f(z, y)`` along ``dy`` (autodiff in the labels, which enter linearly
-    or piecewise-constantly in every spec)."""
+    """The tangent of ``f(z, y)`` along ``dy``.
+
+    Autodiff in the labels, which enter linearly or piecewise-constantly in every spec.
+    """
     return jax.jvp(lambda t: f(z, t), (y,), (dy,))[1]
 
 

@@ -1,5 +1,4 @@
-r"""Optional fast paths of loss specs on JAX (hooks keyed by spec class, tested against
-``_core``).
+r"""Optional fast paths of loss specs on JAX (hooks keyed by spec class, tested vs ``_core``).
 
 The generic path runs ``_core``'s formulas, written for accuracy on every back end (bounded
 ratios, one ``where`` per tail). XLA on CPU does not duplicate their transcendental

@@ -11,9 +11,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-import jax
 import numpy as np
 
+import jax
 from focalkit._core.losses import REQUIRED, LossSpec, specs
 from focalkit._names import jax_function_name
 from focalkit.exceptions import InvalidParameterError

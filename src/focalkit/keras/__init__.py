@@ -39,10 +39,10 @@ _import_keras()
 from focalkit._core.losses import canonical_name as _canonical  # noqa: E402
 from focalkit._core.losses import get_loss as _get_loss  # noqa: E402
 from focalkit._names import keras_class_names as _class_names  # noqa: E402
-from focalkit.keras._callbacks import LossSchedule  # noqa: E402
+from focalkit.keras._callbacks import LossSchedule  # noqa: E402, F401 (__all__)
 from focalkit.keras._generate import generate as _generate  # noqa: E402
-from focalkit.keras._losses import FocalkitLoss  # noqa: E402
-from focalkit.keras._metrics import AveragePrecision, MinorityF1Score  # noqa: E402
+from focalkit.keras._losses import FocalkitLoss  # noqa: E402, F401 (__all__)
+from focalkit.keras._metrics import AveragePrecision, MinorityF1Score  # noqa: E402, F401 (__all__)
 
 _CLASSES = _generate()
 globals().update(_CLASSES)

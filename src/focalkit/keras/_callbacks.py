@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-
 from focalkit.keras._losses import FocalkitLoss, has_schedule
 
 __all__ = ["LossSchedule"]

@@ -17,9 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-from keras import ops
-
 from focalkit._core.losses import LossSpec
+from keras import ops
 
 __all__ = ["compute_dtype", "spec_loss", "standard_dtype"]
 

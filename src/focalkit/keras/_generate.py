@@ -11,9 +11,9 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-import keras
 import numpy as np
 
+import keras
 from focalkit._core.losses import REQUIRED, LossSpec, specs
 from focalkit._names import keras_class_names
 from focalkit.keras._losses import FocalkitLoss, has_schedule, offers_label_smoothing
@@ -135,7 +135,7 @@ def generate() -> dict[str, type[FocalkitLoss]]:
     for cls in specs():
         names = keras_class_names(cls.name, cls.kind, getattr(cls, "dense_targets", False))
         targets = ("binary",) if cls.kind == "sigmoid" else ("sparse", "dense")[:len(names)]
-        for name, target in zip(names, targets):
+        for name, target in zip(names, targets, strict=False):
             klass = type(name, (FocalkitLoss,), {
                 "spec": cls, "target": target, "__module__": "focalkit.keras",
                 "__qualname__": name, "__doc__": _doc(cls, name, target),

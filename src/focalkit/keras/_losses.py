@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import keras
 import numpy as np
-from keras import ops
 
+import keras
 from focalkit._core.losses import LossSpec
 from focalkit._core.losses._params import LABEL_SMOOTHING
 from focalkit.exceptions import InvalidParameterError
 from focalkit.keras._engine import compute_dtype, spec_loss, standard_dtype
+from keras import ops
 
 __all__ = ["FocalkitLoss", "has_schedule", "offers_label_smoothing"]
 
@@ -41,9 +41,13 @@ def has_schedule(cls: type[LossSpec]) -> bool:
 
 
 def offers_label_smoothing(cls: type[LossSpec], target: str) -> bool:
-    """Binary classes smooth targets as Keras does (``y (1 - s) + s / 2``) where soft
-    targets mix the two sides; softmax classes get it from the spec's own parameter."""
-    return target == "binary" and cls.soft_targets and cls.linear_in_target  # type: ignore[attr-defined]
+    """Whether the binary class smooths targets as Keras does (``y (1 - s) + s / 2``).
+
+    Offered where soft targets mix the two sides; softmax classes get it from the spec's own
+    parameter.
+    """
+    return (target == "binary" and cls.soft_targets  # type: ignore[attr-defined]
+            and cls.linear_in_target)  # type: ignore[attr-defined]
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
-from keras import ops
 
+import keras
 from focalkit.exceptions import InvalidParameterError
+from keras import ops
 
 __all__ = ["AveragePrecision", "MinorityF1Score"]
 
