@@ -212,7 +212,7 @@ def _check_data(input: Any, target: Any, p: dict[str, Any], owner: str) -> bool:
                 f"tensor) or class probabilities of input's shape {tuple(input.shape)}; got "
                 f"{tuple(target.shape)} of dtype {target.dtype}."
             )
-        if not _compiling() and target.numel():
+        if not _compiling() and target.numel() and not _plain_labels(target, n_classes):
             ok = (target >= 0) & (target < n_classes) | (target == p["ignore_index"])
             if not bool(ok.all()):
                 bad = target[~ok][0].item()
@@ -246,21 +246,29 @@ def _probabilities(z: torch.Tensor, activation: str) -> torch.Tensor:
     return torch.sigmoid(z) if activation == "sigmoid" else torch.softmax(z, dim=1)
 
 
-def _index_parts(target: torch.Tensor, n: int, ignore_index: int
+def _plain_labels(target: torch.Tensor, n_classes: int) -> bool:
+    """Whether every entry is a class index in [0, n_classes) (one pass, no temporaries)."""
+    lo, hi = torch.aminmax(target)
+    return bool((lo >= 0) & (hi < n_classes))
+
+
+def _index_parts(target: torch.Tensor, n: int, n_classes: int, ignore_index: int
                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Class indices as (N, S) int64 with ignored entries at 0, and the valid mask (or None)."""
     t = target.reshape(n, -1)
+    if not _compiling() and not 0 <= ignore_index < n_classes and _plain_labels(t, n_classes):
+        return t.long(), None  # nothing can equal ignore_index
     valid = t != ignore_index
-    if not _compiling() and bool(valid.all()):
-        return t.long(), None
     return torch.where(valid, t, torch.zeros_like(t)).long(), valid
 
 
-_BLOCK = 1 << 16  # positions per in-place step of the backward (bounds its temporaries)
+_BLOCK = 1 << 18  # elements per in-place step of the backward (bounds its temporaries)
 
 
-def _blocks(n_pos: int) -> list[slice]:
-    return [slice(i, min(i + _BLOCK, n_pos)) for i in range(0, n_pos, _BLOCK)]
+def _blocks(n_rows: int, n_pos: int) -> list[slice]:
+    """Slices of the positions so that ``n_rows`` x slice holds about ``_BLOCK`` elements."""
+    step = max(1, _BLOCK // max(n_rows, 1))
+    return [slice(i, min(i + step, n_pos)) for i in range(0, n_pos, step)]
 
 
 class _RegionSums(torch.autograd.Function):
@@ -283,7 +291,7 @@ class _RegionSums(torch.autograd.Function):
         if not index:
             g = target.reshape(n, c, -1).to(flat.dtype)
             return torch.einsum("ncs,ncs->nc", flat, g), flat.sum(-1)
-        safe, valid = _index_parts(target, n, ignore_index)
+        safe, valid = _index_parts(target, n, c, ignore_index)
         p_y = flat.gather(1, safe.unsqueeze(1)).squeeze(1)
         if valid is None:
             p_sum = flat.sum(-1)
@@ -320,7 +328,7 @@ def _backward_graph(prob: torch.Tensor, target: torch.Tensor, d_tp: torch.Tensor
                     d_psum: torch.Tensor, ctx: Any) -> torch.Tensor:
     n, c = prob.shape[:2]
     if ctx.index:
-        safe, valid = _index_parts(target, n, ctx.ignore_index)
+        safe, valid = _index_parts(target, n, c, ctx.ignore_index)
         g = F.one_hot(safe, c).transpose(1, 2).to(prob.dtype)
         if valid is not None:
             g = g * valid.unsqueeze(1)
@@ -338,18 +346,19 @@ def _backward_inplace(prob: torch.Tensor, target: torch.Tensor, d_tp: torch.Tens
     """The gradient written into ``prob``'s buffer, in steps of at most ``_BLOCK``."""
     n, c, n_pos = prob.shape
     if ctx.index:  # softmax, dp_k = s_k + [k = y] t_y (the second part scattered at the end)
-        safe, valid = _index_parts(target, n, ctx.ignore_index)
+        safe, valid = _index_parts(target, n, c, ctx.ignore_index)
         extra = prob.gather(1, safe.unsqueeze(1)).squeeze(1) * d_tp.gather(1, safe)
         if valid is not None:
             extra.mul_(valid)
         inner = torch.bmm(d_psum.unsqueeze(1), prob).squeeze(1).add_(extra)
-        for k in range(c):  # dz_k = p_k (dp_k - sum_j p_j dp_j)
-            prob[:, k].mul_(inner.neg().add_(d_psum[:, k:k + 1]))
+        tmp = torch.empty_like(inner)
+        for k in range(c):  # dz_k = p_k (dp_k - sum_j p_j dp_j), one reused temporary
+            prob[:, k].mul_(torch.sub(d_psum[:, k:k + 1], inner, out=tmp))
         if valid is not None:
             prob.mul_(valid.unsqueeze(1))
         return prob.scatter_add_(1, safe.unsqueeze(1), extra.unsqueeze(1))
     g = target.reshape(n, c, -1)
-    for b in _blocks(n_pos):
+    for b in _blocks(n * c, n_pos):
         pb, gb = prob[:, :, b], g[:, :, b]
         dp = torch.mul(gb, d_tp.unsqueeze(-1)).add_(d_psum.unsqueeze(-1))
         if ctx.softmax:
@@ -368,7 +377,7 @@ def _region_stats(
     tp, p_sum = _RegionSums.apply(z, target, activation == "softmax", index, ignore_index)
     with torch.no_grad():
         if index:
-            safe, valid = _index_parts(target, n, ignore_index)
+            safe, valid = _index_parts(target, n, c, ignore_index)
             ones = (torch.ones(safe.shape, dtype=z.dtype, device=z.device) if valid is None
                     else valid.to(z.dtype))
             g_sum = torch.zeros(n, c, dtype=z.dtype, device=z.device).scatter_add_(
