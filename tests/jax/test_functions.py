@@ -311,6 +311,28 @@ def test_fast_path_equals_core_path(params):
             np.testing.assert_allclose(out[1], ref_out[1], rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("params", [
+    {"gamma": 2.0}, {"gamma": 0.5, "class_weight": np.array([0.5, 1.0, 2.0])}, {"gamma": 0.0},
+    {"gamma": np.array([0.0, 0.5, 2.0])}, {"gamma": 2.0, "label_smoothing": 0.1},
+], ids=["g2", "g0.5-cw", "g0", "per-class", "smoothing"])
+def test_softmax_fast_path_equals_core_path(params):
+    z, y = _data(FUNCTIONS["softmax_focal_loss"])
+    z = np.concatenate([z, [[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0], [40.0, 0.0, 0.0]]])
+    y = np.concatenate([y, [0, 0, 0]])
+    for dtype, tol in ((jnp.float64, 1e-13), (jnp.float32, 3e-6)):
+        with x64(dtype == jnp.float64):
+            zj, yj = jnp.asarray(z, dtype), jnp.asarray(y)
+
+            def total(a, yj=yj):
+                return fj.softmax_focal_loss(a, yj, **params).sum()
+
+            with fj.use_fast_path(False):
+                ref_out = jax.value_and_grad(total)(zj)
+            out = jax.value_and_grad(total)(zj)
+            np.testing.assert_allclose(float(out[0]), float(ref_out[0]), rtol=tol)
+            np.testing.assert_allclose(out[1], ref_out[1], rtol=tol, atol=tol)
+
+
 # ------------------------------------------------------------------------ errors
 def test_label_dependent_parameters_need_resolve_params():
     with pytest.raises(InvalidParameterError, match=r"resolve_params\(sigmoid_focal_loss"):

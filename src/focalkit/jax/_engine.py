@@ -64,6 +64,9 @@ def _spec_loss_grad(spec: LossSpec, axis: int | None) -> Any:
     """``(z, y) -> (loss, grad)``: a fast hook of the spec, or ``_core``'s formulas."""
     if axis is None:
         return fast_loss_grad(spec) or spec.loss_grad
+    fast = fast_loss_grad(spec, axis)
+    if fast is not None:
+        return fast
 
     def loss_grad(z: Any, y: Any) -> Any:
         return spec.loss_grad(z, y, axis=axis)  # type: ignore[call-arg]

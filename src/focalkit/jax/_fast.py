@@ -15,7 +15,9 @@ and gradient in a form that fuses into a few loops: everything from one
                  - a_1 y\, (1-p)^\gamma ((1-p) + \gamma p\,\mathrm{sp}(-z)),
 
 finite at every margin and every :math:`\gamma \ge 0` (no power of a zero base, no
-``log(sigmoid)``). :func:`use_fast_path` switches hooks off (read when a function is traced).
+``log(sigmoid)``). The softmax focal / cross-entropy hook (integer labels, no label
+smoothing) forms the focal weight once per row, so its per-element work is that of
+cross-entropy. :func:`use_fast_path` switches hooks off (read when a function is traced).
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ from typing import Any
 
 import jax.numpy as jnp
 
+import jax
 from focalkit._core.losses import LossSpec
-from focalkit._core.losses.focal import SigmoidBCELoss, SigmoidFocalLoss
+from focalkit._core.losses.focal import (
+    SigmoidBCELoss,
+    SigmoidFocalLoss,
+    SoftmaxCELoss,
+    SoftmaxFocalLoss,
+)
 
 __all__ = ["fast_loss_grad", "fast_path_enabled", "use_fast_path"]
 
@@ -90,15 +98,62 @@ def _sigmoid_focal(spec: LossSpec) -> Callable[[Any, Any], tuple[Any, Any]]:
     return loss_grad
 
 
-_HOOKS: dict[type[LossSpec], Callable[[LossSpec], Callable[[Any, Any], tuple[Any, Any]]]] = {
+def _softmax_focal(spec: LossSpec, axis: int | None) -> Any:
+    r"""Softmax focal loss for integer labels without label smoothing.
+
+    Per element there is one ``log_softmax`` and one ``exp``; the focal weight
+    :math:`w_y = a_y (1-p_y)^\gamma (1 + \gamma p_y r_y)` (:mod:`focalkit._core.softmax`) is
+    one number per row.
+    """
+    kw = spec._kw  # type: ignore[attr-defined]
+    if kw["label_smoothing"]:
+        return None
+    gamma, class_weight = kw["gamma"], kw["class_weight"]
+    fallback = spec.loss_grad
+
+    def loss_grad(z: Any, y: Any) -> tuple[Any, Any]:
+        if tuple(y.shape) == tuple(z.shape):  # dense targets: the _core path
+            return fallback(z, y, axis=axis)  # type: ignore[call-arg]
+        y = y.astype(jnp.int32)
+        logp = jax.nn.log_softmax(z, axis=axis)
+        idx = jnp.expand_dims(y, axis)
+        logp_y = jnp.squeeze(jnp.take_along_axis(logp, idx, axis=axis), axis=axis)
+        p_y = jnp.exp(logp_y)
+        q = -jnp.expm1(logp_y)  # 1 - p_y, accurate when p_y is small
+        safe_q = jnp.where(q > 0, q, 1.0)
+        r = jnp.where(q > 0, -logp_y / safe_q, 1.0)  # -log p_y / (1 - p_y), -> 1 as q -> 0
+        g = gamma if isinstance(gamma, float) else jnp.asarray(gamma, z.dtype)[y]
+        a: Any = 1.0 if class_weight is None else jnp.asarray(class_weight, z.dtype)[y]
+        if isinstance(g, float) and g == 0.0:
+            q_pow: Any = 1.0
+        else:  # q^g, with 0^0 = 1 as in _core
+            q_pow = jnp.where(q > 0, jnp.exp(g * jnp.log(safe_q)), jnp.where(g == 0, 1.0, 0.0))
+        loss = a * q_pow * (-logp_y)
+        w = a * q_pow * (1.0 + g * p_y * r)
+        onehot = jax.nn.one_hot(y, z.shape[axis], dtype=z.dtype, axis=axis)
+        grad = jnp.expand_dims(w, axis) * (jnp.exp(logp) - onehot)
+        return loss, grad
+
+    return loss_grad
+
+
+_SIGMOID_HOOKS: dict[type[LossSpec], Callable[[LossSpec], Any]] = {
     SigmoidFocalLoss: _sigmoid_focal,
     SigmoidBCELoss: _sigmoid_focal,
 }
+_SOFTMAX_HOOKS: dict[type[LossSpec], Callable[[LossSpec, Any], Any]] = {
+    SoftmaxFocalLoss: _softmax_focal,
+    SoftmaxCELoss: _softmax_focal,
+}
 
 
-def fast_loss_grad(spec: LossSpec) -> Callable[[Any, Any], tuple[Any, Any]] | None:
-    """The hook's ``loss_grad(z, y)`` for this spec, or None (the ``_core`` path)."""
-    hook = _HOOKS.get(type(spec))
-    if hook is None or not fast_path_enabled():
+def fast_loss_grad(spec: LossSpec,
+                   axis: int | None = None) -> Callable[[Any, Any], tuple[Any, Any]] | None:
+    """The hook's ``loss_grad(z, y)`` for this spec (``axis``: softmax), or None."""
+    if not fast_path_enabled():
         return None
-    return hook(spec)
+    if axis is None:
+        hook = _SIGMOID_HOOKS.get(type(spec))
+        return None if hook is None else hook(spec)
+    soft = _SOFTMAX_HOOKS.get(type(spec))
+    return None if soft is None else soft(spec, axis)
