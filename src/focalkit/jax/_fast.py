@@ -98,7 +98,7 @@ def _sigmoid_focal(spec: LossSpec) -> Callable[[Any, Any], tuple[Any, Any]]:
     return loss_grad
 
 
-def _softmax_focal(spec: LossSpec, axis: int | None) -> Any:
+def _softmax_focal(spec: LossSpec, axis: int) -> Any:
     r"""Softmax focal loss for integer labels without label smoothing.
 
     Per element there is one ``log_softmax`` and one ``exp``; the focal weight
