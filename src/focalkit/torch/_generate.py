@@ -92,6 +92,17 @@ def _compile(source: str, ns: dict[str, Any], name: str) -> Any:
     return ns[name]
 
 
+_ANNOTATIONS = {"input": "torch.Tensor", "target": "torch.Tensor",
+                "weight": "torch.Tensor | None", "ignore_index": "int", "reduction": "str"}
+
+
+def _annotate(fn: Any, args: tuple[str, ...], returns: str) -> None:
+    """String annotations, as ``from __future__ import annotations`` would give."""
+    names = ("input", "target", *args) if fn.__name__ != "__init__" else args
+    fn.__annotations__ = {**{a: _ANNOTATIONS.get(a, "Any") for a in names},
+                          "return": returns}
+
+
 # --------------------------------------------------------------------------- functions
 def call(binder: Binder, input: Any, target: Any, params: tuple[Any, ...], weight: Any,
          reduction: Any, ignore_index: Any) -> Tensor:
@@ -122,6 +133,7 @@ def make_function(spec_cls: type[LossSpec], name: str, sig: Signature,
         f"{weight}, reduction, {ignore})\n"
     )
     fn = _compile(source, _namespace(math_cls, sig, binder), name)
+    _annotate(fn, sig.args, "torch.Tensor")
     fn.__module__ = _PUBLIC_MODULE if public else __name__
     fn.__doc__ = _docs.HAND_WRITTEN.get(name) or _docs.function_doc(math_cls, sig, name,
                                                                      module_name)
@@ -245,6 +257,8 @@ def make_module(spec_cls: type[LossSpec], name: str, sig: Signature,
     else:
         forward = _compile("def forward(self, input, target):\n"
                            "    return self._loss(input, target)\n", dict(ns), "forward")
+    _annotate(init, sig.args, "None")
+    _annotate(forward, ("weight",) if sig.forward_weight else (), "torch.Tensor")
     forward.__doc__ = ("Loss of ``input`` logits against ``target``"
                        + (f"; see :func:`{function_name}`." if function_name else "."))
     init.__doc__ = None
