@@ -232,16 +232,17 @@ def _limit_threads(n: int, *, torch_needed: bool) -> None:
     """
     import sys
 
-    if not _THREAD_LIMIT:
-        from threadpoolctl import threadpool_limits
-
-        _THREAD_LIMIT.append(threadpool_limits(n))
-
+    # torch first: limiting libgomp under a torch whose pool already runs 2 threads made
+    # every MLP fit ~20x slower (serial CLI runs, after check_specs had fitted an MLP)
     if torch_needed or "torch" in sys.modules:
         import torch
 
         if torch.get_num_threads() != n:
             torch.set_num_threads(n)
+    if not _THREAD_LIMIT:
+        from threadpoolctl import threadpool_limits
+
+        _THREAD_LIMIT.append(threadpool_limits(n))
 
 
 def _preprocess(ds: Dataset, fit_rows: np.ndarray, *parts: np.ndarray) -> list[np.ndarray]:
