@@ -204,3 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich Console on stdout (or stderr), or None when rich is not installed."""
+    try:
+        from rich.console import Console
+    except ImportError:
+        return None
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(file=stream, width=None if tty else 150, highlight=False)

@@ -13,6 +13,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from focalkit.cli import console as _console
+
 __all__ = ["HELP", "OUTPUT_FILES", "TUNE_METRICS", "add_arguments", "config_from_args", "run"]
 
 HELP = "Reproduce the post's 90:10 experiment (BCE vs focal vs tuned threshold) and report it."
@@ -143,16 +145,6 @@ def config_from_args(args: argparse.Namespace) -> Any:
         if value is not None
     }
     return replace(config, **changes) if changes else config
-
-
-def _console(stderr: bool = False) -> Any:
-    try:
-        from rich.console import Console
-    except ImportError:
-        return None
-    stream = sys.stderr if stderr else sys.stdout
-    tty = stream.isatty()
-    return Console(file=stream, width=None if tty else 150, highlight=False)
 
 
 def _print_setup(console: Any, config: Any) -> None:

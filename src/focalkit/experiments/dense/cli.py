@@ -97,7 +97,7 @@ def _say(console: Any, text: str) -> None:
 
 
 def _run(args: argparse.Namespace, config: Any) -> int:
-    from focalkit.experiments.demo.cli import _console
+    from focalkit.cli import console as _console
     from focalkit.experiments.dense import run_dense
     from focalkit.experiments.dense._outputs import write_outputs
     from focalkit.experiments.dense._report import findings
