@@ -408,7 +408,7 @@ def _paired(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
             res["wilcoxon_p"] = 1.0
         else:
             res["wilcoxon_p"] = float(stats.wilcoxon(d, zero_method="zsplit").pvalue)
-        res["wins"] = int(np.sum(d > 0))
+        res["wins"] = int(np.sum(d > 0))  # swapped by the caller for lower-is-better
         res["losses"] = int(np.sum(d < 0))
     return res
 
@@ -439,6 +439,8 @@ def _summaries(runs: list[dict[str, Any]], config: DenseConfig) -> dict[str, Any
         for m, p in zip(others, adj, strict=True):
             rows[m]["wilcoxon_holm_p"] = None if math.isnan(p) else float(p)
             rows[m]["better"] = bool((rows[m]["mean_diff"] > 0) == higher)
+            if not higher and "wins" in rows[m]:  # wins count seeds better than BCE
+                rows[m]["wins"], rows[m]["losses"] = rows[m]["losses"], rows[m]["wins"]
         tests[k] = rows
     sweep: dict[str, Any] = {}
     for f in config.sweep_fractions:
@@ -469,6 +471,19 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the workers), or NaN."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return math.nan
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        use = resource.getrusage(who)
+        total += use.ru_utime + use.ru_stime
+    return total
+
+
 def run_dense(config: DenseConfig | None = None, *,
               progress: ProgressCallback | None = None) -> dict[str, Any]:
     """Run the dense experiment: every loss x seed, then the foreground-fraction sweep.
@@ -491,9 +506,10 @@ def run_dense(config: DenseConfig | None = None, *,
         and ``timing``.
     """
     config = DenseConfig() if config is None else config
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     runs = _run_tasks(config, progress)
     wall = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     agg = _summaries(runs, config)
     main = [r for r in runs if r["phase"] == "main"]
     first = [r for r in main if r["seed"] == config.base_seed]
@@ -532,6 +548,7 @@ def run_dense(config: DenseConfig | None = None, *,
         "pr_curves": {r["method"]: r["pr"] for r in first if "pr" in r},
         "examples": examples,
         "timing": {"total_s": time.perf_counter() - t0, "train_wall_s": wall,
+                   "cpu_s": None if math.isnan(cpu) else cpu,
                    "train_cpu_s": float(sum(r["train_s"] for r in runs)),
                    "runs": len(runs), "jobs": config.jobs, "threads": config.threads},
     }
