@@ -86,7 +86,8 @@ def test_pandas_input_clone_and_params_pass_through(cls, binary_data):
     clf = cls(params=extra, **FAST)
     clf.fit(df, pd.Series(y))
     assert list(clf.feature_names_in_) == list(df.columns)
-    np.testing.assert_allclose(clf.predict_proba(df), clf.predict_proba(X))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):  # sklearn's
+        np.testing.assert_allclose(clf.predict_proba(df), clf.predict_proba(X))
     twin = clone(clf)
     assert twin.get_params() == clf.get_params()
     assert not hasattr(twin, "init_score_")

@@ -20,16 +20,18 @@ from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from focalkit._core import focal_to_posterior
 from focalkit._core._validation import check_in, check_int, check_nonneg_float, param_error
 from focalkit._core.losses import get_loss, make_loss
+from focalkit.boosting._input import validate_X
 from focalkit.boosting._objective import SigmoidForm, SoftmaxForm
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["BoosterClassifierMixin"]
+__all__ = ["BoosterClassifierMixin", "positive_weight_rows"]
 
 #: ``calibration`` values: the loss's posterior map ("focal_posterior" is the older name).
 _CALIBRATIONS = ("posterior", "focal_posterior")
@@ -39,24 +41,32 @@ _HINTS = {"alpha": " (use class_weight for per-class weights)",
           "class_weight": " (use alpha, the weight of positives)"}
 
 
-def _validate_X(est: Any, X: Any, *, reset: bool) -> np.ndarray:
-    """Numeric 2-D float array; records n_features_in_ / feature_names_in_ on ``reset``."""
-    names = None
-    if hasattr(X, "columns"):
-        names = np.asarray([str(c) for c in X.columns], dtype=object)
-    arr = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=1)
-    if reset:
-        est.n_features_in_ = arr.shape[1]
-        if names is not None:
-            est.feature_names_in_ = names
-        elif hasattr(est, "feature_names_in_"):
-            del est.feature_names_in_
-    elif arr.shape[1] != est.n_features_in_:
+def positive_weight_rows(params: dict[str, Any], keys: tuple[str, ...], task: str,
+                         Y: np.ndarray, owner: str) -> np.ndarray | None:
+    """Pop a booster's ``scale_pos_weight`` (under any of ``keys``) as row weights.
+
+    Binary ``y`` only: positive rows get the weight, negative rows 1, which is what the
+    built-in binary objectives do with it (it scales the positives' gradient and Hessian).
+    """
+    found = [k for k in keys if k in params]
+    if not found:
+        return None
+    value = params.pop(found[0])
+    for k in found[1:]:
+        params.pop(k)
+    if task != "binary":
         raise InvalidParameterError(
-            f"X has {arr.shape[1]} features, but {type(est).__name__} is expecting "
-            f"{est.n_features_in_} features as input."
+            f"The 'params' parameter of {owner} must not set {found[0]!r} for {task} y: "
+            "it weights the positive class of binary y (use class_weight= for multi-class "
+            f"y, alpha= for multi-label y). Got {found[0]}={value!r}."
         )
-    return arr
+    spw = float(value)
+    if not np.isfinite(spw) or spw <= 0:
+        raise InvalidParameterError(
+            f"The 'params' parameter of {owner} must set {found[0]!r} to a positive float. "
+            f"Got {found[0]}={value!r}."
+        )
+    return np.where(Y == 1, spw, 1.0)
 
 
 def _to_posterior(p: np.ndarray, posterior: tuple[str, dict[str, Any]]) -> np.ndarray:
@@ -120,11 +130,28 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
                     f"{owner}: {key!r} is given both as a parameter and in loss_params."
                 )
             params[key] = value
+        if isinstance(params.get("class_weight"), dict) and task == "multiclass":
+            params["class_weight"] = self._class_weight_vector(params["class_weight"])
         spec = make_loss(self.loss, kind, owner=owner, **params)
         if kind == "sigmoid":
             return SigmoidForm(spec, hessian=self.hessian)
         return SoftmaxForm(spec, hessian=self.hessian,
                            hessian_scale=self._softmax_hessian_scale(len(self.classes_)))
+
+    def _class_weight_vector(self, weights: dict[Any, Any]) -> np.ndarray:
+        """A ``class_weight`` dict keyed by class label (scikit-learn's rule) as a vector.
+
+        The vector runs over ``classes_``; classes the dict does not name get weight 1, a key
+        that is no class raises.
+        """
+        classes = self.classes_.tolist()
+        unknown = [k for k in weights if k not in classes]
+        if unknown:
+            raise param_error(
+                "class_weight", type(self).__name__,
+                f"a dict keyed by the class labels of y ({classes})", weights,
+            )
+        return np.asarray([float(weights.get(c, 1.0)) for c in classes], dtype=np.float64)
 
     def _encode_y(self, y: Any) -> tuple[str, np.ndarray]:
         owner = type(self).__name__
@@ -214,7 +241,9 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         owner = type(self).__name__
-        Xa = _validate_X(self, X, reset=True)
+        params = self._checked_booster_params()
+        Xa = validate_X(self, X, reset=True,
+                        extra_categorical=self._pop_categorical(params))
         task, Y = self._encode_y(y)
         if Y.shape[0] != Xa.shape[0]:
             raise InvalidParameterError(
@@ -233,6 +262,10 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
                     "Sample weights must contain at least one non-zero number; all weights "
                     "are zero."
                 )
+        factor = self._pop_imbalance(params, task, Y)
+        if factor is not None:  # the booster's own class weighting, as row weights
+            sw = factor if sw is None else sw * factor
+        self._fit_params = params
         self.task_ = task
         if task == "multilabel":
             self.n_labels_ = Y.shape[1]
@@ -259,8 +292,13 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
                 raise InvalidParameterError(
                     f"eval_set must be a list of (X, y) pairs; item {i} is {type(pair).__name__}."
                 )
-            Xv = _validate_X(self, pair[0], reset=False)
+            Xv = validate_X(self, pair[0], reset=False, what=f"eval_set[{i}] X")
             Yv = self._encode_eval_y(pair[1])
+            if Yv.shape[0] != Xv.shape[0]:
+                raise InvalidParameterError(
+                    f"eval_set[{i}] X and y must have the same number of rows; got "
+                    f"{Xv.shape[0]} and {Yv.shape[0]}."
+                )
             evals.append((Xv, Yv))
         if self.early_stopping_rounds is not None and not evals:
             raise InvalidParameterError(
@@ -289,8 +327,43 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
 
     def _booster_params(self, defaults: dict[str, Any]) -> dict[str, Any]:
         out = dict(defaults)
-        out.update(self.params or {})
+        out.update(self._fit_params)
         return out
+
+    #: Booster parameters that focalkit sets itself: name -> what to use instead.
+    _reserved_params: dict[str, str] = {}
+
+    def _checked_booster_params(self) -> dict[str, Any]:
+        """A copy of ``params``; a parameter that fights what focalkit controls raises."""
+        params = dict(self.params or {})
+        for key, value in params.items():
+            hint = self._reserved_params.get(key)
+            if hint is not None:
+                raise InvalidParameterError(
+                    f"The 'params' parameter of {type(self).__name__} must not set {key!r}: "
+                    f"{hint}. Got {key}={value!r}."
+                )
+        return params
+
+    def _pop_categorical(self, params: dict[str, Any]) -> list[Any]:
+        """Remove the booster's categorical-feature parameters; return the columns they name."""
+        return []
+
+    def _pop_imbalance(self, params: dict[str, Any], task: str, Y: np.ndarray) -> Any:
+        """Remove the booster's class-weighting parameters; return them as row weights."""
+        return None
+
+    def _seed(self) -> int:
+        """``random_state`` as a booster seed: None -> 0, an int, or drawn from a RandomState."""
+        if self.random_state is None:
+            return 0
+        if isinstance(self.random_state, (int, np.integer)) and not isinstance(
+                self.random_state, bool):
+            return int(self.random_state)
+        if isinstance(self.random_state, np.random.RandomState):
+            return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        raise param_error("random_state", type(self).__name__,
+                          "None, an int or a numpy.random.RandomState", self.random_state)
 
     def _fit_per_label(
         self, fit_one: Any, Y: np.ndarray, evals: list[Any], init: np.ndarray, form: Any
@@ -313,7 +386,7 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw margins including the initial score: (n,), (n, C) or (n, K)."""
         check_is_fitted(self, "init_score_")
-        Xa = _validate_X(self, X, reset=False)
+        Xa = validate_X(self, X, reset=False)
         return self._raw_margin(Xa) + self.init_score_
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -347,9 +420,49 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
             return (proba >= 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    # -- persistence -----------------------------------------------------------------------------
+    def export_booster(self) -> Any:
+        """The trained native model, self-contained: the initial score is baked in.
+
+        The plain booster library, without focalkit, turns it into the probabilities of
+        :meth:`predict_proba` (see docs/boosting.md, "Saving and serving"): XGBoost
+        ``Booster.predict`` with a logistic / softprob objective, LightGBM
+        ``Booster.predict`` (binary / multiclass objective, initial score folded into the
+        first round's trees), CatBoost ``predict(prediction_type="Probability")`` (initial
+        score as the model's bias). Only the rounds up to ``best_iteration_`` are kept.
+
+        Returns
+        -------
+        xgboost.Booster, lightgbm.Booster or catboost.CatBoost
+            A copy; the fitted estimator is unchanged.
+        """
+        check_is_fitted(self, "init_score_")
+        owner = type(self).__name__
+        if self.task_ == "multilabel":
+            raise InvalidParameterError(
+                f"{owner}.export_booster supports binary and multi-class y; a multi-label "
+                "model is one booster per label: pickle the estimator instead."
+            )
+        if self.calibration is not None:
+            raise param_error(
+                "calibration", owner, "None to export a native model (the posterior map "
+                "is not part of the booster; pickle the estimator instead)", self.calibration,
+            )
+        return self._export()
+
+    def save_model(self, path: Any) -> None:
+        """Write :meth:`export_booster`'s model in the booster's native format to ``path``.
+
+        Load it with ``xgboost.Booster(model_file=path)``, ``lightgbm.Booster(model_file=path)``
+        or ``catboost.CatBoost().load_model(path)``; no focalkit needed.
+        """
+        self.export_booster().save_model(str(path))
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
         return tags
 
     # -- subclass hooks --------------------------------------------------------------------------
@@ -357,4 +470,7 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def _raw_margin(self, X):  # pragma: no cover
+        raise NotImplementedError
+
+    def _export(self):  # pragma: no cover
         raise NotImplementedError

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from focalkit.boosting import _aliases
-from focalkit.boosting._estimator import BoosterClassifierMixin
+from focalkit.boosting._estimator import BoosterClassifierMixin, positive_weight_rows
 from focalkit.boosting._objective import (
     BoosterLoss,
     adapter,
@@ -40,7 +40,7 @@ from focalkit.boosting._objective import (
     init_args,
     init_rows,
 )
-from focalkit.exceptions import require
+from focalkit.exceptions import InvalidParameterError, require
 
 __all__ = [
     "CatBoostClassifier",
@@ -231,8 +231,8 @@ class CatBoostClassifier(BoosterClassifierMixin):
         best iteration).
     n_jobs : int, optional
         Threads.
-    random_state : int, optional
-        Seed.
+    random_state : int or numpy.random.RandomState, optional
+        Seed (None: 0, for reproducible fits; a RandomState draws one).
     params : dict, optional
         Further CatBoost parameters passed through (``leaf_estimation_method`` defaults to
         "Newton" so that the Hessian is used).
@@ -256,6 +256,71 @@ class CatBoostClassifier(BoosterClassifierMixin):
     """
 
     _booster_name = "catboost"
+    _reserved_params = {
+        **{k: "the loss is set by loss= and loss_params= (focalkit passes it to CatBoost "
+              "as a custom loss_function)" for k in ("loss_function", "objective")},
+        "boost_from_average": "focalkit starts boosting from the loss's optimal constant "
+                              "(init_score_, passed as the Pools' baseline); there is "
+                              "nothing to set",
+        **{k: "use n_estimators= of the estimator"
+           for k in ("iterations", "num_boost_round", "n_estimators", "num_trees")},
+        **{k: "use early_stopping_rounds= of the estimator"
+           for k in ("early_stopping_rounds", "od_wait", "od_type", "use_best_model")},
+        **{k: "it is taken from y" for k in ("classes_count", "class_names")},
+    }
+
+    def _pop_categorical(self, params: dict[str, Any]) -> list[Any]:
+        cols = params.pop("cat_features", None)
+        return [] if cols is None else list(cols)
+
+    def _pop_imbalance(self, params: dict[str, Any], task: str, Y: np.ndarray) -> Any:
+        owner = type(self).__name__
+        auto = params.pop("auto_class_weights", None)
+        given = params.pop("class_weights", None)
+        rows = positive_weight_rows(params, ("scale_pos_weight",), task, Y, owner)
+        if auto is None and given is None:
+            return rows
+        key = "auto_class_weights" if auto is not None else "class_weights"
+        if task == "multilabel" or (auto is not None and given is not None):
+            raise InvalidParameterError(
+                f"The 'params' parameter of {owner} must not set {key!r} "
+                + ("for multi-label y (use alpha=). " if task == "multilabel" else
+                   "together with 'class_weights'. ") + f"Got {key}={auto or given!r}."
+            )
+        n_classes = len(self.classes_)
+        if auto is not None:
+            # CatBoost: Balanced = max_k n_k / n_c, SqrtBalanced = its square root
+            counts = np.bincount(Y.astype(np.int64), minlength=n_classes).astype(np.float64)
+            if auto == "Balanced":
+                cw = counts.max() / counts
+            elif auto == "SqrtBalanced":
+                cw = np.sqrt(counts.max() / counts)
+            else:
+                raise InvalidParameterError(
+                    f"The 'params' parameter of {owner} must set 'auto_class_weights' to "
+                    f"'Balanced' or 'SqrtBalanced'. Got auto_class_weights={auto!r}."
+                )
+        elif isinstance(given, dict):  # keyed by class label, as CatBoost's own
+            cw = self._class_weight_vector(given)
+        else:
+            cw = np.asarray(given, dtype=np.float64).reshape(-1)
+            if cw.shape[0] != n_classes:
+                raise InvalidParameterError(
+                    f"The 'params' parameter of {owner} must set 'class_weights' to "
+                    f"{n_classes} weights (one per class of y) or a dict keyed by label. "
+                    f"Got class_weights={given!r}."
+                )
+        out = cw[Y.astype(np.int64)]
+        return out if rows is None else out * rows
+
+    def _pool(self, cb: Any, X: Any, y: Any = None, **kwargs: Any) -> Any:
+        cat = self.categorical_features_.tolist()
+        if not cat:
+            return cb.Pool(X, y, **kwargs)
+        # CatBoost takes categories as strings; a missing (or unseen) one is "nan"
+        X = X.assign(**{X.columns[j]: X.iloc[:, j].astype(object).where(
+            X.iloc[:, j].notna(), "nan").astype(str) for j in cat})
+        return cb.Pool(X, y, cat_features=cat, **kwargs)
 
     def __init__(
         self,
@@ -296,9 +361,10 @@ class CatBoostClassifier(BoosterClassifierMixin):
         loss = BoosterLoss.of(form, self.loss_)
         model = cb.CatBoost({**params, "loss_function": adapter(CatBoostObjective, loss),
                              "eval_metric": adapter(CatBoostMetric, loss, name=self.loss_)})
-        pools = [cb.Pool(Xv, yv, baseline=init_rows(init, Xv.shape[0])) for Xv, yv in evals]
+        pools = [self._pool(cb, Xv, yv, baseline=init_rows(init, Xv.shape[0]))
+                 for Xv, yv in evals]
         model.fit(
-            cb.Pool(X, y, weight=sw, baseline=init_rows(init, X.shape[0])),
+            self._pool(cb, X, y, weight=sw, baseline=init_rows(init, X.shape[0])),
             eval_set=pools or None,
             early_stopping_rounds=self.early_stopping_rounds,
             use_best_model=bool(pools) and self.early_stopping_rounds is not None,
@@ -318,7 +384,7 @@ class CatBoostClassifier(BoosterClassifierMixin):
             "depth": self.depth,
             "l2_leaf_reg": self.reg_lambda,
             "leaf_estimation_method": "Newton",
-            "random_seed": 0 if self.random_state is None else int(self.random_state),
+            "random_seed": self._seed(),
             "allow_writing_files": False,
             "thread_count": -1 if self.n_jobs is None else int(self.n_jobs),
         }
@@ -338,9 +404,19 @@ class CatBoostClassifier(BoosterClassifierMixin):
             Yf, evals, init, form,
         )
 
+    def _export(self):
+        model = self.models_[0].copy()
+        scale, bias = model.get_scale_and_bias()
+        init = self.init_score_
+        bias = (float(bias) + float(init) if np.ndim(init) == 0
+                else (np.asarray(bias, dtype=np.float64) + init).tolist())
+        model.set_scale_and_bias(scale, bias)
+        return model
+
     def _raw_margin(self, X):
+        pool = self._pool(_cb(), X)
         cols = [
-            np.asarray(m.predict(X, prediction_type="RawFormulaVal"), dtype=np.float64)
+            np.asarray(m.predict(pool, prediction_type="RawFormulaVal"), dtype=np.float64)
             for m in self.models_
         ]
         if self.task_ == "multilabel":

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from focalkit.boosting import _aliases
-from focalkit.boosting._estimator import BoosterClassifierMixin
+from focalkit.boosting._estimator import BoosterClassifierMixin, positive_weight_rows
 from focalkit.boosting._objective import (
     BoosterLoss,
     adapter,
@@ -36,7 +36,7 @@ from focalkit.boosting._objective import (
     init_rows,
     unpack_native,
 )
-from focalkit.exceptions import require
+from focalkit.exceptions import InvalidParameterError, require
 
 __all__ = [
     "LightGBMClassifier",
@@ -214,8 +214,8 @@ class LightGBMClassifier(BoosterClassifierMixin):
         Early stopping on the loss of the last ``eval_set``.
     n_jobs : int, optional
         Threads.
-    random_state : int, optional
-        Seed.
+    random_state : int or numpy.random.RandomState, optional
+        Seed (None: 0, for reproducible fits; a RandomState draws one).
     params : dict, optional
         Further LightGBM parameters passed through.
 
@@ -239,6 +239,22 @@ class LightGBMClassifier(BoosterClassifierMixin):
     """
 
     _booster_name = "lightgbm"
+    _reserved_params = {
+        **{k: "the loss is set by loss= and loss_params= (focalkit passes it to LightGBM "
+              "as a custom objective)"
+           for k in ("objective", "objective_type", "app", "application", "loss")},
+        **{k: "focalkit starts boosting from the loss's optimal constant (init_score_, "
+              "passed as the Datasets' init_score); there is nothing to set"
+           for k in ("init_score", "boost_from_average")},
+        **{k: "it is taken from y" for k in ("num_class", "num_classes")},
+        **{k: "use n_estimators= of the estimator"
+           for k in ("num_iterations", "num_iteration", "n_iter", "num_tree", "num_trees",
+                     "num_round", "num_rounds", "nrounds", "num_boost_round",
+                     "n_estimators", "max_iter")},
+        **{k: "use early_stopping_rounds= of the estimator"
+           for k in ("early_stopping_round", "early_stopping_rounds", "early_stopping",
+                     "n_iter_no_change")},
+    }
 
     def __init__(
         self,
@@ -286,6 +302,27 @@ class LightGBMClassifier(BoosterClassifierMixin):
     def _softmax_hessian_scale(self, n_classes: int) -> float:
         return n_classes / (n_classes - 1.0)
 
+    def _pop_imbalance(self, params: dict[str, Any], task: str, Y: np.ndarray) -> Any:
+        owner = type(self).__name__
+        keys = [k for k in ("is_unbalance", "unbalance", "unbalanced_sets") if k in params]
+        unbalance = bool(params.pop(keys[0])) if keys else False
+        for k in keys[1:]:
+            params.pop(k)
+        rows = positive_weight_rows(params, ("scale_pos_weight",), task, Y, owner)
+        if not unbalance:
+            return rows
+        if task != "binary":
+            raise InvalidParameterError(
+                f"The 'params' parameter of {owner} must not set {keys[0]!r} for {task} y: "
+                "it weights the classes of binary y (use class_weight= for multi-class y, "
+                f"alpha= for multi-label y). Got {keys[0]}=True."
+            )
+        # LightGBM's binary objective: the rarer class gets (count of the other) / (its count)
+        pos, neg = int(np.sum(Y == 1)), int(np.sum(Y == 0))
+        w_pos, w_neg = (neg / pos, 1.0) if neg >= pos else (1.0, pos / neg)
+        out = np.where(Y == 1, w_pos, w_neg)
+        return out if rows is None else out * rows
+
     def _fit_one(self, lgb, params, X, y, sw, evals, init, form, verbose):
         n = X.shape[0]
         train = lgb.Dataset(X, y, weight=sw, init_score=init_rows(init, n), free_raw_data=True)
@@ -330,7 +367,7 @@ class LightGBMClassifier(BoosterClassifierMixin):
             "max_delta_step": self.max_delta_step,
             "metric": "None",
             "verbosity": -1,
-            "seed": 0 if self.random_state is None else int(self.random_state),
+            "seed": self._seed(),
             "deterministic": True,
         }
         if self.n_jobs is not None:
@@ -350,6 +387,22 @@ class LightGBMClassifier(BoosterClassifierMixin):
             ),
             Y, evals, init, form,
         )
+
+    def _export(self):
+        lgb = _lgb()
+        text = self.boosters_[0].model_to_string(num_iteration=int(self.best_iteration_) + 1)
+        init = np.atleast_1d(self.init_score_)
+        objective = ("binary sigmoid:1" if self.task_ == "binary"
+                     else f"multiclass num_class:{len(self.classes_)}")
+        head, sep, rest = text.partition("\nnum_class=")
+        line, nl, tail = rest.partition("\n")
+        booster = lgb.Booster(
+            model_str=f"{head}{sep}{line}{nl}objective={objective}\n{tail}")
+        trees = booster.dump_model()["tree_info"]
+        for k, value in enumerate(init):  # round 1 has one tree per class
+            for leaf in range(int(trees[k]["num_leaves"])):
+                booster.set_leaf_output(k, leaf, booster.get_leaf_output(k, leaf) + value)
+        return booster
 
     def _raw_margin(self, X):
         if self.task_ == "multilabel":

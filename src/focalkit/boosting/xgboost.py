@@ -25,13 +25,14 @@ the built-in objectives.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from focalkit._core._validation import check_in
 from focalkit.boosting import _aliases
-from focalkit.boosting._estimator import BoosterClassifierMixin
+from focalkit.boosting._estimator import BoosterClassifierMixin, positive_weight_rows
 from focalkit.boosting._objective import (
     BoosterLoss,
     adapter,
@@ -40,7 +41,7 @@ from focalkit.boosting._objective import (
     init_rows,
     unpack_native,
 )
-from focalkit.exceptions import require
+from focalkit.exceptions import InvalidParameterError, require
 
 __all__ = [
     "XGBoostClassifier",
@@ -256,8 +257,8 @@ class XGBoostClassifier(BoosterClassifierMixin):
         rounds; predictions then use ``best_iteration_``.
     n_jobs : int, optional
         Threads (XGBoost ``nthread``); the gradient kernel runs on one thread.
-    random_state : int, optional
-        Seed.
+    random_state : int or numpy.random.RandomState, optional
+        Seed (None: 0, for reproducible fits; a RandomState draws one).
     params : dict, optional
         Further XGBoost parameters passed through (e.g. ``{"subsample": 0.8}``); they
         override the named ones.
@@ -292,6 +293,16 @@ class XGBoostClassifier(BoosterClassifierMixin):
     """
 
     _booster_name = "xgboost"
+    _reserved_params = {
+        "objective": "the loss is set by loss= and loss_params= (focalkit passes it to "
+                     "XGBoost as a custom objective)",
+        "base_score": "focalkit starts boosting from the loss's optimal constant "
+                      "(init_score_, passed as base_margin); there is nothing to set",
+        "num_class": "it is taken from y",
+        "num_boost_round": "use n_estimators=",
+        "n_estimators": "use n_estimators= of the estimator",
+        "early_stopping_rounds": "use early_stopping_rounds= of the estimator",
+    }
 
     def __init__(
         self,
@@ -337,9 +348,18 @@ class XGBoostClassifier(BoosterClassifierMixin):
     def _softmax_hessian_scale(self, n_classes: int) -> float:
         return _SOFTMAX_HESSIAN_SCALE
 
+    def _pop_categorical(self, params: dict[str, Any]) -> list[Any]:
+        # pandas categoricals are detected; enable_categorical=False refuses them (XGBClassifier)
+        self._enable_categorical = bool(params.pop("enable_categorical", True))
+        return []
+
+    def _pop_imbalance(self, params: dict[str, Any], task: str, Y: np.ndarray) -> Any:
+        return positive_weight_rows(params, ("scale_pos_weight",), task, Y, type(self).__name__)
+
     def _dmatrix(self, xgb: Any, X: Any, Y: Any, init: np.ndarray, weight: Any = None) -> Any:
         margin = init_rows(init, X.shape[0])
-        return xgb.DMatrix(X, Y, weight=weight, base_margin=margin)
+        return xgb.DMatrix(X, Y, weight=weight, base_margin=margin,
+                           enable_categorical=bool(self.categorical_features_.size))
 
     def _train(self, X, Y, sample_weight, evals, init, form, *, verbose):
         xgb = _xgb()
@@ -347,6 +367,13 @@ class XGBoostClassifier(BoosterClassifierMixin):
             self.multi_strategy, ("one_output_per_tree", "multi_output_tree"),
             "multi_strategy", type(self).__name__,
         )
+        if self.categorical_features_.size and not self._enable_categorical:
+            raise InvalidParameterError(
+                f"{type(self).__name__}: X has categorical columns "
+                f"{self.categorical_features_.tolist()}, but params sets "
+                "enable_categorical=False: drop it (they are then split natively) or "
+                "encode them as numbers."
+            )
         defaults: dict[str, Any] = {
             "tree_method": "hist",
             "eta": self.learning_rate,
@@ -356,7 +383,7 @@ class XGBoostClassifier(BoosterClassifierMixin):
             "max_delta_step": self.max_delta_step,
             "base_score": 0.0,
             "disable_default_eval_metric": 1,
-            "seed": 0 if self.random_state is None else int(self.random_state),
+            "seed": self._seed(),
         }
         if self.n_jobs is not None:
             defaults["nthread"] = int(self.n_jobs)
@@ -384,10 +411,28 @@ class XGBoostClassifier(BoosterClassifierMixin):
         else:
             self.best_iteration_ = int(self.n_estimators) - 1
 
+    def _export(self):
+        xgb = _xgb()
+        booster = self.booster_[: self.best_iteration_ + 1]
+        if self.task_ == "binary":  # binary:logistic's base_score is a probability
+            p = float(1.0 / (1.0 + np.exp(-float(self.init_score_))))
+            booster.set_param({"objective": "binary:logistic", "base_score": p})
+            return booster
+        major, minor = (int(v) for v in re.findall(r"\d+", xgb.__version__)[:2])
+        if (major, minor) < (3, 1):
+            raise InvalidParameterError(
+                f"{type(self).__name__}.export_booster for multi-class y needs xgboost>=3.1 "
+                f"(a vector base_score); this is xgboost {xgb.__version__}."
+            )
+        booster.set_param({"objective": "multi:softprob",
+                           "base_score": [float(v) for v in self.init_score_]})
+        return booster
+
     def _raw_margin(self, X):
         xgb = _xgb()
         out = self.booster_.predict(
-            xgb.DMatrix(X), output_margin=True, iteration_range=(0, self.best_iteration_ + 1)
+            xgb.DMatrix(X, enable_categorical=bool(self.categorical_features_.size)),
+            output_margin=True, iteration_range=(0, self.best_iteration_ + 1)
         )
         return np.asarray(out, dtype=np.float64)
 
