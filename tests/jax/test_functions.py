@@ -375,3 +375,11 @@ def test_epoch_schedule():
     np.testing.assert_allclose(after, spec.at_epoch(2).loss(np.asarray(z), np.asarray(y)),
                                rtol=1e-6)
     assert not np.allclose(before, after)
+
+
+def test_docs_list_every_function():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "jax.md").read_text()
+    missing = [n for n in NAMES if f"`{n}`" not in text]
+    assert not missing, f"docs/jax.md lacks {missing}"

@@ -333,3 +333,11 @@ def test_bad_arguments():
     with pytest.raises(InvalidParameterError, match="LossSchedule"):
         fk.SparseLDAMLoss(class_counts=[9, 1], drw_start=3)(tensor([0, 1]),
                                                              tensor(np.zeros((2, 2))))
+
+
+def test_docs_list_every_class():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "keras.md").read_text()
+    missing = [n for n in NAMES if f"`{n}`" not in text]
+    assert not missing, f"docs/keras.md lacks {missing}"
