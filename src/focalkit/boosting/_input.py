@@ -122,6 +122,9 @@ def validate_X(est: Any, X: Any, *, reset: bool, extra_categorical: Any = (),
                           ensure_all_finite="allow-nan", ensure_min_samples=1, input_name=what)
         if sparse.issparse(arr):
             arr = sparse.csr_matrix(arr)
+            if arr.nnz < np.iinfo(np.int32).max:  # CatBoost wants 32-bit indices
+                arr.indices = arr.indices.astype(np.int32, copy=False)
+                arr.indptr = arr.indptr.astype(np.int32, copy=False)
         if not reset and arr.shape[1] != est.n_features_in_:
             raise InvalidParameterError(
                 f"{what} has {arr.shape[1]} features, but {owner} is expecting "
