@@ -252,23 +252,20 @@ def _plain_labels(target: torch.Tensor, n_classes: int) -> bool:
     return bool((lo >= 0) & (hi < n_classes))
 
 
-def _index_parts(target: torch.Tensor, n: int, n_classes: int, ignore_index: int
+def _all_valid(target: torch.Tensor, n_classes: int, ignore_index: int) -> bool:
+    """True when no entry can equal ``ignore_index`` (checked without a mask)."""
+    return (not _compiling() and not 0 <= ignore_index < n_classes
+            and _plain_labels(target, n_classes))
+
+
+def _index_parts(target: torch.Tensor, n: int, all_valid: bool, ignore_index: int
                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Class indices as (N, S) int64 with ignored entries at 0, and the valid mask (or None)."""
     t = target.reshape(n, -1)
-    if not _compiling() and not 0 <= ignore_index < n_classes and _plain_labels(t, n_classes):
-        return t.long(), None  # nothing can equal ignore_index
+    if all_valid:
+        return t.long(), None
     valid = t != ignore_index
     return torch.where(valid, t, torch.zeros_like(t)).long(), valid
-
-
-_BLOCK = 1 << 18  # elements per in-place step of the backward (bounds its temporaries)
-
-
-def _blocks(n_rows: int, n_pos: int) -> list[slice]:
-    """Slices of the positions so that ``n_rows`` x slice holds about ``_BLOCK`` elements."""
-    step = max(1, _BLOCK // max(n_rows, 1))
-    return [slice(i, min(i + step, n_pos)) for i in range(0, n_pos, step)]
 
 
 class _RegionSums(torch.autograd.Function):
@@ -285,13 +282,14 @@ class _RegionSums(torch.autograd.Function):
 
     @staticmethod
     def forward(z: torch.Tensor, target: torch.Tensor, softmax: bool, index: bool,
-                ignore_index: int) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+                ignore_index: int, all_valid: bool
+                ) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
         n, c = z.shape[:2]
         flat = _probabilities(z, "softmax" if softmax else "sigmoid").reshape(n, c, -1)
         if not index:
             g = target.reshape(n, c, -1).to(flat.dtype)
             return torch.einsum("ncs,ncs->nc", flat, g), flat.sum(-1)
-        safe, valid = _index_parts(target, n, c, ignore_index)
+        safe, valid = _index_parts(target, n, all_valid, ignore_index)
         p_y = flat.gather(1, safe.unsqueeze(1)).squeeze(1)
         if valid is None:
             p_sum = flat.sum(-1)
@@ -305,30 +303,31 @@ class _RegionSums(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        z, target, softmax, index, ignore_index = inputs
+        z, target, softmax, index, ignore_index, all_valid = inputs
         ctx.save_for_backward(z, target)
         ctx.softmax, ctx.index, ctx.ignore_index = softmax, index, ignore_index
+        ctx.all_valid = all_valid
 
     @staticmethod
     def backward(ctx: Any, d_tp: torch.Tensor, d_psum: torch.Tensor  # type: ignore[override]
                  ) -> tuple[Any, ...]:
         z, target = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
-            return None, None, None, None, None
+            return None, None, None, None, None, None
         n, c = z.shape[:2]
         prob = _probabilities(z, "softmax" if ctx.softmax else "sigmoid").reshape(n, c, -1)
         if torch.is_grad_enabled():  # double backward: out of place, differentiable
             grad = _backward_graph(prob, target, d_tp, d_psum, ctx)
         else:
             grad = _backward_inplace(prob, target, d_tp, d_psum, ctx)
-        return grad.reshape(z.shape), None, None, None, None
+        return grad.reshape(z.shape), None, None, None, None, None
 
 
 def _backward_graph(prob: torch.Tensor, target: torch.Tensor, d_tp: torch.Tensor,
                     d_psum: torch.Tensor, ctx: Any) -> torch.Tensor:
     n, c = prob.shape[:2]
     if ctx.index:
-        safe, valid = _index_parts(target, n, c, ctx.ignore_index)
+        safe, valid = _index_parts(target, n, ctx.all_valid, ctx.ignore_index)
         g = F.one_hot(safe, c).transpose(1, 2).to(prob.dtype)
         if valid is not None:
             g = g * valid.unsqueeze(1)
@@ -343,29 +342,29 @@ def _backward_graph(prob: torch.Tensor, target: torch.Tensor, d_tp: torch.Tensor
 
 def _backward_inplace(prob: torch.Tensor, target: torch.Tensor, d_tp: torch.Tensor,
                       d_psum: torch.Tensor, ctx: Any) -> torch.Tensor:
-    """The gradient written into ``prob``'s buffer, in steps of at most ``_BLOCK``."""
-    n, c, n_pos = prob.shape
+    """The gradient written into ``prob``'s buffer, in a few whole-tensor operations.
+
+    Few large operations rather than many small ones: on a busy machine every parallel
+    operation pays a synchronisation of the thread pool.
+    """
+    n, c, _ = prob.shape
     if ctx.index:  # softmax, dp_k = s_k + [k = y] t_y (the second part scattered at the end)
-        safe, valid = _index_parts(target, n, c, ctx.ignore_index)
+        safe, valid = _index_parts(target, n, ctx.all_valid, ctx.ignore_index)
         extra = prob.gather(1, safe.unsqueeze(1)).squeeze(1) * d_tp.gather(1, safe)
         if valid is not None:
             extra.mul_(valid)
         inner = torch.bmm(d_psum.unsqueeze(1), prob).squeeze(1).add_(extra)
-        tmp = torch.empty_like(inner)
-        for k in range(c):  # dz_k = p_k (dp_k - sum_j p_j dp_j), one reused temporary
-            prob[:, k].mul_(torch.sub(d_psum[:, k:k + 1], inner, out=tmp))
+        prob.mul_(d_psum.unsqueeze(-1) - inner.unsqueeze(1))  # p_k (dp_k - sum_j p_j dp_j)
         if valid is not None:
             prob.mul_(valid.unsqueeze(1))
         return prob.scatter_add_(1, safe.unsqueeze(1), extra.unsqueeze(1))
     g = target.reshape(n, c, -1)
-    for b in _blocks(n * c, n_pos):
-        pb, gb = prob[:, :, b], g[:, :, b]
-        dp = torch.mul(gb, d_tp.unsqueeze(-1)).add_(d_psum.unsqueeze(-1))
-        if ctx.softmax:
-            pb.mul_(dp.sub_(torch.einsum("ncs,ncs->ns", pb, dp).unsqueeze(1)))
-        else:
-            pb.mul_(dp.mul_(1 - pb))  # dp p (1 - p)
-    return prob
+    dp = torch.mul(g, d_tp.unsqueeze(-1)).add_(d_psum.unsqueeze(-1))
+    if ctx.softmax:
+        inner = torch.einsum("ncs,ncs->ns", prob, dp).unsqueeze(1)
+        return dp.sub_(inner).mul_(prob)
+    dp.mul_(prob)
+    return dp.mul_(prob.neg_().add_(1))  # dp p (1 - p)
 
 
 def _region_stats(
@@ -374,10 +373,12 @@ def _region_stats(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Soft ``(TP, FP, FN)`` per image and class, shape (N, C) (or (C,) with ``batch``)."""
     n, c = z.shape[:2]
-    tp, p_sum = _RegionSums.apply(z, target, activation == "softmax", index, ignore_index)
+    all_valid = index and _all_valid(target, c, ignore_index)
+    tp, p_sum = _RegionSums.apply(z, target, activation == "softmax", index, ignore_index,
+                                  all_valid)
     with torch.no_grad():
         if index:
-            safe, valid = _index_parts(target, n, c, ignore_index)
+            safe, valid = _index_parts(target, n, all_valid, ignore_index)
             ones = (torch.ones(safe.shape, dtype=z.dtype, device=z.device) if valid is None
                     else valid.to(z.dtype))
             g_sum = torch.zeros(n, c, dtype=z.dtype, device=z.device).scatter_add_(
