@@ -146,7 +146,8 @@ def _run(args: argparse.Namespace, config: Any) -> int:
             for k, _ in cols)
         _say(out_console, f"{label:<20}{vals}")
     found = findings(result)
-    for note in found["main"][-2:] + found["budget"][:1]:
+    verdicts = [x for x in found["main"] if x.startswith(("Significantly", "No loss"))]
+    for note in verdicts + found["sweep"][-1:] + found["budget"][:1]:
         _say(out_console, "- " + note)
     _say(out_console, f"Wrote {args.out}/report.md (paired tests, sweep, figures) and "
                       "results.json/.csv")
