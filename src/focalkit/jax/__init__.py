@@ -60,5 +60,12 @@ def loss_function(name: str, kind: str | None = None) -> Any:
     return _FUNCTIONS[_function_name(_canonical(cls.name, cls.kind), cls.kind)]
 
 
+
+def __getattr__(name: str) -> Any:
+    # The generated names live in globals(); this hook only tells type checkers that the
+    # module has attributes they cannot see (PEP 562), and fails for every other name.
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = sorted([*_FUNCTIONS, "fast_path_enabled", "loss_function", "resolve_params",
                   "use_fast_path"])

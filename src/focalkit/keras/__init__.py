@@ -71,5 +71,12 @@ def loss_class(name: str, kind: str | None = None, *, dense: bool = False) -> An
     return _CLASSES[names[-1] if dense else names[0]]
 
 
+
+def __getattr__(name: str) -> Any:
+    # The generated names live in globals(); this hook only tells type checkers that the
+    # module has attributes they cannot see (PEP 562), and fails for every other name.
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = sorted([*_CLASSES, "AveragePrecision", "FocalkitLoss", "LossSchedule",
                   "MinorityF1Score", "loss_class"])

@@ -126,6 +126,9 @@ class DemoConfig:
         when None or not smaller than ``epochs``.
     threads : int, default=1
         ``torch.set_num_threads`` while training (a tiny MLP is fastest on one thread).
+    framework : {"torch", "keras", "jax"}, default="torch"
+        Who trains the MLP, with focalkit's losses of that framework
+        (:mod:`focalkit.experiments.demo._frameworks`; Keras uses ``KERAS_BACKEND``).
 
     Examples
     --------
@@ -149,6 +152,7 @@ class DemoConfig:
     early_epoch: int | None = 20
     threads: int = 1
     models: tuple[ModelSpec, ...] = field(default=TRAINED_MODELS, repr=False)
+    framework: str = "torch"
 
     def __post_init__(self) -> None:
         owner = "DemoConfig"
@@ -169,6 +173,7 @@ class DemoConfig:
         if not (self.gamma >= 0 and math.isfinite(self.gamma)):
             raise param_error("gamma", owner, "a float in [0, inf)", self.gamma)
         check_in(self.tune_metric, THRESHOLD_METRICS, "tune_metric", owner)
+        check_in(self.framework, ("torch", "keras", "jax"), "framework", owner)
 
     @classmethod
     def quick(cls, **changes: Any) -> DemoConfig:
@@ -187,6 +192,8 @@ class DemoConfig:
         """JSON-able form (what ``config.json`` holds)."""
         out = asdict(self)
         out["data"]["sklearn_make_classification_kwargs"] = self.data.sklearn_kwargs()
+        if self.framework == "torch":  # the default: config.json as before the option
+            del out["framework"]
         return out
 
 
@@ -222,15 +229,9 @@ def _make_mlp(n_features: int, hidden: int) -> Any:
     )
 
 
-def _criterion(
-    spec: ModelSpec, y_train: np.ndarray, default_gamma: float
-) -> tuple[Callable[..., Any], dict[str, Any]]:
-    """The loss function of ``spec`` and its resolved hyper-parameters."""
-    import torch
-    import torch.nn.functional as F
-
+def _resolve(spec: ModelSpec, y_train: np.ndarray, default_gamma: float) -> dict[str, Any]:
+    """The resolved loss settings of ``spec`` (``"balanced"`` from the training labels)."""
     from focalkit import resolve_alpha
-    from focalkit.torch import binary_focal_loss_with_logits
 
     n_pos = float(np.sum(y_train == 1))
     n_neg = float(y_train.size - n_pos)
@@ -240,7 +241,20 @@ def _criterion(
     else:
         pos_weight = None if spec.pos_weight is None else float(spec.pos_weight)
     gamma = float(default_gamma if spec.gamma is None else spec.gamma)
-    resolved = {"loss": spec.loss, "alpha": alpha, "gamma": gamma, "pos_weight": pos_weight}
+    return {"loss": spec.loss, "alpha": alpha, "gamma": gamma, "pos_weight": pos_weight}
+
+
+def _criterion(
+    spec: ModelSpec, y_train: np.ndarray, default_gamma: float
+) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """The loss function of ``spec`` and its resolved hyper-parameters."""
+    import torch
+    import torch.nn.functional as F
+
+    from focalkit.torch import binary_focal_loss_with_logits
+
+    resolved = _resolve(spec, y_train, default_gamma)
+    alpha, gamma, pos_weight = resolved["alpha"], resolved["gamma"], resolved["pos_weight"]
     pw = None if pos_weight is None else torch.tensor(pos_weight)
 
     if spec.loss == "bce":
@@ -274,6 +288,13 @@ def _train(
     ``snapshot = (epoch, [X, ...])``: the probabilities on each ``X`` after that many
     epochs are returned as the last element (empty list without a snapshot).
     """
+    if config.framework != "torch":
+        from focalkit.experiments.demo import _frameworks
+
+        settings = _resolve(spec, y_train, config.gamma)
+        trained = _frameworks.train(config.framework, settings, config, seed, X_train,
+                                    y_train, X_val, y_val, progress, spec.key, snapshot)
+        return trained[0], trained[1], settings, trained[2]
     import torch
 
     loss_fn, resolved = _criterion(spec, y_train, config.gamma)
@@ -317,6 +338,8 @@ def _train(
 
 
 def _predict(net: Any, X: np.ndarray) -> np.ndarray:
+    if hasattr(net, "focalkit_framework"):  # trained with Keras or JAX
+        return net.predict_proba(X)
     import torch
 
     with torch.no_grad():
@@ -395,6 +418,11 @@ def run_demo(config: DemoConfig | None = None, *, progress: ProgressCallback | N
         ``regions`` (predicted probabilities on a grid, first seed); ``timing``.
     """
     config = DemoConfig() if config is None else config
+    if config.framework != "torch":
+        t_start = time.perf_counter()
+        result = _run(config, progress)
+        result["timing"]["total_s"] = round(time.perf_counter() - t_start, 3)
+        return result
     import torch
 
     t_start = time.perf_counter()

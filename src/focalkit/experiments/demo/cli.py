@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "0.1-1%% foreground (about 2-3 min on 2 cores; takes --seeds, "
                              "--seed, --epochs, --gamma, --lr, --batch-size, --threads, "
                              "--minority-fraction as the foreground fraction, --quick)")
+    parser.add_argument("--framework", choices=("torch", "keras", "jax"), default="torch",
+                        help="who trains the MLP, with focalkit's losses of that framework "
+                             "(default: torch; keras uses KERAS_BACKEND; tabular task only)")
     parser.add_argument("--out", default="demo-out", metavar="DIR",
                         help="output directory (default: demo-out)")
     parser.add_argument("--overwrite", action="store_true",
@@ -144,6 +147,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
         )
         if value is not None
     }
+    framework = getattr(args, "framework", "torch")
+    if framework != "torch":
+        changes["framework"] = framework
     return replace(config, **changes) if changes else config
 
 
@@ -156,7 +162,8 @@ def _print_setup(console: Any, config: Any) -> None:
         f"validation / {config.test_size:.0%} test (stratified), {config.seeds} seeds from "
         f"{config.base_seed}, {config.epochs} epochs, "
         + ("full batch" if config.batch_size is None else f"batch {config.batch_size}")
-        + f", Adam lr {config.lr:g}, gamma {config.gamma:g}",
+        + f", Adam lr {config.lr:g}, gamma {config.gamma:g}"
+        + ("" if config.framework == "torch" else f", trained with {config.framework}"),
     ]
     for line in lines:
         if console is None:
@@ -311,11 +318,24 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "task", "tabular") == "dense":
         from focalkit.experiments.dense.cli import run as run_dense
 
+        if getattr(args, "framework", "torch") != "torch":
+            from focalkit.exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                "--framework keras/jax trains the tabular demo only; --task dense runs on "
+                "PyTorch (drop --framework).")
+
         return run_dense(args)
     _check_out(args)
     config = config_from_args(args)
     _check_data(config)  # scikit-learn only: before the heavy imports
-    require("torch", "demo", feature="focalkit demo")
+    framework = getattr(args, "framework", "torch")
+    if framework == "torch":
+        require("torch", "demo", feature="focalkit demo")
+    else:  # the adapter's import fails at once with its own hint (extra, Keras back end)
+        import importlib
+
+        importlib.import_module(f"focalkit.{framework}")
     if not args.no_plots:
         require("matplotlib", "demo", feature="focalkit demo figures")
     existed = os.path.isdir(args.out)
