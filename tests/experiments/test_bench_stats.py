@@ -297,3 +297,14 @@ def test_verdicts_separate_equivalent_from_inconclusive():
     small = wilcoxon_vs_baseline(t.iloc[:5], "b", rope=0.01).set_index("variant")
     assert small.loc["noisy", "verdict"] == "inconclusive"  # 5 datasets cannot decide it
     assert small.loc["noisy", "min_p_holm"] == pytest.approx(2 * 2 / 2**5)
+
+
+def test_a_significant_but_negligible_difference_is_said_to_be_within_the_rope():
+    rng = np.random.default_rng(2)
+    base = rng.uniform(0.5, 0.8, 40)
+    t = pd.DataFrame({"b": base, "tiny": base - 0.003 + rng.normal(0, 0.001, 40),
+                      "big": base - 0.05 + rng.normal(0, 0.01, 40)})  # fmt: skip
+    r = wilcoxon_vs_baseline(t, "b", rope=0.01).set_index("variant")
+    assert r.loc["tiny", "significant"]
+    assert r.loc["tiny", "verdict"] == "worse, within ROPE"
+    assert r.loc["big", "verdict"] == "worse"

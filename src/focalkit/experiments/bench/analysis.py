@@ -399,6 +399,11 @@ def _family_sentences(rows: list[dict[str, Any]], *, label: str, ref: str, what:
     if by.get("worse"):
         out.append(f"{what}: significantly worse than {ref} on {label}: "
                    f"{_listing(by['worse'])}.")  # fmt: skip
+    small = by.get("better, within ROPE", []) + by.get("worse, within ROPE", [])
+    if small:
+        out.append(f"{what}: a consistent but negligible difference on {label} (Holm-"
+                   f"significant, yet the posterior puts >= 0.95 within +/-{rope:g}): "
+                   f"{_listing(small)}.")  # fmt: skip
     if by.get("equivalent"):
         out.append(f"{what}: equivalent to {ref} on {label} within the ROPE of +/-{rope:g} "
                    "(Bayesian signed-rank, posterior probability >= 0.95): "
@@ -412,13 +417,17 @@ def _family_sentences(rows: list[dict[str, Any]], *, label: str, ref: str, what:
     if unclear:
         n = max(int(r["n_datasets"]) for r in unclear)
         floor = min_holm_p(n, len(rows))
-        out.append(
-            f"{what}: inconclusive on {label} (neither significant nor equivalent within "
-            f"+/-{rope:g}): {_listing(unclear)}. Inconclusive: {n} datasets give a smallest "
-            f"attainable p of {_g(min_wilcoxon_p(n))}, {_g(floor)} after Holm over "
-            f"{len(rows)} comparisons"
-            + (" - significance was unattainable here." if floor >= ALPHA else ".")
-        )  # fmt: skip
+        head = (f"{what}: inconclusive on {label} (neither significant nor equivalent "
+                f"within +/-{rope:g}): {_listing(unclear)}. ")  # fmt: skip
+        if floor >= ALPHA:
+            tail = (f"Inconclusive: {n} datasets give a smallest attainable p of "
+                    f"{_g(min_wilcoxon_p(n))}, {_g(floor)} after Holm over {len(rows)} "
+                    "comparisons - significance was unattainable here.")  # fmt: skip
+        else:
+            tail = (f"Significance was attainable ({n} datasets: smallest Holm p "
+                    f"{_g(floor)} over {len(rows)} comparisons); the differences are too "
+                    "small or too variable across datasets to decide either way.")
+        out.append(head + tail)
     if not by.get("better"):
         out.insert(0, f"{what}: nothing beat {ref} on {label} significantly (Wilcoxon "
                       "signed-rank over datasets, Holm-corrected at 0.05).")  # fmt: skip
@@ -500,8 +509,9 @@ def conclusions(a: dict[str, Any], *, baseline: str) -> list[str]:
                 tag += f" ({r['wins']}/{r['losses']} datasets better/worse)"
             groups.setdefault(r["verdict"], []).append(tag)
         parts = [f"{v}: {', '.join(groups[v])}" for v in
-                 ("better", "worse", "equivalent", "probably better", "probably worse",
-                  "inconclusive") if v in groups]  # fmt: skip
+                 ("better", "worse", "better, within ROPE", "worse, within ROPE",
+                  "equivalent", "probably better", "probably worse", "inconclusive")
+                 if v in groups]  # fmt: skip
         out.append(f"{what} vs {baseline} (Holm over {len(rows_m)} methods; equivalence "
                    f"within +/-{a.get('rope', {}).get(m, ROPE[m]):g}): "
                    + "; ".join(parts) + ".")  # fmt: skip

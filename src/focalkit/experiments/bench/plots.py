@@ -178,9 +178,9 @@ def forest_plot(summary: dict[str, Any]) -> Any:
                        for r in rows], dtype=float)  # fmt: skip
         hi = np.array([r.get("hl_high") if r.get("hl_high") is not None else np.nan
                        for r in rows], dtype=float)  # fmt: skip
-        colors = ["tab:green" if r["verdict"] == "better" else "tab:red" if r["verdict"] ==
-                  "worse" else "tab:gray" if r["verdict"] == "equivalent" else "tab:blue"
-                  for r in rows]  # fmt: skip
+        colors = ["tab:green" if r["verdict"].startswith("better") else "tab:red"
+                  if r["verdict"].startswith("worse") else "tab:gray"
+                  if r["verdict"] == "equivalent" else "tab:blue" for r in rows]  # fmt: skip
         ok = np.isfinite(lo) & np.isfinite(hi)
         ax.hlines(y[ok], lo[ok], hi[ok], colors=[c for c, o in zip(colors, ok, strict=True)
                                                  if o], lw=1.5)  # fmt: skip

@@ -132,7 +132,8 @@ def _single_dataset_blocks(s: dict[str, Any], single: dict[str, Any]) -> list[Bl
 #: Per-dataset tables of the report, in this order.
 PER_DATASET_METRICS = ("average_precision", "ece", "brier", "log_loss", "f1", "mcc")
 
-_MARK = {"better": " (+)", "worse": " (-)", "equivalent": " (=)"}
+_MARK = {"better": " (+)", "worse": " (-)", "equivalent": " (=)",
+         "better, within ROPE": " (+=)", "worse, within ROPE": " (-=)"}
 
 
 def _ci(lo: Any, hi: Any) -> str:
@@ -192,7 +193,8 @@ def _across_datasets_blocks(s: dict[str, Any]) -> list[Block]:
               "within each family. P(worse/equiv./better): Bayesian signed-rank test "
               f"(Benavoli et al. 2017) with the region of practical equivalence +/-{rope} "
               "(posterior share of each region; baycomp's definition). Verdicts: "
-              "better/worse = Holm-significant; equivalent = P(equiv.) >= 0.95; probably "
+              "better/worse = Holm-significant (', within ROPE': and P(equiv.) >= 0.95, "
+              "a consistent but negligible difference); equivalent = P(equiv.) >= 0.95; probably "
               "better/worse = P >= 0.95 without significance; inconclusive = neither, which "
               "is not equivalence."))  # fmt: skip
     for name in ("cd_diagram", "forest", "deltas", "heatmap", "thresholds_calibration"):
@@ -223,7 +225,8 @@ def _rest_blocks(s: dict[str, Any], *, single: bool) -> list[Block]:
     b.append(("para", ("Means over the folds. " if single else
                        f"Means over datasets. (+)/(-): significantly better/worse than {base} "
                        "(Wilcoxon, Holm over the methods); (=): equivalent within the ROPE "
-                       "(Bayesian signed-rank); no mark: inconclusive. ")
+                       "(Bayesian signed-rank); (+=)/(-=): significant but within the ROPE "
+                       "(negligible); no mark: inconclusive. ")
               + "Focal loss, class weights and resampling change the "
               "probabilities (they are not posteriors); recalibrate before using them as "
               "probabilities."))  # fmt: skip

@@ -397,8 +397,9 @@ def wilcoxon_vs_baseline(
     pandas.DataFrame
         One row per other variant: ``n_datasets, mean_delta, median_delta, hl, hl_low,
         hl_high, wins, ties, losses, statistic, p, p_holm, min_p_holm, significant`` (and
-        the Bayesian columns), and ``verdict``: ``better`` or ``worse`` (Holm-significant),
-        ``equivalent`` (posterior probability of the ROPE >= ``level``), ``probably
+        the Bayesian columns), and ``verdict``: ``better`` or ``worse`` (Holm-significant;
+        ``"worse, within ROPE"`` when the posterior also puts >= ``level`` on the ROPE: a
+        consistent but negligible difference), ``equivalent`` (posterior probability of the ROPE >= ``level``), ``probably
         better`` / ``probably worse`` (the posterior, >= ``level``, without significance),
         or ``inconclusive``. ``delta`` is variant minus baseline, signed so that positive is
         better. ``min_p_holm`` is the smallest Holm p-value this family could reach with
@@ -455,6 +456,8 @@ def wilcoxon_vs_baseline(
         md = r["median_delta"]
         if r["significant"] and md != 0:
             v = "better" if r["hl"] > 0 or (r["hl"] == 0 and md > 0) else "worse"
+            if rope is not None and r["p_equivalent"] >= level:
+                v += ", within ROPE"  # consistent but practically negligible
         elif rope is not None and r["p_equivalent"] >= level:
             v = "equivalent"
         elif rope is not None and r["p_better"] >= level:
