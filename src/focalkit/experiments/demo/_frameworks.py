@@ -154,7 +154,10 @@ def _train_keras(resolved: dict[str, Any], config: Any, seed: int, X_train: np.n
     batch = n if config.batch_size is None else min(config.batch_size, n)
 
     def logits(x: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict_on_batch(x))
+        out = model(x, training=False)
+        if hasattr(out, "detach"):  # torch: Keras' convert_to_numpy warns on NumPy 2
+            return out.detach().cpu().numpy()
+        return np.asarray(keras.ops.convert_to_numpy(out))
 
     dyn: dict[str, list[float]] = {"loss": [], "minority_fraction": [], "minority_recall": []}
     snapped: list[np.ndarray] = []
