@@ -115,7 +115,7 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 
-# `focalkit bench`: the default suite of real imbalanced datasets (about 20), report in bench-out/.
+# `focalkit bench`: the default suite of 48 real imbalanced datasets, report in bench-out/.
 bench: $(VENV)/.stamp-test
 	$(BIN)/focalkit bench --jobs 2 --out bench-out
 
