@@ -36,6 +36,21 @@ from focalkit.torch._settings import (  # noqa: E402, F401
     sync_target_checks,
     use_fast_path,
 )
+from focalkit.torch.dense import (  # noqa: E402, F401 - region losses (segmentation)
+    DiceCELoss,
+    DiceFocalLoss,
+    DiceLoss,
+    FocalTverskyLoss,
+    TverskyLoss,
+    UnifiedFocalLoss,
+    dice_ce_loss,
+    dice_focal_loss,
+    dice_loss,
+    focal_tversky_loss,
+    tversky_loss,
+    unified_focal_loss,
+)
+from focalkit.torch.distributed import normalizer  # noqa: E402, F401
 
 # the generated losses: one function and one module per registered spec with torch names
 globals().update(_generate.FUNCTIONS)
@@ -58,7 +73,12 @@ _HELPERS = [
     "sync_target_checks",
     "use_fast_path",
 ]
-__all__ = sorted([*_HELPERS, *_generate.FUNCTIONS, *_generate.MODULES])
+_DENSE = [
+    "DiceCELoss", "DiceFocalLoss", "DiceLoss", "FocalTverskyLoss", "TverskyLoss",
+    "UnifiedFocalLoss", "dice_ce_loss", "dice_focal_loss", "dice_loss", "focal_tversky_loss",
+    "normalizer", "tversky_loss", "unified_focal_loss",
+]
+__all__ = sorted([*_HELPERS, *_DENSE, *_generate.FUNCTIONS, *_generate.MODULES])
 
 #: doctest collects the generated functions' examples from here (they are not defined in
 #: a source file of this package)

@@ -725,6 +725,17 @@ def focal_tversky_loss(
 
 
 # -- combinations -----------------------------------------------------------------------------
+def _focal_functions() -> tuple[Any, Any]:
+    """The public ``binary_focal_loss_with_logits`` and ``focal_loss``.
+
+    Taken from the registry's generator, so that ``focalkit.torch`` can re-export this
+    module without an import cycle.
+    """
+    from focalkit.torch._generate import FUNCTIONS
+
+    return FUNCTIONS["binary_focal_loss_with_logits"], FUNCTIONS["focal_loss"]
+
+
 def _pixel_term(z: torch.Tensor, target: torch.Tensor, p: dict[str, Any],
                 index: bool) -> torch.Tensor:
     """Focal (or CE at ``gamma=None``) loss per image, shape (N,), compute dtype.
@@ -733,7 +744,7 @@ def _pixel_term(z: torch.Tensor, target: torch.Tensor, p: dict[str, Any],
     ``F.binary_cross_entropy_with_logits``). Softmax: the image's sum divided by the
     summed class weights of its non-ignored targets, as ``F.cross_entropy`` divides.
     """
-    from focalkit.torch import binary_focal_loss_with_logits, focal_loss
+    binary_focal_loss_with_logits, focal_loss = _focal_functions()
 
     n, c = z.shape[:2]
     cd = z.dtype
@@ -1014,7 +1025,7 @@ def _unified_params(owner: str, activation: Any, focal_weight: Any, delta: Any, 
 
 def _unified(input: torch.Tensor, target: torch.Tensor, p: dict[str, Any],
              owner: str) -> torch.Tensor:
-    from focalkit.torch import binary_focal_loss_with_logits, focal_loss
+    binary_focal_loss_with_logits, focal_loss = _focal_functions()
 
     index = _check_data(input, target, p, owner)
     cd = _compute_dtype(input)
