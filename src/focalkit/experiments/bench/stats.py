@@ -399,8 +399,9 @@ def wilcoxon_vs_baseline(
         hl_high, wins, ties, losses, statistic, p, p_holm, min_p_holm, significant`` (and
         the Bayesian columns), and ``verdict``: ``better`` or ``worse`` (Holm-significant;
         ``"worse, within ROPE"`` when the posterior also puts >= ``level`` on the ROPE: a
-        consistent but negligible difference), ``equivalent`` (posterior probability of the ROPE >= ``level``), ``probably
-        better`` / ``probably worse`` (the posterior, >= ``level``, without significance),
+        consistent but negligible difference), ``equivalent`` (posterior probability of
+        the ROPE >= ``level``), ``probably better`` / ``probably worse`` (the posterior,
+        >= ``level``, without significance),
         or ``inconclusive``. ``delta`` is variant minus baseline, signed so that positive is
         better. ``min_p_holm`` is the smallest Holm p-value this family could reach with
         these datasets (:func:`min_holm_p`).
