@@ -8,8 +8,9 @@ At 8 x 19 x 256 x 256 float32 logits (the issue's size; 38 MiB) with class-index
   of the same mode (target: <= 1.5x);
 * memory, each method in a fresh subprocess: ``saved`` = the tensors autograd keeps for
   the backward beyond the logits and targets (``saved_tensors_hooks``), and ``peak`` = the
-  rise of the peak resident memory during one forward + backward (after a small warm-up),
-  which includes the gradient itself (1x the logits).
+  rise of the peak resident memory during one forward + backward (after a small warm-up;
+  the peak is reset through ``/proc/self/clear_refs``, Linux), which includes the gradient
+  itself (1x the logits).
 
 Usage::
 
@@ -20,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -119,16 +118,24 @@ def _memory_child(name, shape, threads):
             extra[0] += t.numel() * t.element_size()
         return t
 
+    rss = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to VmRSS
+        fh.write("5")
+    _fwd_bwd(fn, z, y)
+    peak = _status("VmHWM")
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         loss = fn(z, y)
     del loss
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    with open("/proc/self/statm") as fh:
-        rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    _fwd_bwd(fn, z, y)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"saved_bytes": extra[0], "peak_rise_bytes": max(peak - max(before, rss),
-                                                                       0)}))
+    print(json.dumps({"saved_bytes": extra[0], "peak_rise_bytes": max(peak - rss, 0)}))
+
+
+def _status(key):
+    """A field of /proc/self/status in bytes (Linux)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(key)
 
 
 def _memory(name, shape, threads):
