@@ -91,4 +91,5 @@ def test_keras_without_its_back_end_names_it():
     out = run_python(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("MissingExtraError"), out.stdout
-    assert "back end 'tensorflow'" in out.stdout and "KERAS_BACKEND" in out.stdout
+    assert "back end 'tensorflow'" in out.stdout
+    assert "KERAS_BACKEND" in out.stdout
