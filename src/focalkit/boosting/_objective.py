@@ -395,6 +395,27 @@ Form = SigmoidForm | SoftmaxForm
 
 
 # ----------------------------------------------------------------------- both forms
+class ObjectiveMethods:
+    """The booster-independent methods of every booster objective (over ``self._loss``)."""
+
+    _loss: BoosterLoss
+
+    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """Optimal constant margin: a float, (K,) for 2-D ``y``, (C,) for multi-class ``y``."""
+        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
+
+    def _init_per_row(self, y: Any, sample_weight: Any, n_classes: int | None) -> np.ndarray:
+        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
+        return init_rows(init, np.shape(y)[0])
+
+    def resolve(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
+        """A copy with the label-dependent parameters computed once from training labels ``y``."""
+        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
+
+    def __repr__(self) -> str:
+        return repr(self._loss)
+
+
 def default_loss(loss: Any, params: dict[str, Any], owner: str) -> Any:
     """``loss=None``: focal loss, but only when no loss parameter is given either.
 

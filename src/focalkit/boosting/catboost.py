@@ -35,9 +35,9 @@ from focalkit.boosting import _aliases
 from focalkit.boosting._estimator import BoosterClassifierMixin, positive_weight_rows
 from focalkit.boosting._objective import (
     BoosterLoss,
+    ObjectiveMethods,
     adapter,
     default_loss,
-    init_args,
     init_rows,
 )
 from focalkit.exceptions import InvalidParameterError, require
@@ -67,7 +67,7 @@ def _cb() -> Any:
 _cb()
 
 
-class CatBoostObjective:
+class CatBoostObjective(ObjectiveMethods):
     r"""Any registered loss as CatBoost objective (``loss_function=``).
 
     Parameters
@@ -127,23 +127,12 @@ class CatBoostObjective:
             z, np.array([target]), None if weight is None else [weight])
         return (-g[0]).tolist(), np.diag(-h[0]).tolist()
 
-    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
-        """Optimal constant margin(s): pass ``baseline=obj.baseline(y)`` to the Pool."""
-        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
 
     def baseline(self, y: Any, sample_weight: Any = None,
                  n_classes: int | None = None) -> np.ndarray:
         """``init_score(y)`` for every row: ``Pool(..., baseline=...)``."""
-        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
-        return init_rows(init, np.shape(y)[0])
+        return self._init_per_row(y, sample_weight, n_classes)
 
-    def resolve(self, y: Any, sample_weight: Any = None,
-                n_classes: int | None = None) -> CatBoostObjective:
-        """A copy with the label-dependent parameters computed once from training labels ``y``."""
-        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
-
-    def __repr__(self) -> str:
-        return repr(self._loss)
 
 
 class CatBoostMetric:

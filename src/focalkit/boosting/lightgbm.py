@@ -30,9 +30,9 @@ from focalkit.boosting import _aliases
 from focalkit.boosting._estimator import BoosterClassifierMixin, positive_weight_rows
 from focalkit.boosting._objective import (
     BoosterLoss,
+    ObjectiveMethods,
     adapter,
     default_loss,
-    init_args,
     init_rows,
     unpack_native,
 )
@@ -64,7 +64,7 @@ def _lgb() -> Any:
 _lgb()
 
 
-class LightGBMObjective:
+class LightGBMObjective(ObjectiveMethods):
     r"""Any registered loss as LightGBM objective: binary and multi-class.
 
     Parameters
@@ -115,23 +115,12 @@ class LightGBMObjective:
         preds, labels, w, _ = unpack_native(a, b, weight)
         return self._loss.grad_hess(preds, labels, w)
 
-    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
-        """Optimal constant margin: a float, or (C,) for multi-class ``y``."""
-        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
 
     def init_score_array(self, y: Any, sample_weight: Any = None,
                          n_classes: int | None = None) -> np.ndarray:
         """``init_score(y)`` for every row: ``lgb.Dataset(..., init_score=...)``."""
-        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
-        return init_rows(init, np.shape(y)[0])
+        return self._init_per_row(y, sample_weight, n_classes)
 
-    def resolve(self, y: Any, sample_weight: Any = None,
-                n_classes: int | None = None) -> LightGBMObjective:
-        """A copy with the label-dependent parameters computed once from training labels ``y``."""
-        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
-
-    def __repr__(self) -> str:
-        return repr(self._loss)
 
 
 class LightGBMMetric:

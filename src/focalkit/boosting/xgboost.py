@@ -35,9 +35,9 @@ from focalkit.boosting import _aliases
 from focalkit.boosting._estimator import BoosterClassifierMixin, positive_weight_rows
 from focalkit.boosting._objective import (
     BoosterLoss,
+    ObjectiveMethods,
     adapter,
     default_loss,
-    init_args,
     init_rows,
     unpack_native,
 )
@@ -69,7 +69,7 @@ def _xgb() -> Any:
 _xgb()
 
 
-class XGBoostObjective:
+class XGBoostObjective(ObjectiveMethods):
     r"""Any registered loss as XGBoost objective: binary, multi-label and multi-class.
 
     Parameters
@@ -139,23 +139,12 @@ class XGBoostObjective:
         predt, labels, weight, _ = unpack_native(a, b, sample_weight)
         return self._loss.grad_hess(predt, labels, weight)
 
-    def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
-        """Optimal constant margin: a float, (K,) for 2-D ``y``, (C,) for multi-class ``y``."""
-        return self._loss.init_score(y, *init_args(sample_weight, n_classes))
 
     def base_margin(self, y: Any, sample_weight: Any = None,
                     n_classes: int | None = None) -> np.ndarray:
         """``init_score(y)`` for every row: pass as ``DMatrix(base_margin=...)``."""
-        init = self._loss.init_score(y, *init_args(sample_weight, n_classes))
-        return init_rows(init, np.shape(y)[0])
+        return self._init_per_row(y, sample_weight, n_classes)
 
-    def resolve(self, y: Any, sample_weight: Any = None,
-                n_classes: int | None = None) -> XGBoostObjective:
-        """A copy with the label-dependent parameters computed once from training labels ``y``."""
-        return adapter(type(self), self._loss.resolve(y, *init_args(sample_weight, n_classes)))
-
-    def __repr__(self) -> str:
-        return repr(self._loss)
 
 
 class XGBoostMetric:
