@@ -24,7 +24,7 @@ from focalkit.torch import kernels as fk_kernels  # noqa: E402
 
 def test_public_api():
     from focalkit._core.losses import specs
-    from focalkit.torch import alternatives
+    from focalkit.torch import alternatives, dense, distributed
 
     focal = {
         "BinaryFocalLossWithLogits", "FocalLoss", "binary_focal_loss_with_logits",
@@ -33,7 +33,8 @@ def test_public_api():
     }
     lookup = {"LossModule", "loss_from_spec", "loss_function", "loss_module"}
     generated = {n for cls in specs() for n in (cls.torch_function, cls.torch_module) if n}
-    assert set(fkt.__all__) == focal | set(alternatives.__all__) | lookup | generated
+    region = set(dense.__all__) | set(distributed.__all__)  # segmentation losses, DDP helper
+    assert set(fkt.__all__) == focal | set(alternatives.__all__) | lookup | generated | region
     assert {"varifocal_loss_with_logits", "VarifocalLossWithLogits"} <= generated
     assert len(fkt.__all__) == len(set(fkt.__all__))
     for name in fkt.__all__:
