@@ -4,11 +4,16 @@
 
 Step by step: compute (``run_demo`` -> a JSON-able dict), read the numbers, draw one
 figure, then write everything ``focalkit demo`` writes (JSON, CSV, PNGs, report.md).
+``OUT_DIR`` defaults to ``focalkit-demo-example`` in the system's temporary folder (not the
+current directory, so that a run from the repository leaves it clean).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import tempfile
+from pathlib import Path
 
 from focalkit.experiments.demo import (
     DemoConfig,
@@ -19,13 +24,20 @@ from focalkit.experiments.demo import (
 )
 from focalkit.experiments.plots import save_figure
 
+DEFAULT_OUT = Path(tempfile.gettempdir()) / "focalkit-demo-example"
+
 
 def main(argv: list[str]) -> int:
-    out_dir = next((a for a in argv if not a.startswith("--")), "demo-example-out")
+    parser = argparse.ArgumentParser(description="The post's 90:10 experiment, step by step.")
+    parser.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT,
+                        help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--quick", action="store_true", help="a tiny run (a few seconds)")
+    args = parser.parse_args(argv)
+    out_dir = args.out_dir
     # The `make demo` settings. Change any field with dataclasses.replace, e.g. a 95:5
     # problem: DemoConfig(data=replace(POST_90_10, minority_fraction=0.05)), with
     # POST_90_10 from focalkit.experiments.datasets.
-    config = DemoConfig.quick() if "--quick" in argv else DemoConfig()
+    config = DemoConfig.quick() if args.quick else DemoConfig()
 
     # 1. compute: trains BCE, focal (alpha from inverse class frequency, gamma=2), focal
     #    without alpha and BCE with pos_weight on every seed, and evaluates on test.

@@ -13,6 +13,7 @@ import numpy as np
 
 from focalkit.experiments.bench.analysis import mean_table
 from focalkit.experiments.bench.scoring import HIGHER_IS_BETTER, LABELS
+from focalkit.experiments.plots import distinct_style, text_color_on
 
 __all__ = [
     "FOREST_METRICS",
@@ -51,7 +52,8 @@ def cd_diagram(summary: dict[str, Any]) -> Any:
     fig = Figure(figsize=(11, 1.4 + 0.3 * len(ranks)))  # labels sit outside the axes
     ax = fig.add_subplot()
     fig.subplots_adjust(left=0.27, right=0.73, top=0.78, bottom=0.02)
-    sp.critical_difference_diagram(ranks, sig, ax=ax, label_props={"fontsize": 8})
+    artists = sp.critical_difference_diagram(ranks, sig, ax=ax, label_props={"fontsize": 8})
+    _restyle_cd(artists, ranks)
     label = LABELS.get(fr["metric"], fr["metric"])
     fig.suptitle(
         f"Average rank by {label} (1 = best), tuned thresholds, {fr['n_datasets']} datasets\n"
@@ -59,6 +61,37 @@ def cd_diagram(summary: dict[str, Any]) -> Any:
         fontsize=9,
     )
     return fig
+
+
+def _restyle_cd(artists: Any, ranks: Any) -> None:
+    """One colour + line style + marker per method (neighbours in rank order differ).
+
+    scikit-posthocs colours the elbows with matplotlib's 10-colour cycle, which repeats
+    from the 11th method on. Its artists come back index-aligned (elbow k, marker k and
+    label k belong to one method); the method is read back from the label's text.
+    """
+    if not isinstance(artists, dict) or not {"elbows", "markers", "labels"} <= set(artists):
+        return  # scikit-posthocs < 0.10 returns nothing: keep its colours
+    from matplotlib.markers import MarkerStyle
+
+    order = list(ranks.sort_values(kind="stable").index)
+    style = {m: distinct_style(i) for i, m in enumerate(order)}
+    by_text = {}
+    for m in order:
+        r = ranks[m]
+        by_text[f"{m} ({r:.2g})"] = m  # scikit-posthocs' label_fmt_left
+        by_text[f"({r:.2g}) {m}"] = m  # and label_fmt_right
+    for elbow, marker, label in zip(artists["elbows"], artists["markers"], artists["labels"],
+                                    strict=True):  # fmt: skip
+        m = by_text.get(label.get_text())
+        if m is None:
+            continue
+        st = style[m]
+        elbow.set(color=st["color"], linestyle=st["linestyle"])
+        shape = MarkerStyle(st["marker"])
+        marker.set_paths([shape.get_path().transformed(shape.get_transform())])
+        marker.set_color(st["color"])
+        label.set_color(st["color"])
 
 
 def _deltas(results: Any, summary: dict[str, Any]) -> Any:
@@ -93,13 +126,19 @@ def delta_boxplot(results: Any, summary: dict[str, Any]) -> Any:
 
 
 def delta_heatmap(results: Any, summary: dict[str, Any]) -> Any:
-    """Datasets x tuned methods: mean difference to the baseline (diverging colours)."""
+    """Datasets x tuned methods: mean difference to the baseline (diverging colours).
+
+    Each number is written in white on dark cells and in black on light ones. None when
+    the baseline is the only method.
+    """
     metric = summary["primary_metric"]
     tab = mean_table(results, metric, tuned_only=True)
     base = summary["baseline"]
     sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
     d = sign * tab.sub(tab[base], axis=0).drop(columns=[base])
     d = d[d.median().sort_values(ascending=False).index]
+    if d.shape[1] == 0:  # only the baseline ran: nothing to compare (an empty image warns)
+        return None
     fig = _figure(max(5.0, 2.2 + 0.55 * d.shape[1]), max(3.0, 2.4 + 0.26 * d.shape[0]))
     ax = fig.add_subplot()
     vals = np.abs(d.to_numpy())
@@ -110,8 +149,9 @@ def delta_heatmap(results: Any, summary: dict[str, Any]) -> Any:
     ax.set_xticks(range(d.shape[1]), list(d.columns), rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(d.shape[0]), [str(i) for i in d.index], fontsize=7)
     for (i, j), v in np.ndenumerate(d.to_numpy()):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize=5.5)
+        if np.isfinite(v):  # white on dark cells, black on light ones
+            ax.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize=5.5,
+                    color=text_color_on(im.cmap(im.norm(v))))
     label = LABELS.get(metric, metric)
     ax.set_title(f"{label} minus {base} (tuned thresholds; blue = better)", fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.6)

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from focalkit.experiments.demo._compute import model_label
 from focalkit.experiments.demo._report import FIGURES, csv_rows, render_report
 
-__all__ = ["make_figures", "write_outputs"]
+__all__ = ["config_record", "make_figures", "write_outputs"]
 
 
 def make_figures(result: dict) -> dict[str, Any]:
@@ -27,6 +28,29 @@ def make_figures(result: dict) -> dict[str, Any]:
     }
     assert set(makers) == set(FIGURES)
     return {name: make() for name, make in makers.items()}
+
+
+def config_record(result: dict) -> dict[str, Any]:
+    """The run's settings with each model's loss as given *and* as it was trained.
+
+    A model spec says ``alpha="balanced"`` and ``gamma=None`` (the config's gamma); the
+    report speaks of alpha = 0.9 and gamma = 2. ``resolved`` records those values (from the
+    training split's class counts, the same for every seed: the splits are stratified) and
+    the label the report and figures use, so that config.json and report.md agree.
+    """
+    config = dict(result["config"])
+    models = []
+    for spec in config.get("models", []):
+        trained = result.get("models", {}).get(spec["key"])
+        entry = dict(spec)
+        if trained is not None:
+            entry["resolved"] = {
+                "label": model_label(result, spec["key"]),
+                **{k: trained[k] for k in ("alpha", "gamma", "pos_weight") if k in trained},
+            }
+        models.append(entry)
+    config["models"] = models
+    return config
 
 
 def _versions() -> dict[str, str]:
@@ -78,7 +102,7 @@ def write_outputs(
 
     versions = _versions()
     put("config.json", json.dumps(
-        {**result["config"], "dataset": result["dataset"], "versions": versions},
+        {**config_record(result), "dataset": result["dataset"], "versions": versions},
         indent=2, allow_nan=False,
     ) + "\n")
     put("results.json", json.dumps(result, allow_nan=False) + "\n")

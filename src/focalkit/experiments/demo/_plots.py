@@ -197,7 +197,7 @@ def plot_dynamics(result: dict) -> Any:
     """
     dyn = result["dynamics"]
     prevalence = result["dataset"]["prevalence"]
-    fig, axes = new_figure(15, 4.4, nrows=1, ncols=3)
+    fig, axes = new_figure(15, 5.0, nrows=1, ncols=3)
     n_epochs = 0
     for key, d in dyn.items():
         frac = np.asarray(d["minority_fraction"], dtype=float)
@@ -209,25 +209,29 @@ def plot_dynamics(result: dict) -> Any:
         _band(axes[1], x, np.asarray(d["minority_recall"], dtype=float), color, label)
         loss = np.asarray(d["loss"], dtype=float)
         _band(axes[2], x, loss / loss[:, :1], color, label)
+    # The annotations go into the legend, below the panels: text inside the panels sat on
+    # the thin per-seed curves.
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    notes = []
     axes[0].axhline(prevalence, color="0.3", ls=":", lw=1.2)
-    axes[0].text(0.98, prevalence + 0.015, f"true minority share {prevalence:.2f}",
-                 transform=axes[0].get_yaxis_transform(), ha="right", va="bottom",
-                 fontsize=8, color="0.3")
+    notes.append(Line2D([], [], color="0.3", ls=":", lw=1.2,
+                        label=f"true minority share {prevalence:.2f} (left panel)"))
     early = (result.get("early") or {}).get("epoch")
     if early:
         for ax in axes:
             ax.axvline(early, color="0.4", ls="--", lw=1)
-        axes[1].text(early * 1.05, 0.5, f"snapshot at epoch {early}\n(short-training\n"
-                     "comparison)", fontsize=8, color="0.3", va="center")
+        notes.append(Line2D([], [], color="0.4", ls="--", lw=1,
+                            label=f"snapshot at epoch {early} (short-training comparison)"))
     bce = [s for s in dyn.get("bce", {}).get("majority_only", []) if s["epochs_majority_only"]]
     if bce:
         lo = float(np.median([s["first_epoch_majority_only"] for s in bce]))
         hi = float(np.median([s["last_epoch_majority_only"] for s in bce]))
         for ax in axes[:2]:
             ax.axvspan(lo, max(hi, lo + 0.5), color=MODEL_COLORS["bce"], alpha=0.08, lw=0)
-        axes[0].text(np.sqrt(lo * max(hi, lo)), 0.97,
-                     f"BCE predicts only the majority\n(median epochs {lo:g}-{hi:g})",
-                     ha="center", va="top", fontsize=8.5, color=MODEL_COLORS["bce"])
+        notes.append(Patch(color=MODEL_COLORS["bce"], alpha=0.15, lw=0,
+                           label=f"BCE predicts only the majority (median epochs {lo:g}-{hi:g})"))
     xlim = (1, max(n_epochs, 2))
     axes[0].set(xscale="log", xlim=xlim, ylim=(-0.02, 1.02), xlabel="epoch",
                 ylabel="fraction predicted minority (validation, p ≥ 0.5)",
@@ -238,7 +242,9 @@ def plot_dynamics(result: dict) -> Any:
                 ylabel="training loss / loss at epoch 1", title="Training loss (own objective)")
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
-    axes[2].legend(fontsize=8, loc="lower left")
+    handles, _ = axes[0].get_legend_handles_labels()
+    fig.legend(handles=handles + notes, fontsize=8.5, loc="outside lower center",
+               ncols=min(4, len(handles + notes)), frameon=False)
     cfg = result["config"]
     batch = "full batch" if cfg["batch_size"] is None else f"batch {cfg['batch_size']}"
     fig.suptitle(
@@ -257,7 +263,8 @@ def plot_pr_curves(result: dict) -> Any:
     """Test precision-recall curves (first seed) with the operating points at 0.5 and tuned.
 
     Circles mark threshold 0.5, crosses the threshold tuned on validation. The legend gives
-    the average precision as mean ± sd over seeds.
+    the average precision of the drawn curve (that seed) and, beside it, the mean over
+    seeds.
     """
     curves = result["curves"]
     seed = curves["seed"]
@@ -271,13 +278,32 @@ def plot_pr_curves(result: dict) -> Any:
         ]
         for k in keys
     }
-    extra = {labels[k]: f"  (AP {_pm(_summary(result, k, '0.5')['pr_auc_score'])})" for k in keys}
+    n_seeds = len(result["seeds"])
+    extra = {}
+    for k in keys:  # the AP of the drawn curve first: it is one seed's, not the mean's
+        drawn = _row(result, k, "0.5", seed)["pr_auc_score"]
+        mean = _summary(result, k, "0.5")["pr_auc_score"]["mean"]
+        extra[labels[k]] = (f"  (AP seed {seed} = {drawn:.3f}" + (
+            f"; {n_seeds}-seed mean {mean:.3f})" if n_seeds > 1 else ")"))
     colors = {labels[k]: MODEL_COLORS[k] for k in keys}
-    fig, ax = new_figure(7.2, 6.0)
-    draw_pr_curves(ax, curves["y_test"], scores, operating_points=ops, colors=colors,
-                   legend_extra=extra)
+    fig, (ax, zoom) = new_figure(13.0, 6.0, nrows=1, ncols=2, width_ratios=[1.1, 1])
+    points = draw_pr_curves(ax, curves["y_test"], scores, operating_points=ops,
+                            colors=colors, legend_extra=extra)
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title(f"Precision-recall on the test split (seed {seed})", fontsize=11)
+    # The operating points of the four networks lie close together: the right panel
+    # zooms on them (the same curves and markers; coinciding points show as nested rings).
+    draw_pr_curves(zoom, curves["y_test"], scores, operating_points=ops, colors=colors)
+    if points:
+        rec, prec = np.array(points).T
+        pad_x = max(0.04, 0.15 * float(np.ptp(rec)))
+        pad_y = max(0.04, 0.15 * float(np.ptp(prec)))
+        box = (max(float(rec.min()) - pad_x, 0.0), min(float(rec.max()) + pad_x, 1.01),
+               max(float(prec.min()) - pad_y, 0.0), min(float(prec.max()) + pad_y, 1.02))
+        zoom.set(xlim=box[:2], ylim=box[2:])
+        ax.indicate_inset_zoom(zoom, edgecolor="0.3")
+    zoom.set_title("Zoom on the operating points (circles: 0.5, crosses: tuned)",
+                   fontsize=11)
     return fig
 
 
