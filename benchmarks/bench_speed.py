@@ -32,6 +32,7 @@ Usage::
     python benchmarks/bench_speed.py [--device cpu|cuda] [--quick] [--sizes 16,20,24]
         [--dtypes fp32,bf16] [--tasks binary,softmax80,softmax1000] [--compile]
         [--threads 2] [--out bench-out/speed.json]
+    python benchmarks/bench_speed.py --pool     # CPU huge-page output pool on / off
 """
 
 from __future__ import annotations
@@ -397,6 +398,44 @@ def thresholds(device: str) -> list[dict]:
     return rows
 
 
+def pool_check(sizes: tuple[int, ...] = (22, 24), rounds: int = 5) -> list[dict]:
+    """CPU: binary fwd+bwd with the huge-page output pool of ``_cpu._empty`` on and off.
+
+    Interleaved (on, off, on, off, ...) so that both see the same load; each round
+    times a few calls after a warm-up. "off" is plain ``torch.empty`` outputs (4 KiB
+    pages, resizable storage): what the pool's non-resizable gradients buy.
+    """
+    from focalkit.torch.kernels import _cpu
+
+    rows = []
+    for lg in sizes:
+        n = 1 << lg
+        g = torch.Generator().manual_seed(0)
+        x = (torch.randn(n, generator=g) * 3).requires_grad_(True)
+        y = (torch.rand(n, generator=g) < 0.3).to(torch.uint8)
+        run = _fwd_bwd(lambda z, y=y: ft.binary_focal_loss_with_logits(z, y), x)
+        times: dict[str, list[float]] = {"pool": [], "no-pool": []}
+        saved = _cpu._HUGE
+        try:
+            for _ in range(rounds):
+                for mode in times:
+                    _cpu._HUGE = saved and mode == "pool"
+                    _cpu.release_buffers()
+                    run()  # warm-up: the pool's first mapping, or malloc's
+                    t0 = time.perf_counter()
+                    for _ in range(3):
+                        run()
+                    times[mode].append((time.perf_counter() - t0) / 3 * 1e3)
+        finally:
+            _cpu._HUGE = saved
+        row = {"log2n": lg, **{f"{k}_ms_median": statistics.median(v) for k, v in
+                               times.items()}, **{f"{k}_ms_min": min(v) for k, v in
+                                                   times.items()}}
+        print(json.dumps(row))
+        rows.append(row)
+    return rows
+
+
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -416,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="only time the fast path against the reference at small sizes")
     ap.add_argument("--summarize", default=None, metavar="JSON",
                     help="print the largest-size rows of an earlier run and exit")
+    ap.add_argument("--pool", action="store_true",
+                    help="CPU: only time fwd+bwd with the huge-page output pool on and off")
     args = ap.parse_args(argv)
     if args.summarize:
         summarize(json.loads(Path(args.summarize).read_text()))
@@ -433,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     if args.thresholds:
         _write(args.out, {"thresholds": thresholds(device)})
+        return 0
+    if args.pool:
+        _write(args.out, {"pool": pool_check(), "loadavg": os.getloadavg()})
         return 0
     if args.sizes:
         sizes = sorted((int(s) for s in args.sizes.split(",")), reverse=True)

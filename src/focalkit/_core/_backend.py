@@ -111,7 +111,14 @@ class TorchOps:
         return self.torch.gather(x, axis, index.long().unsqueeze(axis)).squeeze(axis)
 
     def one_hot(self, index: Any, n: int, axis: int, like: Any) -> Any:
-        oh = self.torch.nn.functional.one_hot(index.long(), n).to(like.dtype)
+        torch = self.torch
+        if torch._C._are_functorch_transforms_active():
+            # F.one_hot checks the index range with .item(), which vmap refuses; the torch
+            # losses check the labels of the whole batch before a transform runs them
+            arange = torch.arange(n, device=index.device)
+            oh = (index.long().unsqueeze(-1) == arange).to(like.dtype)
+        else:
+            oh = torch.nn.functional.one_hot(index.long(), n).to(like.dtype)
         return oh.movedim(-1, axis % like.ndim)
 
     def sum(self, x: Any, axis: int, keepdims: bool = False) -> Any:

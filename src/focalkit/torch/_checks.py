@@ -26,6 +26,23 @@ def compiling() -> bool:
     return bool(torch.compiler.is_compiling())
 
 
+def transforms_active() -> bool:
+    """True inside a ``torch.func`` transform (grad, vmap, jacrev, ...)."""
+    return bool(torch._C._are_functorch_transforms_active())
+
+
+def unwrapped(t: torch.Tensor) -> torch.Tensor:
+    """The plain tensor under ``torch.func`` wrappers (a vmapped tensor: the whole batch).
+
+    Value checks read it: inside a transform ``.item()`` and ``bool()`` are refused, and
+    checking the whole batch checks every sample.
+    """
+    functorch = torch._C._functorch
+    while functorch.is_functorch_wrapped_tensor(t):
+        t = functorch.get_unwrapped(t)
+    return t
+
+
 def compute_dtype(x: torch.Tensor) -> torch.dtype:
     """float64 stays float64; every other floating dtype computes in float32."""
     return torch.float64 if x.dtype == torch.float64 else torch.float32
@@ -110,6 +127,8 @@ __all__ = [
     "ignore_index_param",
     "param_error",
     "reduction_param",
+    "transforms_active",
+    "unwrapped",
     "vector_broadcast",
     "weight_param",
 ]

@@ -22,9 +22,11 @@ from focalkit.torch._params import TORCH_WEIGHTS, Bound
 
 __all__ = [
     "check_labels",
+    "check_probabilities",
     "check_sigmoid",
     "check_softmax",
     "check_targets",
+    "check_values",
     "label_message",
     "target_message",
 ]
@@ -148,10 +150,7 @@ def check_softmax(bound: Bound, input: Any, target: Any, weight: torch.Tensor | 
                 f"(as in F.cross_entropy); got {ignore_index}."
             )
         if not tracing and target.numel() > 0:
-            if not bool(((target >= 0) & (target <= 1)).all()):
-                raise InvalidParameterError(
-                    f"class-probability target of {owner} must hold values in [0, 1]."
-                )
+            check_probabilities(target, owner)
         if target.requires_grad:
             raise _not_differentiable(owner)
         if weight is not None and not bound.has_class_weight:
@@ -176,6 +175,32 @@ def check_softmax(bound: Bound, input: Any, target: Any, weight: torch.Tensor | 
         if t.ndim == 1:
             _checks.vector_broadcast(t, input.shape, name, "class")
     return pending
+
+
+def check_probabilities(target: torch.Tensor, owner: str) -> None:
+    """Class probabilities must lie in [0, 1] (NaN fails)."""
+    if not bool(((target >= 0) & (target <= 1)).all()):
+        raise InvalidParameterError(
+            f"class-probability target of {owner} must hold values in [0, 1]."
+        )
+
+
+def check_values(bound: Bound, shape: torch.Size, target: torch.Tensor, ignore_index: int,
+                 owner: str) -> None:
+    """The target value checks of a call, at once (used inside ``torch.func`` transforms).
+
+    ``target`` may hold more values than ``shape`` (a vmapped batch, unwrapped): every
+    value is checked.
+    """
+    if target.numel() == 0:
+        return
+    if bound.kind == "sigmoid":
+        if target.dtype != torch.bool:
+            check_targets(target, owner, bound.spec.soft_targets)  # type: ignore[attr-defined]
+    elif target.is_floating_point():
+        check_probabilities(target, owner)
+    else:
+        check_labels(target, shape[1], ignore_index, owner)
 
 
 def check_labels(target: torch.Tensor, n_classes: int, ignore_index: int, owner: str) -> None:

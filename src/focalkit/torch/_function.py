@@ -21,6 +21,7 @@ loss and the gradients come back in the input's (target's) dtype.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -29,7 +30,7 @@ from focalkit.torch import _checks, _data, _deferred, _reference
 from focalkit.torch._params import Bound
 from focalkit.torch._settings import fast_path_enabled
 
-__all__ = ["LossFunction", "run"]
+__all__ = ["LossFunction", "TransformLossFunction", "run"]
 
 Tensor = torch.Tensor
 
@@ -54,9 +55,11 @@ class LossFunction(torch.autograd.Function):
     """A spec's loss with its analytic backward (see the module docstring).
 
     ``forward(input, target, weight, bound, reduction, ignore_index, pending, fast,
-    *tensors)``: ``tensors`` are the bound's tensor parameters (module buffers or the
-    call's tensors) in ``bound.tensor_names`` order; ``pending`` the owner's name when the
-    target values still need checking; ``fast`` whether to try the hook.
+    tensors)``: ``tensors`` is the tuple of the bound's tensor parameters (module buffers
+    or the call's tensors) in ``bound.tensor_names`` order (one argument: Dynamo binds
+    two or more variadic arguments of a traced Function wrongly, torch 2.13); ``pending``
+    the owner's name when the target values still need checking; ``fast`` whether to try
+    the hook.
     """
 
     @staticmethod
@@ -70,7 +73,7 @@ class LossFunction(torch.autograd.Function):
         ignore_index: int,
         pending: str | None,
         fast: bool,
-        *tensors: Tensor,
+        tensors: tuple[Tensor, ...],
     ) -> Tensor:
         values = bound.values_with(tensors)
         need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
@@ -126,7 +129,7 @@ class LossFunction(torch.autograd.Function):
                 ctx.state = None
                 if grad is not None:
                     return (grad, _target_grad(ctx, bound, values, grad_output, input, target,
-                                               weight), *(None,) * (6 + n))
+                                               weight), *(None,) * 7)
             _, g_in, g_t, den = _reference_pass(
                 bound, values, input, target, weight, reduction, ignore_index, loss=False,
                 grad_input=need_input, grad_target=need_target)
@@ -134,7 +137,7 @@ class LossFunction(torch.autograd.Function):
             g_in, grad_output, reduction, softmax, input.dtype, den)
         grad_target = None if g_t is None else _reference.apply_grad_output(
             g_t, grad_output, reduction, False, target.dtype, den)
-        return (grad_input, grad_target, *(None,) * (6 + n))
+        return (grad_input, grad_target, *(None,) * 7)
 
 
 def _target_grad(ctx: Any, bound: Bound, values: dict[str, Any], grad_output: Tensor,
@@ -148,12 +151,91 @@ def _target_grad(ctx: Any, bound: Bound, values: dict[str, Any], grad_output: Te
                                         den)
 
 
+class TransformLossFunction(torch.autograd.Function):
+    """The loss inside ``torch.func`` transforms (grad, vmap, jacrev, functional_call).
+
+    The same reference mathematics as :class:`LossFunction`, in the form functorch asks
+    for: ``forward`` without ``ctx``, :meth:`setup_context`, and a vmap rule generated
+    from the torch ops of both passes (``generate_vmap_rule``). No fused kernel runs here
+    (they read raw memory, which a vmapped tensor does not have) and nothing is chunked
+    (the blocks are written in place). The backward recomputes the gradient with
+    differentiable ops, so a transform of a transform (``grad(grad(...))``) is exact.
+    Forward-mode AD (``jvp``, ``jacfwd``, ``hessian``) is not provided: torch raises.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(input: Tensor, target: Tensor, weight: Tensor | None,  # type: ignore[override]
+                bound: Bound, reduction: str, ignore_index: int, *tensors: Tensor) -> Tensor:
+        out = _reference_pass(bound, bound.values_with(tensors), input, target, weight,
+                              reduction, ignore_index, loss=True, grad_input=False,
+                              grad_target=False, blocks=False)[0]
+        return out.to(input.dtype)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        input, target, weight, bound, reduction, ignore_index, *tensors = inputs
+        ctx.bound, ctx.reduction, ctx.ignore_index = bound, reduction, ignore_index
+        ctx.n_tensors = len(tensors)
+        ctx.save_for_backward(input, target, weight, *tensors)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        input, target, weight, *tensors = ctx.saved_tensors
+        bound: Bound = ctx.bound
+        need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        _, g_in, g_t, den = _reference_pass(
+            bound, bound.values_with(tuple(tensors)), input, target, weight, ctx.reduction,
+            ctx.ignore_index, loss=False, grad_input=need_input, grad_target=need_target,
+            blocks=False)
+        grad_input = None if g_in is None else _reference.apply_grad_output(
+            g_in, grad_output, ctx.reduction, bound.kind == "softmax", input.dtype, den)
+        grad_target = None if g_t is None else _reference.apply_grad_output(
+            g_t, grad_output, ctx.reduction, False, target.dtype, den)
+        return (grad_input, grad_target, *(None,) * (4 + ctx.n_tensors))
+
+
+_HALF = (torch.float16, torch.bfloat16)
+_trace_warned = False
+
+
+def _autocast_float(input: Tensor, target: Any) -> tuple[Tensor, Any]:
+    """Autocast's float32 policy for losses: half inputs computed and returned in float32.
+
+    As ``F.binary_cross_entropy_with_logits`` and ``F.cross_entropy`` under
+    ``torch.autocast``: the loss is float32, and the gradient reaches the half-precision
+    input through the cast (in its dtype).
+    """
+    if input.dtype in _HALF and torch.is_autocast_enabled(input.device.type):
+        input = input.to(torch.float32)
+        if isinstance(target, Tensor) and target.dtype in _HALF:
+            target = target.to(torch.float32)
+    return input, target
+
+
+def _warn_tracing() -> None:
+    """``torch.jit.trace`` records torch ops only: the fused kernels are not traceable."""
+    global _trace_warned
+    if not _trace_warned:
+        _trace_warned = True
+        warnings.warn(
+            "focalkit.torch: torch.jit.trace cannot record the fused kernels; the traced "
+            "losses run the reference path (same values, torch ops). torch.compile keeps "
+            "the fused kernels.", UserWarning, stacklevel=4)
+
+
 def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
         ignore_index: int, tensors: tuple[Any, ...], owner: str) -> Tensor:
     """Check the data of one call, then run the loss (parameters already validated)."""
     tracing = _checks.compiling()
+    transformed = _checks.transforms_active()
+    jit_tracing = torch.jit.is_tracing()
+    # no .item() on traced / functorch tensors (torch.jit.trace would bake the check in)
+    skip_values = tracing or transformed or jit_tracing
     if bound.kind == "sigmoid":
-        pending = _data.check_sigmoid(bound, input, target, weight, tensors, owner, tracing)
+        pending = _data.check_sigmoid(bound, input, target, weight, tensors, owner,
+                                      skip_values)
         unbatched = False
     else:
         unbatched = isinstance(input, torch.Tensor) and input.ndim == 1
@@ -161,7 +243,15 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
             input = input.unsqueeze(0)
             target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
         pending = _data.check_softmax(bound, input, target, weight, ignore_index, tensors,
-                                      owner, tracing)
+                                      owner, skip_values)
+    input, target = _autocast_float(input, target)
+    if transformed and not tracing:
+        # the values of the whole (vmapped) batch, checked on the plain tensors
+        _data.check_values(bound, input.shape, _checks.unwrapped(target), ignore_index,
+                           owner)
+        out = TransformLossFunction.apply(input, target, weight, bound, reduction,
+                                          ignore_index, *tensors)
+        return out.squeeze(0) if unbatched and reduction == "none" else out
     hook = bound.hook
     out = None
     if tracing:
@@ -173,9 +263,12 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
         if input.device.type == "cuda":
             _deferred.poll()  # errors of earlier calls whose counts have reached the host
         fast = hook is not None and fast_path_enabled()
+        if fast and jit_tracing:
+            _warn_tracing()
+            fast = False
     if out is None:
         # bool / integer labels go to the kernels (and the reference's ``target.to``) as
         # they are: no converted copy, and at most one pass that checks their values
         out = LossFunction.apply(input, target, weight, bound, reduction, ignore_index,
-                                 owner if pending else None, fast, *tensors)
+                                 owner if pending else None, fast, tuple(tensors))
     return out.squeeze(0) if unbatched and reduction == "none" else out

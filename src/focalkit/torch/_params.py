@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.fx.experimental.symbolic_shapes import guard_scalar, statically_known_true
 
 from focalkit._core.losses import REQUIRED, LossSpec
 from focalkit.exceptions import InvalidParameterError
@@ -102,23 +103,58 @@ class Bound:
         return self.spec.with_arrays(**values)
 
 
-#: Bounds made while torch.compile traces, found by index (an int is a trace constant).
-_TRACED: list[Bound] = []
+#: How many bounds were made while torch.compile traced (each is an attribute of its
+#: binder, ``_traced_<index>``: Dynamo reads a new attribute from the live object, while
+#: a list it has already read in the frame would be a stale copy).
+_TRACED = [0]
 
 
 @torch.compiler.assume_constant_result
-def _traced_index(binder: Binder, args: tuple[Any, ...]) -> int:
-    """:meth:`Binder.bind` run outside the traced graph; the index of its result."""
-    key = ("traced", *((type(a), a) for a in args))
+def _traced_index(binder: Binder, args: tuple[Any, ...], given: tuple[str, ...]) -> int:
+    """:meth:`Binder.bind` run outside the traced graph; the index of its result.
+
+    ``given``: the parameters passed as tensors; their placeholders are read here, not
+    in the trace (where Dynamo may turn a float read from an object into a symbol).
+    """
+    key = ("traced", given, *((type(a), a) for a in args))
     index = binder._cache_index.get(key)
     if index is None:
-        index = binder._cache_index[key] = len(_TRACED)
-        _TRACED.append(binder._bind(args))
+        args = tuple(binder._placeholder(n) if n in given else a
+                     for n, a in zip(binder.names, args, strict=True))
+        index = _TRACED[0]
+        _TRACED[0] += 1
+        setattr(binder, f"_traced_{index}", binder._bind(args))
+        binder._cache_index[key] = index
     return index
 
 
-def _bind_constant(binder: Binder, args: tuple[Any, ...]) -> Bound:
-    return _TRACED[_traced_index(binder, args)]
+def _constant_float(value: float) -> bool:
+    """Whether a float is a constant of the trace (not a Dynamo symbol).
+
+    Dynamo shows a symbolic float as a ``float`` to ``isinstance``; only a constant
+    has a sign known at trace time.
+    """
+    return bool(statically_known_true(value >= 0.0) or statically_known_true(value < 0.0))
+
+
+def _specialize(value: float) -> float:
+    """A symbolic float as a constant (Dynamo guards on its value)."""
+    return float(guard_scalar(value))
+
+
+def _takes_vectors(param: Any) -> bool:
+    """Whether a spec parameter takes a per-label vector (so a 0-d tensor works)."""
+    try:
+        param.check(np.array([0.5]), "probe")
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _bind_constant(binder: Binder, args: tuple[Any, ...],
+                   given: tuple[str, ...] = ()) -> Bound:
+    bound: Bound = getattr(binder, f"_traced_{_traced_index(binder, args, given)}")
+    return bound
 
 
 class Binder:
@@ -146,6 +182,8 @@ class Binder:
         self.from_labels = tuple(spec_cls.from_labels)
         self._cache: dict[Any, Bound] = {}
         self._cache_index: dict[Any, int] = {}
+        self.tensor_capable = frozenset(
+            p.name for p in spec_cls.params if p.name in names and _takes_vectors(p))
 
     def bind(self, args: tuple[Any, ...]) -> Bound:
         """Validate the exposed parameters ``args`` (in :attr:`names` order)."""
@@ -185,16 +223,26 @@ class Binder:
     def _traced(self, args: tuple[Any, ...]) -> Bound:
         """:meth:`bind` while torch.compile traces.
 
-        The plain values are bound outside the graph (a constant of the trace); the
-        tensors are added unchecked.
+        The constant values are bound (checked) outside the graph, a constant of the
+        trace; tensors are added unchecked. A float that Dynamo traces as a symbol
+        (``dynamic=True``, or a value that changed between calls) is no constant: a
+        parameter that takes per-label tensors gets it as a 0-d tensor of the graph (no
+        recompilation when it changes), any other is specialised to its value (a guard).
         """
-        tensors = {n: a for n, a in zip(self.names, args, strict=True)
-                   if isinstance(a, torch.Tensor)}
-        if not tensors:
-            return _bind_constant(self, args)
-        plain = tuple(self._placeholder(n) if n in tensors else a
-                      for n, a in zip(self.names, args, strict=True))
-        return _bind_constant(self, plain).with_tensors(tensors)
+        tensors: dict[str, Any] = {}
+        plain: list[Any] = []
+        for n, a in zip(self.names, args, strict=True):
+            if isinstance(a, float) and not _constant_float(a):
+                if n in self.tensor_capable:
+                    a = torch.tensor(a, dtype=torch.float64)
+                else:
+                    a = _specialize(a)
+            if isinstance(a, torch.Tensor):
+                tensors[n] = a
+                a = None  # its placeholder, filled in outside the trace
+            plain.append(a)
+        bound = _bind_constant(self, tuple(plain), tuple(tensors))
+        return bound.with_tensors(tensors) if tensors else bound
 
     def _bind(self, args: tuple[Any, ...]) -> Bound:
         owner = self.owner

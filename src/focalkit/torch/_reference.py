@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from focalkit.torch import _chunks
-from focalkit.torch._checks import compute_dtype
+from focalkit.torch._checks import compiling, compute_dtype, transforms_active
 from focalkit.torch._params import Bound
 
 __all__ = ["apply_grad_output", "sigmoid", "softmax", "softmax_denominator"]
@@ -37,17 +37,58 @@ Tensor = torch.Tensor
 
 
 # ----------------------------------------------------------------------------- sigmoid
+#: Where an infinite logit is evaluated: every registered formula is saturated there
+#: (exp(-1e30) is 0, p (-log p) is 0 exactly), so loss and gradient are their limits.
+_BIG = 1e30
+
+
+def _may_hold_inf(z: Tensor) -> bool:
+    """False when ``z`` is known to be finite (checked only on eager CPU tensors).
+
+    Elsewhere (CUDA: no sync; traced or vmapped: no data-dependent branch) the infinite
+    logits are handled unconditionally.
+    """
+    if (z.device.type != "cpu" or compiling() or transforms_active()
+            or torch.jit.is_tracing()):
+        return True
+    return bool(torch.isinf(z).any())
+
+
+def _limited(loss: Tensor, grad: Tensor, z: Tensor, inf: Tensor | None) -> Tensor:
+    """The loss at infinite logits: inf where it still grows outwards (grad * z > 0)."""
+    if inf is None:
+        return loss
+    grows = inf & (grad * z > 0)
+    return torch.where(grows, torch.full_like(loss, float("inf")), loss)
+
+
+def _loss_at(math: Any, z: Tensor, y: Tensor, inf: Tensor | None) -> Tensor:
+    if inf is None:
+        return math.loss(z, y)
+    loss, grad = math.loss_grad(z, y)
+    return _limited(loss, grad, z, inf)
+
+
 def _sigmoid_block(bound: Bound, values: dict[str, Any], z: Tensor, y: Tensor,
                    w: Tensor | None, want: tuple[bool, bool, bool]) -> tuple[Any, Any, Any]:
     want_loss, want_gi, want_gt = want
     math = bound.math(values)
     loss = g_in = g_t = None
+    inf = None
+    if _may_hold_inf(z):
+        # z = +-inf: the limits (docs/torch.md): the formula at +-_BIG, where every
+        # quantity is saturated, so the gradient is its limit; the loss is inf where it
+        # still grows outwards, else its limit there
+        inf = torch.isinf(z)
+        z = torch.where(inf, torch.sign(z) * _BIG, z)
     if want_gi:
         loss, g_in = math.loss_grad(z, y)
+        loss = _limited(loss, g_in, z, inf)
     elif want_loss:
-        loss = math.loss(z, y)
+        loss = _loss_at(math, z, y, inf)
     if want_gt:  # the loss is linear in the target: dL/dy = L(z, 1) - L(z, 0)
-        g_t = math.loss(z, torch.ones_like(z)) - math.loss(z, torch.zeros_like(z))
+        g_t = (_loss_at(math, z, torch.ones_like(z), inf)
+               - _loss_at(math, z, torch.zeros_like(z), inf))
     if w is not None:
         w = w.to(z.dtype)
         loss = None if loss is None else loss * w
@@ -129,8 +170,21 @@ def _softmax_block(bound: Bound, values: dict[str, Any], weight: Tensor | None, 
     else:
         t = t.to(z.dtype)
     loss = g = None
-    if want_grad:
+    low = None
+    if _may_hold_inf(z):
+        # a -inf logit is a probability of exactly 0 (docs/torch.md): evaluated at
+        # -_BIG below its row's maximum, where exp() is 0, so the gradient is the limit;
+        # the loss is inf where such a class has target mass (its gradient is negative).
+        # A +inf logit (or a row of -inf) leaves the row NaN, as in F.cross_entropy.
+        top = z.amax(dim=1, keepdim=True)
+        low = torch.isneginf(z) & torch.isfinite(top)
+        z = torch.where(low, top - _BIG, z)
+    if want_grad or low is not None:
         loss, g = math.loss_grad(z, t, axis=1)  # type: ignore[call-arg]
+        if low is not None:
+            grows = (low & (g < 0)).any(dim=1)
+            loss = torch.where(grows, torch.full_like(loss, float("inf")), loss)
+            g = g if want_grad else None
     elif want_loss:
         loss = math.loss(z, t, axis=1)  # type: ignore[call-arg]
     if weight is not None and not bound.has_class_weight:  # labels only (checked)
@@ -179,7 +233,9 @@ def softmax(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
             if g is not None:
                 g[b] = gb
     if den is not None and out is not None:
-        out = out / den
+        # nothing counted (every position ignored, or of weight 0): NaN, as F.cross_entropy
+        # (also with label smoothing, whose sum over the other classes is not 0)
+        out = torch.where(den != 0, out / den, torch.full_like(out, float("nan")))
     return out, g, den
 
 

@@ -92,8 +92,35 @@ def _parallel(fn: Any, n_items: int, cost_per_item: int) -> None:
         f.result()
 
 
+class _Memory:
+    """A tensor's memory as NumPy sees it (``__array_interface__``), keeping it alive.
+
+    ``Tensor.numpy()`` would make the tensor's storage unresizable for good (torch cannot
+    know when NumPy lets go): the caller's logits and targets, and the gradients made
+    here, must stay ordinary tensors.
+    """
+
+    __slots__ = ("__array_interface__", "tensor")
+
+    def __init__(self, t: torch.Tensor) -> None:
+        self.tensor = t
+        self.__array_interface__ = {
+            "data": (t.data_ptr(), False), "shape": tuple(t.shape),
+            "typestr": _TYPESTR[t.dtype], "version": 3,
+        }
+
+
+_TYPESTR = {dt: np.dtype(npdt).str for dt, npdt in (
+    (torch.float32, np.float32), (torch.float64, np.float64), (torch.uint8, np.uint8),
+    (torch.int64, np.int64))}
+
+
 def _np(t: torch.Tensor) -> np.ndarray:
-    return t.detach().numpy()
+    """A NumPy array on a contiguous tensor's memory (no copy; see :class:`_Memory`)."""
+    t = t.detach()
+    if not t.is_contiguous():  # pragma: no cover - every caller passes contiguous tensors
+        t = t.contiguous()
+    return np.asarray(_Memory(t))
 
 
 def _strip(t: torch.Tensor) -> torch.Tensor:
@@ -153,38 +180,63 @@ _HUGE_MIN_BYTES = 4 << 20
 _HUGE = sys.platform.startswith("linux") and hasattr(mmap, "MADV_HUGEPAGE")
 
 
-#: Most huge-page buffers kept for reuse once their tensors are freed.
+#: Most huge-page storages kept for reuse once their tensors are freed.
 _POOL_MAX = 4
-_pool_buffers: list[mmap.mmap] = []
+_pool_storages: list[torch.UntypedStorage] = []
+_PAGE = 2 << 20
 
 
-def _ref_counts(buffers: list[mmap.mmap]) -> list[int]:
-    """sys.getrefcount of each buffer, as seen from here (also used to calibrate)."""
-    return [sys.getrefcount(b) for b in buffers]
+def _use_count(storage: torch.UntypedStorage) -> int:
+    """How many tensors and storage objects hold ``storage`` (its StorageImpl)."""
+    return int(torch._C._storage_Use_Count(storage._cdata))
 
 
 def _calibrate() -> int | None:
-    """The reference count of a pooled buffer that no tensor uses, or None (no pooling).
+    """The use count of a pooled storage that no tensor uses, or None (no pooling).
 
-    A tensor made by ``torch.frombuffer`` holds one reference to its buffer; that is
-    checked here on this interpreter and torch, so that a buffer in use is never mistaken
-    for an idle one (pooling is off if the check fails).
+    The pool holds a storage object; every tensor made on it adds one use. That is checked
+    here on this torch, so that a storage in use is never mistaken for an idle one
+    (pooling is off if the check fails).
     """
     try:
-        probe = [mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)]
-        idle = _ref_counts(probe)[0]
-        t = torch.frombuffer(probe[0], dtype=torch.uint8)
+        probe = torch.empty(4096, dtype=torch.uint8).untyped_storage()
+        idle = _use_count(probe)
+        t = torch.empty(0, dtype=torch.float32).set_(probe, 0, (16,), (1,))
         view = t[1:]
         del t
-        used = _ref_counts(probe)[0]
+        used = _use_count(probe)
         del view
-        again = _ref_counts(probe)[0]
+        again = _use_count(probe)
     except Exception:  # noqa: BLE001 - any failure: no pooling  # pragma: no cover
         return None
     return idle if used > idle and again == idle else None
 
 
-_IDLE_REFS = _calibrate() if _HUGE else None
+_IDLE_USES = _calibrate() if _HUGE else None
+_libc: Any = None
+
+
+def _advise_huge(storage: torch.UntypedStorage) -> None:
+    """``madvise(MADV_HUGEPAGE)`` over the whole 2 MiB pages of a fresh allocation.
+
+    Large allocations come untouched from ``mmap``: their first-touch faults are then
+    2 MiB at a time. Best effort (nothing happens where libc cannot be loaded).
+    """
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+
+            _libc = ctypes.CDLL(None, use_errno=True)
+            _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        except (OSError, AttributeError):  # pragma: no cover - no libc symbols
+            _libc = False
+    if _libc is False:  # pragma: no cover
+        return
+    a = storage.data_ptr()
+    lo, hi = -(-a // _PAGE) * _PAGE, (a + storage.nbytes()) // _PAGE * _PAGE
+    if hi > lo:
+        _libc.madvise(lo, hi - lo, mmap.MADV_HUGEPAGE)
 
 
 def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -192,12 +244,13 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
 
     The kernels write every output element once into freshly allocated memory; with 4 KiB
     pages the first-touch page faults cost more than the loss itself (measured: a fresh
-    64 MiB fill takes 40-60 ms here against 8-12 ms into touched memory). An anonymous
-    mapping advised ``MADV_HUGEPAGE`` faults in 2 MiB at a time (12 ms for the same fill),
-    and a mapping whose tensor has been freed (typically last step's gradient, after
-    ``zero_grad``) is reused without any fault: up to ``_POOL_MAX`` mappings are kept.
-    A tensor holds its mapping through the buffer protocol, so a mapping is reused only
-    when no tensor (or view) refers to it any more.
+    64 MiB fill takes 40-60 ms here against 8-12 ms into touched memory). A large
+    allocation advised ``MADV_HUGEPAGE`` faults in 2 MiB at a time, and a storage whose
+    tensors have all been freed (typically last step's gradient, after ``zero_grad``) is
+    reused without any fault: up to ``_POOL_MAX`` storages are kept. The tensor is an
+    ordinary torch tensor on a torch-owned storage (resizable, not a view); a storage is
+    reused only when no tensor refers to it any more (its use count,
+    ``bench_speed.py --pool`` measures what the reuse buys).
     """
     n = 1
     for d in shape:
@@ -206,33 +259,34 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     nbytes = n * itemsize
     if not _HUGE or nbytes < _HUGE_MIN_BYTES:
         return torch.empty(shape, dtype=dtype)
-    size = -(-nbytes // (2 << 20)) * (2 << 20)  # whole huge pages
-    buf = None
+    size = -(-nbytes // _PAGE) * _PAGE  # whole huge pages
+    storage = None
     with _lock:
-        counts = _ref_counts(_pool_buffers) if _IDLE_REFS is not None else []
-        idle = [i for i, c in enumerate(counts) if c == _IDLE_REFS]
+        idle = ([i for i, st in enumerate(_pool_storages) if _use_count(st) == _IDLE_USES]
+                if _IDLE_USES is not None else [])
         for i in idle:
-            if len(_pool_buffers[i]) == size:
-                buf = _pool_buffers[i]
+            if _pool_storages[i].nbytes() == size:
+                storage = _pool_storages[i]
                 break
-        if buf is None:
-            try:
-                buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-                buf.madvise(mmap.MADV_HUGEPAGE)
-            except (OSError, ValueError):  # pragma: no cover - THP not available here
-                return torch.empty(shape, dtype=dtype)
-            if _IDLE_REFS is not None:
-                if len(_pool_buffers) >= _POOL_MAX and idle:
-                    del _pool_buffers[idle[0]]
-                if len(_pool_buffers) < _POOL_MAX:
-                    _pool_buffers.append(buf)
-        return torch.frombuffer(buf, dtype=dtype, count=n).reshape(shape)
+        if storage is None:
+            storage = torch.empty(size, dtype=torch.uint8).untyped_storage()
+            _advise_huge(storage)
+            if _IDLE_USES is not None:
+                if len(_pool_storages) >= _POOL_MAX and idle:
+                    del _pool_storages[idle[0]]
+                if len(_pool_storages) < _POOL_MAX:
+                    _pool_storages.append(storage)
+        strides, step = [], 1
+        for d in reversed(tuple(shape)):  # contiguous, made directly: not a view
+            strides.append(step)
+            step *= d
+        return torch.empty(0, dtype=dtype).set_(storage, 0, tuple(shape), strides[::-1])
 
 
 def release_buffers() -> None:
-    """Drop the huge-page buffers kept for reuse (the memory of idle ones is returned)."""
+    """Drop the huge-page storages kept for reuse (the memory of idle ones is returned)."""
     with _lock:
-        _pool_buffers.clear()
+        _pool_storages.clear()
 
 
 def _as_float(t: torch.Tensor) -> torch.Tensor:
@@ -449,10 +503,10 @@ def softmax(
     if status[0]:
         return None
     if reduction == "none":
-        return torch.from_numpy(partial).to(dt)
+        return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory
     total = float(partial.sum())
     if reduction == "mean":
-        total /= denom
+        total = _mean(total, denom)
     return torch.tensor(total, dtype=dt)
 
 
@@ -463,7 +517,18 @@ def _softmax_grad_output(
     if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
         return _np(grad_output.detach().to(dt).contiguous().reshape(-1)), True
     s = float(grad_output.reshape(-1)[0])
-    return np.array([s / denom if reduction == "mean" else s], dtype=npdt), False
+    if reduction == "mean":  # nothing counted (every row ignored): a zero gradient
+        s = s / denom if denom != 0 else 0.0
+    return np.array([s], dtype=npdt), False
+
+
+def _mean(total: float, denom: float) -> float:
+    """``total / denom``; NaN when nothing counts (every row ignored or of weight 0).
+
+    As ``F.cross_entropy``, also with label smoothing (whose other classes may add a
+    non-zero sum over a zero denominator).
+    """
+    return total / denom if denom != 0 else math.nan
 
 
 def _softmax_hard(
@@ -521,8 +586,8 @@ def _softmax_hard(
     if state is not None:
         state["cpu_rows"] = (smx, sss, denom)
     if reduction == "none":
-        return torch.from_numpy(partial).to(dt)
+        return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory
     total = float(partial.sum())
     if reduction == "mean":
-        total /= denom
+        total = _mean(total, denom)
     return torch.tensor(total, dtype=dt)

@@ -39,6 +39,8 @@ def _hard_elem(z, yk, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     Only the true class's side is computed: with the margin ``s = (2 yk - 1) z``,
     ``p = sigmoid(s)`` and ``q = 1 - p``, L = a_t q^g (-log p) and
     dL/ds = -a_t q^g (q + g p (-log p)) (no ratio: finite for every gamma >= 0).
+    At ``s = -inf`` the limits: ``p (-log p) -> 0``, and a zero ``a_t`` gives a zero loss
+    (not 0 * inf); see :func:`_soft_elem`.
     """
     one = type(z)(1.0)
     zero = type(z)(0.0)
@@ -54,8 +56,9 @@ def _hard_elem(z, yk, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     qg = qpow(q, lp1 + max(s, zero), g, ig)
     at = a0 + yk * (a1 - a0)
     if not want_grad:
-        return at * qg * nlog_p
-    return -t * at * qg * (q + g * p * nlog_p)
+        return zero if (at == zero) & (nlog_p == math.inf) else at * qg * nlog_p
+    pn = p * nlog_p if p != zero else zero  # p (-log p) -> 0 as p -> 0 (s = -inf)
+    return -t * at * qg * (q + g * pn)
 
 
 @njit(**_INLINE)
@@ -65,6 +68,9 @@ def _soft_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     Both sides share one exp, one log1p and one division (P = sigmoid(z), Q = 1 - P,
     A = -log P, B = -log Q): L = y a1 Q^g A + (1 - y) a0 P^g B,
     dL/dz = (1 - y) a0 P^g (P + g Q B) - y a1 Q^g (Q + g P A).
+    At ``z = +-inf`` these are the limits (the rule of docs/torch.md): ``Q B -> 0`` and
+    ``P A -> 0``, and a side whose coefficient is 0 adds 0 (not 0 * inf); only the NaN of
+    a NaN logit propagates.
     """
     one = type(z)(1.0)
     zero = type(z)(0.0)
@@ -81,8 +87,12 @@ def _soft_elem(z, y, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     c1 = y * a1
     c0 = (one - y) * a0
     if not want_grad:
-        return c1 * qg * na + c0 * pg * nb
-    return c0 * pg * (pp + g * qq * nb) - c1 * qg * (qq + g * pp * na)
+        l1 = zero if (c1 == zero) & (na == math.inf) else c1 * qg * na
+        l0 = zero if (c0 == zero) & (nb == math.inf) else c0 * pg * nb
+        return l1 + l0
+    qb = qq * nb if qq != zero else zero  # -> 0 as z -> +inf
+    pa = pp * na if pp != zero else zero  # -> 0 as z -> -inf
+    return c0 * pg * (pp + g * qb) - c1 * qg * (qq + g * pa)
 
 
 @njit(**dict(_INLINE, fastmath={"reassoc", "nsz"}))
@@ -234,7 +244,8 @@ def softmax_rows(  # type: ignore[no-untyped-def]
                 partial[r] = float(ay * qp * nl)
                 continue
             ry = nl / qy if qy > 0 else one
-            coef = ay * qp * (one + g * (one - qy) * ry) * scale
+            pr = (one - qy) * ry if qy != one else zero  # p_y (-log p_y) / q_y -> 0
+            coef = ay * qp * (one + g * pr) * scale
             cs = coef / ssum
             for k in range(c):  # the exponentials of the lse pass, reused
                 outr[k] = cs * buf[k]
@@ -250,7 +261,8 @@ def softmax_rows(  # type: ignore[no-untyped-def]
                 buf[k] = ck * qp * (-lp)
             else:
                 rk = -lp / q if q > 0 else one
-                buf[k] = ck * qp * (one + g * (one - q) * rk)
+                pr = (one - q) * rk if q != one else zero  # -> 0 at a -inf logit
+                buf[k] = ck * qp * (one + g * pr)
         if mode == 0:
             partial[r] = _sum(buf, c)
             continue
@@ -342,7 +354,8 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
                 res[i] = ay[i] * qp * nl
             else:
                 ry = nl / qy if qy > 0 else one
-                res[i] = ay[i] * qp * (one + g * (one - qy) * ry)
+                pr = (one - qy) * ry if qy != one else zero  # -> 0 at a -inf target logit
+                res[i] = ay[i] * qp * (one + g * pr)
         if mode == 0:
             for i in range(m):
                 ok = yy[i] >= 0

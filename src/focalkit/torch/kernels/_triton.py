@@ -295,6 +295,8 @@ def softmax(
     out = torch.empty((n, c), dtype=input.dtype, device=x.device)
     es = min(x.element_size(), 4)
     den = st.get("den") if reduction == "mean" else None
+    if den is not None:
+        den = _nonzero(den)
     km.softmax_grad_kernel[(triton_cdiv(n * c, SOFTMAX_GRAD_BLOCK[es]),)](
         x, t, st["stats"], go_t, den if den is not None else go_t, out, n * c, n, 1.0,
         C=c, GO_MODE=go_mode, HAS_DEN=den is not None, FAST=x.device.type == "cuda",
@@ -357,7 +359,7 @@ def _softmax_smoothed(
             den = None if state is None else state.get("den")
             if den is None:
                 den = _softmax_denominator(t, cw, ignore_index, c, torch.float32)
-            go_t = go_t.to(torch.float32) / den
+            go_t = go_t.to(torch.float32) / _nonzero(den)
         out = torch.empty((n, c), dtype=x.dtype, device=x.device)
         km.softmax_kernel[grid](
             x, t, cw_arg, go_t, out, out, out, out, *args, 1.0,
@@ -382,6 +384,15 @@ def _softmax_smoothed(
     if state is not None:
         state["den"] = sums[1]
     return sums[0] / sums[1] if reduction == "mean" else sums[0]
+
+
+def _nonzero(den: torch.Tensor) -> torch.Tensor:
+    """``mean``'s denominator for the gradient: 0 (nothing counted) becomes inf.
+
+    Every row ignored (or of weight 0): the loss is 0 / 0 = NaN, as in torch, and the
+    gradient zero, as on the CPU and the reference path.
+    """
+    return torch.where(den > 0, den, torch.full_like(den, float("inf")))
 
 
 def _softmax_denominator(
