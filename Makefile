@@ -57,8 +57,9 @@ test: $(VENV)/.stamp-test
 # The documentation site: docs/*.md, the examples and the API reference from the docstrings
 # (MkDocs, strict: a warning fails the build) -> build/docs-site/index.html.
 DOCS_SITE := build/docs-site
+# focalkit.keras makes its names at import, which needs a Keras back end: JAX, as in `make test`.
 docs: $(VENV)/.stamp-docs
-	$(BIN)/mkdocs build -f docs/mkdocs/mkdocs.yml  # strict (mkdocs.yml); -q would hide the warnings
+	KERAS_BACKEND=jax $(BIN)/mkdocs build -f docs/mkdocs/mkdocs.yml  # strict (mkdocs.yml); -q would hide the warnings
 
 # Every page of the site in headless Chromium: broken links, anchors, images, resources and
 # JavaScript errors fail; screenshots of the home page and the bench report go to
