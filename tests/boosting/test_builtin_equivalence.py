@@ -54,3 +54,37 @@ def test_custom_objective_without_init_starts_from_base_score_05(binary_data):
     obj = XGBoostFocalObjective(gamma=2.0)
     bst = xgb.train(XGB, xgb.DMatrix(X, y), 0, obj=obj)
     np.testing.assert_allclose(bst.predict(xgb.DMatrix(X), output_margin=True), 0.5)
+
+
+# CatBoost picks other bootstrap / backtracking defaults for its built-in losses than for
+# Python objectives; the reference gets the settings the classifier's model used.
+_CB_SHARED = ("bootstrap_type", "subsample", "leaf_estimation_backtracking", "depth",
+              "learning_rate", "l2_leaf_reg", "leaf_estimation_method", "random_seed",
+              "iterations", "border_count")
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_catboost_gamma0_is_builtin_logloss_and_multiclass(task, binary_data, multiclass_data):
+    # multi-class: CatBoost's Newton step solves with the full Hessian matrix; the diagonal
+    # softmax Hessian it was given before differed from MultiClass by up to 0.33
+    cb = pytest.importorskip("catboost")
+    from scipy.special import softmax
+
+    from focalkit.boosting import CatBoostClassifier
+
+    X, y = binary_data if task == "binary" else multiclass_data
+    clf = CatBoostClassifier("focal", gamma=0.0, n_estimators=20, depth=4, learning_rate=0.3,
+                             n_jobs=1, random_state=0).fit(X, y)
+    used = clf.models_[0].get_all_params()
+    params = {k: used[k] for k in _CB_SHARED if k in used}
+    builtin = "MultiClass" if task == "multiclass" else "Logloss"
+    if task == "multiclass":
+        params["classes_count"] = 3
+    pool = cb.Pool(X, y, baseline=np.tile(clf.init_score_, (len(y), 1)) if task ==
+                   "multiclass" else np.full(len(y), float(clf.init_score_)))
+    ref = cb.CatBoost({**params, "loss_function": builtin, "thread_count": 1,
+                       "allow_writing_files": False, "verbose": False}).fit(pool)
+    z = ref.predict(pool, prediction_type="RawFormulaVal")
+    want = softmax(z, axis=1) if task == "multiclass" else np.column_stack(
+        [1 - expit(z), expit(z)])
+    np.testing.assert_allclose(clf.predict_proba(X), want, atol=1e-9)

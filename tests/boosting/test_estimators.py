@@ -153,13 +153,45 @@ def test_bad_input_raises_clear_errors(cls, binary_data, multiclass_data):
         clf.predict_proba(X[:, :2])
 
 
-def test_multilabel_label_without_positives_raises(multilabel_data):
+@pytest.mark.parametrize("value", [0, 1])
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
+def test_multilabel_constant_label_is_a_constant_as_in_sklearn(cls, value, multilabel_data):
+    # scikit-learn's OneVsRestClassifier: a label column with one value is predicted as
+    # that constant, with a warning; the other labels are trained as without it
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
     X, Y = multilabel_data
     Y = Y.copy()
-    Y[:, 1] = 0
-    Y[0, 1] = 0
-    with pytest.raises(InvalidParameterError):
-        XGBoostFocalClassifier(**FAST).fit(X, Y)
+    Y[:, 1] = value
+    with pytest.warns(UserWarning, match=f"label column 1 of y is {value} in every"):
+        clf = cls(gamma=[2.0, 1.0, 0.0], alpha="balanced", **FAST).fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert np.all(proba[:, 1] == value)
+    assert clf.init_score_[1] == (np.inf if value else -np.inf)
+    assert np.isnan(clf.alpha_[1])
+    np.testing.assert_array_equal(clf.constant_labels_, [np.nan, value, np.nan])
+    ref = cls(gamma=[2.0, 0.0], alpha="balanced", **FAST).fit(X, Y[:, [0, 2]])
+    np.testing.assert_allclose(proba[:, [0, 2]], ref.predict_proba(X), rtol=1e-12)
+    with pytest.warns(UserWarning, match="present in all training examples"):
+        ovr = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    np.testing.assert_array_equal(ovr.predict_proba(X)[:, 1], proba[:, 1])
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=IDS)
+def test_multilabel_one_or_no_label_left_to_train(cls, multilabel_data):
+    X, Y = multilabel_data
+    Y2 = np.column_stack([Y[:, 0], np.zeros(len(Y), dtype=int)])
+    with pytest.warns(UserWarning, match="label column 1"):
+        clf = cls(**FAST).fit(X, Y2)
+    ref = cls(**FAST).fit(X, Y[:, 0])
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 0], ref.predict_proba(X)[:, 1],
+                               rtol=1e-12)
+    Y0 = np.column_stack([np.ones(len(Y), dtype=int), np.zeros(len(Y), dtype=int)])
+    with pytest.warns(UserWarning, match="label column"):
+        clf = cls(**FAST).fit(X, Y0)
+    np.testing.assert_array_equal(clf.predict_proba(X), np.tile([1.0, 0.0], (len(Y), 1)))
+    np.testing.assert_array_equal(clf.predict(X), Y0)
 
 
 def test_catboost_does_not_try_to_jit_the_objective(binary_data):
@@ -201,3 +233,34 @@ def test_sklearn_estimator_checks(cls):
     failed = [(r["check_name"], repr(r["exception"])[:200])
               for r in result if r["status"] == "failed"]
     assert failed == [], failed
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_lightgbm_tiny_data_trains_like_lgbmclassifier(n_classes):
+    # LightGBM drops every feature of < 2 * min_child_samples rows at Dataset construction;
+    # a custom objective then aborted ("Check failed: (train_data->num_features()) > (0)")
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.arange(30) % n_classes
+    clf = LightGBMFocalClassifier("bce", n_estimators=5, n_jobs=1, random_state=0).fit(X, y)
+    ref = lgb.LGBMClassifier(n_estimators=5, n_jobs=1, verbose=-1).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    prior = np.tile(np.bincount(y) / 30, (30, 1))
+    np.testing.assert_allclose(clf.predict_proba(X), prior, atol=1e-9)  # no split possible
+    # constant features: the optimal constant too, and it exports
+    const = LightGBMFocalClassifier("bce", n_estimators=5, n_jobs=1).fit(np.ones((30, 2)), y)
+    np.testing.assert_allclose(const.predict_proba(X[:, :2]), prior, atol=1e-9)
+    native = const.export_booster().predict(X[:, :2])
+    np.testing.assert_allclose(native if n_classes > 2 else np.column_stack(
+        [1 - native, native]), prior, atol=1e-9)
+    # feature_pre_filter=True forced: nothing left to train; the constant, not exportable
+    forced = LightGBMFocalClassifier("bce", n_estimators=5, n_jobs=1,
+                                     params={"feature_pre_filter": True}).fit(X, y)
+    np.testing.assert_allclose(forced.predict_proba(X), prior, atol=1e-9)
+    with pytest.raises(InvalidParameterError, match="no trees"):
+        forced.export_booster()
+    # enough rows: splits are found (the focal model is not a constant)
+    big = LightGBMFocalClassifier(n_estimators=5, n_jobs=1).fit(np.tile(X, (3, 1)),
+                                                                np.tile(y, 3))
+    assert np.ptp(big.predict_proba(X)[:, 0]) > 1e-3

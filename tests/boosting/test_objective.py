@@ -118,7 +118,9 @@ def test_catboost_returns_negated_derivatives():
         np.array([1]), np.array([[0.3, -1.0, 2.0]]), sample_weight=np.array([2.0]))
     np.testing.assert_allclose(m_der1, -g3[0], rtol=1e-12)
     np.testing.assert_allclose(np.diag(m_der2), -h3[0], rtol=1e-12)
-    assert np.count_nonzero(np.asarray(m_der2) - np.diag(np.diag(m_der2))) == 0
+    # the full matrix (CatBoost's Newton step solves with it), symmetric, not diagonal
+    np.testing.assert_allclose(m_der2, np.transpose(m_der2), rtol=1e-12)
+    assert np.abs(np.asarray(m_der2) - np.diag(np.diag(m_der2))).max() > 1e-3
 
 
 def _fd_softmax(z, y, gamma, cw):

@@ -69,6 +69,10 @@ def positive_weight_rows(params: dict[str, Any], keys: tuple[str, ...], task: st
     return np.where(Y == 1, spw, 1.0)
 
 
+def _is_label_vector(v: Any, k: int) -> bool:
+    return isinstance(v, np.ndarray) and v.shape == (k,)
+
+
 def _to_posterior(p: np.ndarray, posterior: tuple[str, dict[str, Any]]) -> np.ndarray:
     """Apply a spec's posterior map (:meth:`~focalkit.losses.LossSpec.posterior_map`)."""
     kind, params = posterior
@@ -267,25 +271,37 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
             sw = factor if sw is None else sw * factor
         self._fit_params = params
         self.task_ = task
+        trained = None
         if task == "multilabel":
             self.n_labels_ = Y.shape[1]
             self.classes_ = np.arange(Y.shape[1])
+            trained = self._find_constant_labels(Y, sw)
         if task == "multiclass" and self.calibration is not None:
             raise param_error(
                 "calibration", owner, "None for multi-class y (the posterior maps are "
                 "defined for sigmoid outputs)", self.calibration,
             )
         n_classes = len(self.classes_) if task == "multiclass" else None
-        form = self._loss_form(task).resolve(Y, sw, n_classes)
+        form = self._loss_form(task)
+        if trained is not None:  # constant label columns: train the others only
+            form = form.for_labels(trained, Y.shape[1])  # type: ignore[union-attr]
+            Y = Y[:, trained]
+        if Y.shape[-1] > 0:  # (no label left to train: nothing to resolve)
+            form = form.resolve(Y, sw, n_classes)
         self.loss_ = form.spec.name
-        self.loss_params_ = dict(form.spec.values)
+        self.loss_params_ = self._label_values(dict(form.spec.values), trained)
         if task == "multiclass":
             self.class_weight_ = self.loss_params_.get("class_weight")
         else:
             self.alpha_ = self.loss_params_.get("alpha")
-        self.init_score_ = np.asarray(form.init_score(Y, sw, n_classes), dtype=np.float64)
+        init = np.asarray(form.init_score(Y, sw, n_classes), dtype=np.float64) \
+            if Y.shape[-1] > 0 else np.zeros(0)
+        self.init_score_ = self._label_values({"init": init}, trained)["init"]
+        if trained is not None:
+            self.init_score_[~trained] = np.where(self.constant_labels_[~trained] > 0,
+                                                  np.inf, -np.inf)
         if self.calibration is not None:
-            self.posterior_map_ = self._posterior_maps(form)
+            self.posterior_map_ = self._posterior_maps(form, trained)
         evals = []
         for i, pair in enumerate(eval_set or []):
             if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -294,6 +310,8 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
                 )
             Xv = validate_X(self, pair[0], reset=False, what=f"eval_set[{i}] X")
             Yv = self._encode_eval_y(pair[1])
+            if trained is not None:
+                Yv = Yv[:, trained]
             if Yv.shape[0] != Xv.shape[0]:
                 raise InvalidParameterError(
                     f"eval_set[{i}] X and y must have the same number of rows; got "
@@ -304,13 +322,49 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
             raise InvalidParameterError(
                 f"early_stopping_rounds in {owner} needs an eval_set to monitor."
             )
-        self._train(Xa, Y, sw, evals, self.init_score_, form, verbose=verbose)
+        self._trained_labels = trained
+        if Y.shape[-1] > 0 or task != "multilabel":
+            self._train(Xa, Y, sw, evals, init, form, verbose=verbose)
         return self
 
-    def _posterior_maps(self, form: Any) -> Any:
+    def _find_constant_labels(self, Y: np.ndarray, sw: Any) -> np.ndarray | None:
+        """Which label columns to train (None: all); sets ``constant_labels_``.
+
+        A column with no positive (or no negative) row of positive weight has no finite
+        optimal margin and nothing to learn. As scikit-learn's ``OneVsRestClassifier``, it
+        is predicted as that constant (probability 0 or 1), with a warning naming it.
+        """
+        rows = Y if sw is None else Y[np.asarray(sw) > 0]
+        lo, hi = rows.min(axis=0), rows.max(axis=0)
+        const = np.where(hi <= 0, 0.0, np.where(lo >= 1, 1.0, np.nan))
+        self.constant_labels_ = const
+        if not np.any(np.isfinite(const)):
+            return None
+        for j in np.flatnonzero(np.isfinite(const)):
+            warnings.warn(
+                f"{type(self).__name__}: label column {j} of y is {int(const[j])} in every "
+                f"training row; it is predicted as the constant probability {const[j]:.1f} "
+                "(as scikit-learn's OneVsRestClassifier does).", UserWarning, stacklevel=3,
+            )
+        return ~np.isfinite(const)
+
+    def _label_values(self, values: dict[str, Any], trained: Any) -> dict[str, Any]:
+        """Per-label vectors over the trained labels spread to all labels (NaN elsewhere)."""
+        if trained is None:
+            return values
+        out = dict(values)
+        for k, v in values.items():
+            if _is_label_vector(v, int(trained.sum())):
+                full = np.full(trained.shape[0], np.nan)
+                full[trained] = v
+                out[k] = full
+        return out
+
+    def _posterior_maps(self, form: Any, trained: Any = None) -> Any:
         """The posterior map of the fitted loss (one per label for multi-label)."""
-        forms = [form] if self.task_ == "binary" else [
-            form.for_label(j) for j in range(self.n_labels_)]
+        n_forms = 1 if self.task_ == "binary" else (
+            self.n_labels_ if trained is None else int(trained.sum()))
+        forms = [form] if self.task_ == "binary" else [form.for_label(j) for j in range(n_forms)]
         maps = [f.spec.posterior_map() for f in forms]
         for m in maps:
             if m is None or m[0] not in ("identity", "odds", "focal"):
@@ -320,7 +374,14 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
                     "focalkit.calibration.PlattScaling on validation data instead)",
                     self.calibration,
                 )
-        return maps[0] if self.task_ == "binary" else maps
+        if self.task_ == "binary":
+            return maps[0]
+        if trained is None:
+            return maps
+        out: list[Any] = [("identity", {})] * self.n_labels_  # constant labels stay 0 / 1
+        for j, m in zip(np.flatnonzero(trained), maps, strict=True):
+            out[j] = m
+        return out
 
     def _softmax_hessian_scale(self, n_classes: int) -> float:
         return 1.0
@@ -387,7 +448,13 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
         """Raw margins including the initial score: (n,), (n, C) or (n, K)."""
         check_is_fitted(self, "init_score_")
         Xa = validate_X(self, X, reset=False)
-        return self._raw_margin(Xa) + self.init_score_
+        trained = getattr(self, "_trained_labels", None)
+        if trained is None:
+            return self._raw_margin(Xa) + self.init_score_
+        raw = np.zeros((Xa.shape[0], self.n_labels_))  # constant labels: +-inf init only
+        if trained.any():
+            raw[:, trained] = np.asarray(self._raw_margin(Xa)).reshape(Xa.shape[0], -1)
+        return raw + self.init_score_
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities.

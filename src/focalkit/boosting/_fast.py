@@ -56,6 +56,8 @@ __all__ = [
     "binary_focal_grad_hess_fast",
     "focal_fast_path",
     "hard_target_grad_hess",
+    "serial_grad_hess_into",
+    "serial_kernel_args",
 ]
 
 _HESSIAN_CODES = {"irls": 0, "clipped": 1, "exact": 2}
@@ -230,7 +232,7 @@ if _numba is not None:
         v = p * np.int64((np.int64(k) + 1023) << 52).view(np.float64)
         return v if x >= -708.0 else 0.0
 
-    def _make_hard_f32(gmode: int) -> Any:
+    def _make_hard_f32(gmode: int, parallel: bool = True) -> Any:
         """Float32-arithmetic kernel for gamma = {0: 0, 1: 1, 2: 2, 3: 0.5, 4: 0.25}[gmode]."""
 
         def kernel(z, y, w, has_w, gamma, a1, a0, floor, g_out, h_out):  # pragma: no cover
@@ -277,9 +279,9 @@ if _numba is not None:
                 h_out[i] = h
             return n_soft
 
-        return _numba.njit(parallel=True, cache=True, fastmath=_FM)(kernel)
+        return _numba.njit(parallel=parallel, cache=True, fastmath=_FM)(kernel)
 
-    def _make_hard_f64(gint: int, kind: int, full: bool) -> Any:
+    def _make_hard_f64(gint: int, kind: int, full: bool, parallel: bool = True) -> Any:
         """Float64-arithmetic kernel for any margins' dtype and Hessian.
 
         ``gint``: integer gamma (products), or -1 for any gamma (``exp``); ``kind``: 0 IRLS,
@@ -337,20 +339,25 @@ if _numba is not None:
                 h_out[i] = h
             return n_soft
 
-        return _numba.njit(parallel=True, cache=True, fastmath=_FM)(kernel)
+        return _numba.njit(parallel=parallel, cache=True, fastmath=_FM)(kernel)
 
     _HARD_CACHE: dict[tuple[Any, ...], Any] = {}
 
 
-def _hard_kernel(gamma: float, dtype: Any = np.float32, kind: int = 0) -> tuple[Any, bool]:
-    """(kernel, float32 arithmetic?) for a scalar ``gamma``, compiled on first use."""
+def _hard_kernel(gamma: float, dtype: Any = np.float32, kind: int = 0,
+                 parallel: bool = True) -> tuple[Any, bool]:
+    """(kernel, float32 arithmetic?) for a scalar ``gamma``, compiled on first use.
+
+    ``parallel=False``: the serial build (no thread-pool launch per call), for many small
+    calls (CatBoost's ranges of <= 1000 rows).
+    """
     f32_modes = {0.0: 0, 1.0: 1, 2.0: 2, 0.5: 3, 0.25: 4}
     key: tuple[Any, ...]
     if dtype == np.float32 and kind == 0 and gamma in f32_modes:
-        key = ("f32", f32_modes[gamma])
+        key = ("f32", f32_modes[gamma], parallel)
     else:
         gint = int(gamma) if gamma == int(gamma) and gamma <= 8 else -1
-        key = ("f64", gint, kind, dtype == np.float64)
+        key = ("f64", gint, kind, dtype == np.float64, parallel)
     if key not in _HARD_CACHE:
         make = _make_hard_f32 if key[0] == "f32" else _make_hard_f64
         _HARD_CACHE[key] = make(*key[1:])
@@ -550,6 +557,40 @@ def binary_focal_grad_hess_fast(
     )
     _run(_kernel_parallel, args, n_threads)
     return g_out, h_out
+
+
+def serial_kernel_args(spec: Any, hessian: str, hessian_floor: float) -> tuple[Any, ...] | None:
+    """Arguments of :func:`serial_grad_hess_into` for a resolved spec, or None.
+
+    Sigmoid focal loss and BCE with scalar ``gamma`` / ``alpha`` and no ``pos_weight``.
+    """
+    if _numba is None or type(spec) not in FAST_HOOKS:
+        return None
+    values = spec.values
+    gamma, alpha = values.get("gamma", 0.0), values["alpha"]
+    if values.get("pos_weight") is not None or isinstance(alpha, str) or np.ndim(gamma) \
+            or np.ndim(alpha):
+        return None
+    return (float(gamma), None if alpha is None else float(alpha), _HESSIAN_CODES[hessian],
+            float(hessian_floor))
+
+
+def serial_grad_hess_into(args: tuple[Any, ...], z: np.ndarray, y: np.ndarray,
+                          w: np.ndarray | None, g_out: np.ndarray, h_out: np.ndarray) -> bool:
+    """The hard-target kernel's serial build on float64 margins, into ``g_out`` / ``h_out``.
+
+    For many small calls from the booster's own threads (CatBoost's ``calc_ders_range``):
+    no thread-pool launch, outputs written in place (they may be strided views). Returns
+    False, with the outputs meaningless, when some label is not exactly 0 or 1 (the caller
+    then takes the checked path, which raises or handles soft targets).
+    """
+    gamma, alpha, kind, floor = args
+    kernel, _ = _hard_kernel(gamma, np.float64, kind, parallel=False)
+    a1 = 1.0 if alpha is None else alpha
+    a0 = 1.0 if alpha is None else 1.0 - alpha
+    n_soft = kernel(z, y, z if w is None else w, w is not None, gamma, a1, a0, floor,
+                    g_out, h_out)
+    return n_soft == 0
 
 
 def _per_label(value: Any, k: int) -> list[Any]:

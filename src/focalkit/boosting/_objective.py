@@ -32,7 +32,8 @@ from focalkit._core._validation import check_in, check_int, check_nonneg_float, 
 from focalkit._core.losses import KINDS, canonical_name, get_loss, loss_names, make_loss
 from focalkit._core.losses._spec import LossSpec
 from focalkit._core.weights import _weights
-from focalkit.boosting._fast import FAST_HOOKS
+from focalkit.boosting._fast import FAST_HOOKS, serial_grad_hess_into, serial_kernel_args
+from focalkit.boosting._fast_softmax import matrix_kernel_args, one_object_grad_hess_matrix
 from focalkit.exceptions import InvalidParameterError
 
 T = TypeVar("T")
@@ -141,12 +142,41 @@ class SigmoidForm:
         self.hessian_floor = hessian_floor
         self.n_threads = n_threads
         self._fast = FAST_HOOKS.get(type(spec))
+        self._serial: Any = None  # serial kernel arguments, set on first use
 
     def with_spec(self, spec: LossSpec) -> SigmoidForm:
         """The same form (Hessian policy, threads) over another spec."""
         out = copy.copy(self)
-        out.spec, out._fast = spec, FAST_HOOKS.get(type(spec))
+        out.spec, out._fast, out._serial = spec, FAST_HOOKS.get(type(spec)), None
         return out
+
+    def serial_grad_hess_into(self, z: np.ndarray, y: Any, weight: Any,
+                              g_out: np.ndarray, h_out: np.ndarray) -> bool:
+        """:meth:`grad_hess` of 1-D float64 margins into ``g_out`` / ``h_out``, or False.
+
+        One serial kernel pass (:func:`focalkit.boosting._fast.serial_grad_hess_into`), for
+        boosters that call the objective on many small ranges from their own threads
+        (CatBoost). False (nothing useful written) where the kernel does not apply: no
+        fast kernel for the spec, unresolved parameters, labels other than 0 / 1 or
+        weights that are not plain non-negative numbers; the caller then calls
+        :meth:`grad_hess`, which checks and raises.
+        """
+        if self._serial is None:
+            spec = self.spec
+            args = None if spec.needs_labels else serial_kernel_args(
+                spec, self.hessian, self.hessian_floor)
+            self._serial = args if args is not None else ()
+        y = np.asarray(y)
+        if not self._serial or z.ndim != 1 or y.shape != z.shape or y.dtype.kind not in "biuf":
+            return False
+        w = None
+        if weight is not None:
+            w = np.asarray(weight, dtype=np.float64).reshape(-1)
+            if w.size == 0:
+                w = None
+            elif w.shape != z.shape or not (w.min() >= 0) or not np.isfinite(w.max()):
+                return False
+        return serial_grad_hess_into(self._serial, z, y, w, g_out, h_out)
 
     # -- labels and parameters ----------------------------------------------------------
     def check_labels(self, y: Any, margin_shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -264,6 +294,14 @@ class SigmoidForm:
                          **{k: spec.values[k] for k in whole})
         return self.with_spec(one)
 
+    def for_labels(self, keep: np.ndarray, n_labels: int) -> SigmoidForm:
+        """The form over the labels ``keep`` of ``n_labels`` (per-label vectors subset)."""
+        whole = getattr(self.spec, "whole_vectors", ())
+        values = {k: (np.asarray(v)[keep] if k not in whole and _is_vector(v)
+                      and np.shape(v) == (n_labels,) else v)
+                  for k, v in self.spec.values.items()}
+        return self.with_spec(type(self.spec)(owner=self.owner, **values))
+
 
 # ----------------------------------------------------------------------- softmax form
 class SoftmaxForm:
@@ -292,11 +330,13 @@ class SoftmaxForm:
         self.hessian = spec.check_hessian(hessian)
         self.hessian_floor = hessian_floor
         self.hessian_scale = hessian_scale
+        self._kernel_args: dict[int, Any] = {}  # one-object kernel arguments, by C
 
     def with_spec(self, spec: LossSpec) -> SoftmaxForm:
         """The same form over another spec."""
         out = copy.copy(self)
         out.spec = spec
+        out._kernel_args = {}
         return out
 
     def check_labels(self, y: Any, n_classes: int, n_rows: int | None = None) -> np.ndarray:
@@ -363,6 +403,53 @@ class SoftmaxForm:
             w = w.astype(g.dtype, copy=False)[:, None]
             g, h = g * w, h * w
         return g, h
+
+    def grad_hess_matrix(self, margin: Any, y: Any,
+                         weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient (n, C) and scaled full Hessian (n, C, C), times the row weights.
+
+        For boosters whose Newton step takes the whole matrix (CatBoost); its diagonal is
+        :meth:`grad_hess`'s (:meth:`~focalkit.losses.SoftmaxLoss.grad_hess_matrix`).
+        """
+        z = self._margin(margin).astype(np.float64)
+        n, c = z.shape
+        labels = self.check_labels(y, c, n)
+        spec = self._spec_for(labels, c)
+        g, h = spec.grad_hess_matrix(z, labels, hessian=self.hessian,  # type: ignore[attr-defined]
+                                     hessian_floor=self.hessian_floor)
+        h = h * (self.hessian_scale if self.hessian_scale > 0 else c / (c - 1.0))
+        w = row_weights(weight, n)
+        if w is not None:
+            w = w.astype(np.float64)
+            g, h = g * w[:, None], h * w[:, None, None]
+        return g, h
+
+    def object_grad_hess_matrix(self, margin: Any, label: Any, weight: Any,
+                                factor: float = 1.0) -> tuple[list[float], list[list[float]]]:
+        """One object's gradient (C,) and Hessian matrix (C, C) as lists, times ``factor``.
+
+        :meth:`grad_hess_matrix` for CatBoost's per-object calls (``factor=-1``: the negated
+        loss), through the one-object kernel where the spec has one
+        (:mod:`focalkit.boosting._fast_softmax`); same values, a few microseconds a call.
+        """
+        z = np.asarray(margin, dtype=np.float64).reshape(-1)
+        c = z.shape[0]
+        w = 1.0 if weight is None else weight
+        if c not in self._kernel_args:
+            self._kernel_args[c] = matrix_kernel_args(self.spec, self.hessian, c) \
+                if c >= 2 else None
+        args = self._kernel_args[c]
+        if args is not None and isinstance(w, (float, int, np.floating, np.integer)) \
+                and 0 <= w < np.inf:
+            scale = self.hessian_scale if self.hessian_scale > 0 else c / (c - 1.0)
+            out = one_object_grad_hess_matrix(args, z, label, float(w), factor)
+            if out is not None:
+                if scale != 1.0:
+                    out = out[0], (np.asarray(out[1]) * scale).tolist()
+                return out
+        g, h = self.grad_hess_matrix(z.reshape(1, -1), np.array([label]),
+                                     None if weight is None else [weight])
+        return (factor * g[0]).tolist(), (factor * h[0]).tolist()
 
     def loss(self, margin: Any, y: Any, weight: Any = None) -> float:
         """Weighted mean loss."""

@@ -7,7 +7,9 @@ registry (:mod:`focalkit.losses`). Two conventions matter:
   ``calc_ders_multi`` (multi-class, the softmax form; one object per call) return the
   first and second derivatives of the **negated** loss, ``der1 = -grad``,
   ``der2 = -hess``. One :class:`CatBoostObjective` has both; CatBoost calls the one its
-  mode needs.
+  mode needs. The multi-class Hessian is the full (C, C) matrix of the spec's policy
+  (:meth:`focalkit.losses.SoftmaxLoss.grad_hess_matrix`): CatBoost's Newton step solves
+  with it, and with ``diag(p) - p p^T`` (cross-entropy) it is the built-in ``MultiClass``.
 * CatBoost tries to compile Python objectives and metrics with numba when numba is
   installed, and warns when it cannot (it cannot here: the methods use ``self``). The
   classes set ``no_jit = True``; a fast hook (focal loss) runs in focalkit's own kernel.
@@ -78,7 +80,7 @@ class CatBoostObjective(ObjectiveMethods):
         As in :class:`~focalkit.boosting.XGBoostObjective`; label-dependent parameters
         must have values (see the module notes).
     hessian_scale : float, optional
-        Factor on the softmax form's diagonal Hessian (default 1).
+        Factor on the softmax form's Hessian matrix (default 1: CatBoost's ``MultiClass``).
 
     Notes
     -----
@@ -87,11 +89,11 @@ class CatBoostObjective(ObjectiveMethods):
     Examples
     --------
     >>> obj = CatBoostObjective("focal", gamma=2.0)
-    >>> [tuple(round(v, 4) for v in d) for d in obj.calc_ders_range([0.0], [1.0], None)]
-    [(0.2983, -0.1491)]
+    >>> obj.calc_ders_range([0.0], [1.0], None).round(4).tolist()
+    [[0.2983, -0.1491]]
     >>> obj = CatBoostObjective("focal_star", gamma_star=1.0)
-    >>> [tuple(round(v, 4) for v in d) for d in obj.calc_ders_range([0.0], [1.0], None)]
-    [(0.5, -0.25)]
+    >>> obj.calc_ders_range([0.0], [1.0], None).round(4).tolist()
+    [[0.5, -0.25]]
     """
 
     no_jit = True  # CatBoost would otherwise try numba.njit on the methods and warn
@@ -109,23 +111,32 @@ class CatBoostObjective(ObjectiveMethods):
         )
         self._loss.require_label_free(_WHY)
 
-    def calc_ders_range(
-        self, approxes: Any, targets: Any, weights: Any
-    ) -> list[tuple[float, float]]:
-        """``[(der1, der2), ...]`` of the negated loss (CatBoost's sign convention)."""
+    def calc_ders_range(self, approxes: Any, targets: Any, weights: Any) -> np.ndarray:
+        """``(n, 2)`` rows ``(der1, der2)`` of the negated loss (CatBoost's sign convention).
+
+        CatBoost passes NumPy views and copies a float64 ``(n, 2)`` array in one typed loop
+        (a list of tuples would cost a Python iteration per row).
+        """
         z = np.asarray(approxes, dtype=np.float64)
-        g, h = self._loss.form("sigmoid").grad_hess(
-            z, np.asarray(targets, dtype=np.float64), weights)
-        return list(zip((-g).tolist(), (-h).tolist(), strict=True))
+        form = self._loss.form("sigmoid")
+        out = np.empty((z.shape[0], 2))
+        if not form.serial_grad_hess_into(  # type: ignore[union-attr]
+                z, targets, weights, out[:, 0], out[:, 1]):
+            g, h = form.grad_hess(z, np.asarray(targets), weights)
+            out[:, 0], out[:, 1] = g, h
+        return np.negative(out, out=out)
 
     def calc_ders_multi(
         self, approxes: Any, target: Any, weight: Any
     ) -> tuple[list[float], list[list[float]]]:
-        """Derivatives of the negated loss for one object: (C,) and a (C, C) diagonal."""
-        z = np.asarray(approxes, dtype=np.float64).reshape(1, -1)
-        g, h = self._loss.form("softmax").grad_hess(
-            z, np.array([target]), None if weight is None else [weight])
-        return (-g[0]).tolist(), np.diag(-h[0]).tolist()
+        """Derivatives of the negated loss for one object: (C,) and the full (C, C) Hessian.
+
+        CatBoost's multi-class Newton step solves with the whole matrix (its ``MultiClass``
+        uses ``diag(p) - p p^T``); a diagonal would be another model.
+        """
+        form = self._loss.form("softmax")
+        return form.object_grad_hess_matrix(approxes, target, weight,  # type: ignore[union-attr]
+                                            factor=-1.0)
 
 
     def baseline(self, y: Any, sample_weight: Any = None,
@@ -426,8 +437,8 @@ class CatBoostFocalObjective(_aliases.FocalObjective, CatBoostObjective):
     Examples
     --------
     >>> obj = CatBoostFocalObjective(gamma=2.0)
-    >>> [tuple(round(v, 4) for v in d) for d in obj.calc_ders_range([0.0], [1.0], None)]
-    [(0.2983, -0.1491)]
+    >>> obj.calc_ders_range([0.0], [1.0], None).round(4).tolist()
+    [[0.2983, -0.1491]]
     """
 
 
@@ -444,7 +455,7 @@ class CatBoostSoftmaxFocalObjective(_aliases.SoftmaxFocalObjective, CatBoostObje
     >>> obj = CatBoostSoftmaxFocalObjective(gamma=0.0)
     >>> der1, der2 = obj.calc_ders_multi([0.0, 0.0], 1.0, 1.0)
     >>> [round(v, 3) for v in der1], [[round(v, 3) for v in row] for row in der2]
-    ([-0.5, 0.5], [[-0.25, 0.0], [0.0, -0.25]])
+    ([-0.5, 0.5], [[-0.25, 0.25], [0.25, -0.25]])
     """
 
 

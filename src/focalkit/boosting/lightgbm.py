@@ -312,9 +312,36 @@ class LightGBMClassifier(BoosterClassifierMixin):
         out = np.where(Y == 1, w_pos, w_neg)
         return out if rows is None else out * rows
 
+    def _train_set(self, lgb, params, X, y, sw, init):
+        """The constructed training Dataset, and whether any feature can be split.
+
+        LightGBM drops at construction the features that no split can use
+        (``feature_pre_filter``: constant, or unsplittable under ``min_data_in_leaf``, which
+        is every feature of a data set under twice that size). With none left, the
+        built-in objectives train constant trees, but a custom objective aborts at its
+        first round (``Check failed: (train_data->num_features()) > (0)``, from resetting
+        the objective; ``LGBMClassifier`` with its built-in objective trains). Keeping
+        the unsplittable features (``feature_pre_filter=False``) gives the same trees (no
+        split); where ``params`` forces ``feature_pre_filter=True`` there is nothing to
+        train and the model is the optimal constant ``init_score_`` (0 rounds).
+        """
+        def build(extra):
+            data = lgb.Dataset(X, y, weight=sw, init_score=init_rows(init, X.shape[0]),
+                               params={**params, "objective": "none", **extra},
+                               free_raw_data=False).construct()
+            return data, any(data.feature_num_bin(j) > 0 for j in range(X.shape[1]))
+
+        train, usable = build({})
+        if not usable and "feature_pre_filter" not in params:
+            train, usable = build({"feature_pre_filter": False})
+        return train, usable
+
     def _fit_one(self, lgb, params, X, y, sw, evals, init, form, verbose):
-        n = X.shape[0]
-        train = lgb.Dataset(X, y, weight=sw, init_score=init_rows(init, n), free_raw_data=True)
+        train, usable = self._train_set(lgb, params, X, y, sw, init)
+        if not usable:  # a booster of no trees: the constant init_score_
+            return lgb.Booster(params={**params, "objective": "none"}, train_set=train), -1
+        params = {**params, **{k: v for k, v in train.params.items()
+                               if k == "feature_pre_filter"}}
         valids = [
             lgb.Dataset(Xv, yv, init_score=init_rows(init, Xv.shape[0]), reference=train)
             for Xv, yv in evals
@@ -388,6 +415,12 @@ class LightGBMClassifier(BoosterClassifierMixin):
         booster = lgb.Booster(
             model_str=f"{head}{sep}{line}{nl}objective={objective}\n{tail}")
         trees = booster.dump_model()["tree_info"]
+        if not trees:  # every feature constant: nothing to carry the initial score
+            raise InvalidParameterError(
+                f"{type(self).__name__}.export_booster: the model has no trees (no feature "
+                "of the training X could be split); its prediction is the constant "
+                "init_score_: pickle the estimator instead."
+            )
         for k, value in enumerate(init):  # round 1 has one tree per class
             for leaf in range(int(trees[k]["num_leaves"])):
                 booster.set_leaf_output(k, leaf, booster.get_leaf_output(k, leaf) + value)

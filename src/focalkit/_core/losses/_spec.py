@@ -380,6 +380,26 @@ class SoftmaxLoss(LossSpec):
             h = np.maximum(h, hessian_floor)
         return np.moveaxis(g, -1, axis), np.moveaxis(h, -1, axis)
 
+    def grad_hess_matrix(self, z: Array, y: Array, *, hessian: str | None = None,
+                         hessian_floor: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient (n, C) and full Hessian policy (n, C, C) of (n, C) logits, NumPy.
+
+        For boosters whose multi-class Newton step takes the whole matrix (CatBoost); its
+        diagonal is :meth:`grad_hess`'s. Generic version: ``"exact"`` by central
+        differences of the analytic gradient (symmetrised); ``"clipped"`` floors the
+        eigenvalues of that (:mod:`._hessian_matrix`). Specs with an analytic matrix
+        override this.
+        """
+        from focalkit._core.losses._hessian_matrix import clip_eigenvalues, numeric_hessian_matrix
+
+        hessian = self.check_hessian(hessian)
+        z = np.asarray(z, dtype=np.float64)
+        g = np.asarray(self.grad(z, y), dtype=np.float64)
+        h = numeric_hessian_matrix(lambda zz: self.grad(zz, y), z)
+        if hessian == "irls":  # pragma: no cover - a spec listing "irls" overrides this
+            raise AssertionError(f"{type(self).__name__} must implement grad_hess_matrix()")
+        return g, (clip_eigenvalues(h, hessian_floor) if hessian == "clipped" else h)
+
     def init_score(self, y: Any, *, sample_weight: Any = None,
                    n_classes: int | None = None) -> np.ndarray:
         """Constant logit vector minimising the weighted loss (centred to mean 0).

@@ -8,6 +8,7 @@ import numpy as np
 
 from focalkit._core.binary import binary_focal_grad_hess, binary_focal_loss_grad
 from focalkit._core.init_score import binary_focal_init_score, softmax_focal_init_score
+from focalkit._core.losses._hessian_matrix import focal_grad_hess_matrix, matrix_policy
 from focalkit._core.losses._params import (
     ALPHA,
     BETA,
@@ -157,6 +158,15 @@ class SoftmaxFocalLoss(SoftmaxLoss):
         self._check_classes(z.shape[axis])
         return softmax_focal_grad_hess(z, y, axis=axis, hessian=self.check_hessian(hessian),
                                        hessian_floor=hessian_floor, **self._kw)
+
+    def grad_hess_matrix(self, z: Any, y: Any, *, hessian: str | None = None,
+                         hessian_floor: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and full Hessian policy, analytic (:mod:`._hessian_matrix`)."""
+        self._ready()
+        z = np.asarray(z, dtype=np.float64)
+        self._check_classes(z.shape[-1])
+        return matrix_policy(focal_grad_hess_matrix, z, y, self.check_hessian(hessian),
+                             hessian_floor, **self._kw)
 
     def init_score(self, y: Any, *, sample_weight: Any = None,
                    n_classes: int | None = None) -> np.ndarray:

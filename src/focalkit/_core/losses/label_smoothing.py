@@ -8,6 +8,7 @@ import numpy as np
 
 from focalkit._core import alternatives as alt
 from focalkit._core.binary import binary_focal_grad_hess, binary_focal_loss_grad
+from focalkit._core.losses._hessian_matrix import focal_grad_hess_matrix, matrix_policy
 from focalkit._core.losses._registry import register
 from focalkit._core.losses._spec import Param, SigmoidLoss, SoftmaxLoss, float_in
 from focalkit._core.softmax import softmax_focal_grad_hess, softmax_focal_loss_grad
@@ -67,3 +68,9 @@ class SoftmaxLabelSmoothingLoss(SoftmaxLoss):
         return softmax_focal_grad_hess(z, y, gamma=0.0, label_smoothing=self.values["smoothing"],
                                        axis=axis, hessian=self.check_hessian(hessian),
                                        hessian_floor=hessian_floor)
+
+    def grad_hess_matrix(self, z: Any, y: Any, *, hessian: str | None = None,
+                         hessian_floor: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and full Hessian (:mod:`._hessian_matrix`, gamma = 0)."""
+        return matrix_policy(focal_grad_hess_matrix, z, y, self.check_hessian(hessian),
+                             hessian_floor, label_smoothing=self.values["smoothing"])

@@ -8,11 +8,13 @@ import numpy as np
 
 from focalkit._core import alternatives as alt
 from focalkit._core.init_score import softmax_focal_init_score
+from focalkit._core.losses._hessian_matrix import focal_grad_hess_matrix, matrix_policy
 from focalkit._core.losses._params import CLASS_WEIGHT, PRIOR, TAU
 from focalkit._core.losses._registry import register
 from focalkit._core.losses._shared import class_prior, positive_rate, sigmoid_pair, softmax_pair
 from focalkit._core.losses._spec import SigmoidLoss, SoftmaxLoss
 from focalkit._core.weights import resolve_class_weight
+from focalkit.exceptions import InvalidParameterError
 
 _MENON = "Menon, Jayasumana, Rawat, Jain, Veit, Kumar. Long-tail learning via logit " \
     "adjustment. ICLR 2021."
@@ -114,3 +116,17 @@ class LogitAdjustedCELoss(SoftmaxLoss):
                                                tau=self.values["tau"],
                                                class_weight=self.values["class_weight"])
         return g, (np.maximum(h, hessian_floor) if kind == "clipped" else h)
+
+    def grad_hess_matrix(self, z: Any, y: Any, *, hessian: str | None = None,
+                         hessian_floor: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and full Hessian: cross-entropy's at the adjusted logits."""
+        self._ready()
+        z = np.asarray(z, dtype=np.float64)
+        adj = np.asarray(alt.logit_adjustment(np.asarray(self.values["prior"], dtype=float)
+                                              .reshape(-1), tau=self.values["tau"]))
+        if adj.shape[0] != z.shape[-1]:
+            raise InvalidParameterError(
+                f"prior has {adj.shape[0]} classes but logits have {z.shape[-1]}."
+            )
+        return matrix_policy(focal_grad_hess_matrix, z + adj, y, self.check_hessian(hessian),
+                             hessian_floor, class_weight=self.values["class_weight"])
