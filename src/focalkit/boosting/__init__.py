@@ -32,6 +32,7 @@ _LAZY = {
                            ("CatBoost", "catboost"))
     for name in _NAMES
 }
+_LAZY.update(DaskXGBoostClassifier="dask", DaskLightGBMClassifier="dask")  # boosting.dask
 
 __all__ = sorted(_LAZY)
 
