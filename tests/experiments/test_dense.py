@@ -120,6 +120,22 @@ def test_paired_runs_share_data_and_initial_weights():
     assert a["train_fg_fraction"] == c["train_fg_fraction"]  # same images for every loss
 
 
+def test_run_network_is_channels_last_and_computes_the_same_function():
+    torch = pytest.importorskip("torch")
+    from focalkit.experiments.dense import make_fcn
+    from focalkit.experiments.dense._compute import make_net
+
+    cfg = DenseConfig.quick()
+    net = make_net(cfg, 0.01, seed=3)  # channels-last: the fast CPU layout (issue 15)
+    conv = net[3]  # the second convolution (the first has one input channel)
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.weight.is_contiguous()
+    ref = make_fcn(cfg.width, prior=0.01, seed=3).eval()
+    x = torch.randn(4, 1, 24, 24, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(net.eval()(x), ref(x), rtol=1e-5, atol=1e-5)
+
+
 def test_two_workers_give_the_same_result():
     pytest.importorskip("torch")
     from dataclasses import replace

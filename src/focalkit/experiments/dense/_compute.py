@@ -319,10 +319,17 @@ def run_one(config: DenseConfig, phase: str, fraction: float, seed: int,
 
 
 def make_net(config: DenseConfig, prior: float, seed: int) -> Any:
-    """The network of one run (prior-bias init when ``config.prior_init``)."""
+    """The network of one run (prior-bias init when ``config.prior_init``), channels-last.
+
+    Channels-last weights make oneDNN's convolutions run channels-last throughout, which
+    halves the CPU time of these 8-channel convolutions' backward (the bulk of a run).
+    """
+    import torch
+
     from focalkit.experiments.dense._model import make_fcn
 
-    return make_fcn(config.width, prior=prior if config.prior_init else None, seed=seed)
+    net = make_fcn(config.width, prior=prior if config.prior_init else None, seed=seed)
+    return net.to(memory_format=torch.channels_last)
 
 
 def example_images(config: DenseConfig, indices: list[int]) -> dict[str, Any]:
