@@ -520,3 +520,34 @@ def test_modules_pickle_copy_and_move(cls):
     assert repr(module).startswith(type(module).__name__)
     module.to(torch.float32)  # buffers follow; the loss still runs
     assert torch.isfinite(module(z.float(), y if cls.kind == "softmax" else y.float()))
+
+
+# ---------------------------------------------------------------------------- normalizer
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("cls", WITH_TORCH, ids=_id)
+def test_normalizer_divides_the_summed_loss(cls, reduction):
+    z, y, kw = _case(cls, n=40)  # 160 logits: the fused kernels where a spec has them
+    kw_module = _case(cls, n=40, module=True)[2]
+    fn = ft.loss_function(cls.name, cls.kind)
+    module = ft.loss_module(cls.name, cls.kind)(**kw_module, reduction=reduction)
+    total = fn(z, y, reduction="sum", **kw)
+    for n in (7.0, 7, torch.tensor(7), torch.tensor([7.0])):
+        assert torch.equal(fn(z, y, reduction=reduction, normalizer=n, **kw), total / 7.0)
+        assert torch.equal(module(z, y, normalizer=n), total / 7.0)
+
+
+@pytest.mark.parametrize("cls", WITH_TORCH, ids=_id)
+def test_normalizer_refuses_reduction_none_and_bad_values(cls):
+    z, y, kw = _case(cls)
+    fn = ft.loss_function(cls.name, cls.kind)
+    module = ft.loss_module(cls.name, cls.kind)(**_case(cls, module=True)[2],
+                                                reduction="none")
+    with pytest.raises(InvalidParameterError, match="'normalizer'.*reduction='none'"):
+        fn(z, y, reduction="none", normalizer=4.0, **kw)
+    with pytest.raises(InvalidParameterError, match="'normalizer'.*reduction='none'"):
+        module(z, y, normalizer=4.0)
+    for bad in (0.0, -1.0, float("nan"), float("inf"), "4", True, torch.ones(2)):
+        with pytest.raises(InvalidParameterError, match="'normalizer' parameter"):
+            fn(z, y, normalizer=bad, **kw)
+    with pytest.raises(InvalidParameterError, match="cannot require grad"):
+        fn(z, y, normalizer=torch.tensor(3.0, requires_grad=True), **kw)

@@ -10,7 +10,8 @@ values are skipped while :func:`torch.compile` traces.
 
 from __future__ import annotations
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 from typing import Any
 
 import torch
@@ -74,6 +75,34 @@ def weight_param(weight: Any, name: str, owner: str) -> torch.Tensor | None:
     return weight
 
 
+def normalizer_param(normalizer: Any, reduction: str, owner: str) -> Any:
+    """The divisor of the summed loss: a number > 0 or a one-element tensor without grad.
+
+    A tensor's value is not read (no device sync): ``focalkit.torch.distributed.normalizer``
+    clamps its count to at least ``min_count``.
+    """
+    if reduction == "none":
+        raise InvalidParameterError(
+            f"The 'normalizer' parameter of {owner} divides the summed loss, so it needs "
+            f"reduction='sum' or 'mean' (both give sum / normalizer). Got reduction='none'."
+        )
+    if isinstance(normalizer, torch.Tensor):
+        if normalizer.numel() != 1 or normalizer.is_complex():
+            raise param_error("normalizer", owner, "a number > 0 or a one-element tensor",
+                              normalizer)
+        if normalizer.requires_grad:
+            raise InvalidParameterError(
+                f"The 'normalizer' parameter of {owner} cannot require grad: it is a count, "
+                f"not differentiated. Pass normalizer.detach()."
+            )
+        return normalizer.reshape(())
+    if isinstance(normalizer, Real) and not isinstance(normalizer, bool):
+        if math.isfinite(float(normalizer)) and float(normalizer) > 0:
+            return float(normalizer)
+    raise param_error("normalizer", owner, "a number > 0 or a one-element tensor",
+                      normalizer)
+
+
 def ignore_index_param(value: Any, owner: str) -> int:
     """An int (class index to ignore; negative values never match a class)."""
     if isinstance(value, Integral) and not isinstance(value, bool):
@@ -125,6 +154,7 @@ __all__ = [
     "compute_dtype",
     "floating_input",
     "ignore_index_param",
+    "normalizer_param",
     "param_error",
     "reduction_param",
     "transforms_active",

@@ -44,6 +44,10 @@ _TORCH_ARGS = {
     summed class weights of the non-ignored targets (by their count without ``weight``; by
     the number of positions for probability targets), as ``F.cross_entropy``.""",
 }
+_NORMALIZER = """normalizer : float or one-element tensor, optional
+    The summed loss divided by it, for reduction ``"sum"`` and ``"mean"`` alike
+    (RetinaNet's sum / number of positive anchors; under DDP pass
+    ``focalkit.torch.distributed.normalizer(num_pos)``). Not with ``"none"`` (raises)."""
 _POS_WEIGHT = """pos_weight : torch.Tensor or float, optional
     Extra factor of the positive term, broadcast to ``input`` (one value per label along
     the last dimension), as in ``F.binary_cross_entropy_with_logits``."""
@@ -85,6 +89,10 @@ pos_weight : torch.Tensor, optional
 reduction : {"mean", "sum", "none"}, default="mean"
     ``"none"`` returns the loss with ``input``'s shape; ``"mean"`` averages over all
     elements (weights included in the numerator only, as in torch).
+normalizer : float or one-element tensor, optional
+    The summed loss divided by it, for reduction ``"sum"`` and ``"mean"`` alike
+    (RetinaNet's sum / number of positive anchors; under DDP pass
+    ``focalkit.torch.distributed.normalizer(num_pos)``). Not with ``"none"`` (raises).
 
 Returns
 -------
@@ -171,6 +179,10 @@ reduction : {"mean", "sum", "none"}, default="mean"
     ``F.cross_entropy``.
 label_smoothing : float in [0, 1], default=0.0
     Mixes the target with the uniform distribution, as ``F.cross_entropy`` does.
+normalizer : float or one-element tensor, optional
+    The summed loss divided by it, for reduction ``"sum"`` and ``"mean"`` alike
+    (RetinaNet's sum / number of positive anchors; under DDP pass
+    ``focalkit.torch.distributed.normalizer(num_pos)``). Not with ``"none"`` (raises).
 
 Returns
 -------
@@ -305,6 +317,8 @@ def _params_section(spec_cls: type[LossSpec], sig: Signature, module: bool) -> s
             lines.append(f"{name} : {_fmt_default(default)}\n    {p.doc or name}.")
         elif (kind, name) in _TORCH_ARGS:
             lines.append(_TORCH_ARGS[kind, name])
+    if not module:  # modules take it in forward(..., normalizer=None)
+        lines.append(_NORMALIZER)
     return "\n".join(lines)
 
 

@@ -93,7 +93,8 @@ def _compile(source: str, ns: dict[str, Any], name: str) -> Any:
 
 
 _ANNOTATIONS = {"input": "torch.Tensor", "target": "torch.Tensor",
-                "weight": "torch.Tensor | None", "ignore_index": "int", "reduction": "str"}
+                "weight": "torch.Tensor | None", "ignore_index": "int", "reduction": "str",
+                "normalizer": "torch.Tensor | float | None"}
 
 
 def _annotate(fn: Any, args: tuple[str, ...], returns: str) -> None:
@@ -105,7 +106,7 @@ def _annotate(fn: Any, args: tuple[str, ...], returns: str) -> None:
 
 # --------------------------------------------------------------------------- functions
 def call(binder: Binder, input: Any, target: Any, params: tuple[Any, ...], weight: Any,
-         reduction: Any, ignore_index: Any) -> Tensor:
+         reduction: Any, ignore_index: Any, normalizer: Any = None) -> Tensor:
     """One call of a generated function: bind (cached), check, run."""
     owner = binder.owner
     bound, tensors = binder.bind_call(params)
@@ -114,7 +115,19 @@ def call(binder: Binder, input: Any, target: Any, params: tuple[Any, ...], weigh
     if type(ignore_index) is not int:
         ignore_index = _checks.ignore_index_param(ignore_index, owner)
     w = None if weight is None else _checks.weight_param(weight, "weight", owner)
-    return run(bound, input, target, w, reduction, ignore_index, tensors, owner)
+    if normalizer is None:
+        return run(bound, input, target, w, reduction, ignore_index, tensors, owner)
+    return _normalized(bound, input, target, w, reduction, ignore_index, tensors, owner,
+                       normalizer)
+
+
+def _normalized(bound: Bound, input: Any, target: Any, weight: Any, reduction: str,
+                ignore_index: int, tensors: tuple[Any, ...], owner: str,
+                normalizer: Any) -> Tensor:
+    """The summed loss divided by ``normalizer`` (RetinaNet's sum / num_foreground)."""
+    n = _checks.normalizer_param(normalizer, reduction, owner)
+    total = run(bound, input, target, weight, "sum", ignore_index, tensors, owner)
+    return total / n
 
 
 def make_function(spec_cls: type[LossSpec], name: str, sig: Signature,
@@ -128,12 +141,12 @@ def make_function(spec_cls: type[LossSpec], name: str, sig: Signature,
     ignore = "ignore_index" if "ignore_index" in sig.args else "-100"
     weight = "weight" if "weight" in sig.args else "None"
     source = (
-        f"def {name}(input, target, {_arg_list(sig.args, defaults, 0)}):\n"
+        f"def {name}(input, target, {_arg_list(sig.args, defaults, 0)}, normalizer=None):\n"
         f"    return _call(_binder, input, target, ({''.join(p + ', ' for p in params)}), "
-        f"{weight}, reduction, {ignore})\n"
+        f"{weight}, reduction, {ignore}, normalizer)\n"
     )
     fn = _compile(source, _namespace(math_cls, sig, binder), name)
-    _annotate(fn, sig.args, "torch.Tensor")
+    _annotate(fn, (*sig.args, "normalizer"), "torch.Tensor")
     fn.__module__ = _PUBLIC_MODULE if public else __name__
     fn.__doc__ = _docs.HAND_WRITTEN.get(name) or _docs.function_doc(math_cls, sig, name,
                                                                      module_name)
@@ -194,14 +207,18 @@ class LossModule(nn.Module):
             value = _checks.ignore_index_param(value, self._binder.owner)
         super().__setattr__(name, value)
 
-    def _loss(self, input: Tensor, target: Tensor, weight: Any = None) -> Tensor:
+    def _loss(self, input: Tensor, target: Tensor, weight: Any = None,
+              normalizer: Any = None) -> Tensor:
         d = self.__dict__  # (nn.Module's __getattr__ is slow for buffers)
         bound, buffers = d["_bound"], d["_buffers"]
         w = buffers["weight"] if weight is None else _checks.weight_param(
             weight, "weight", bound.owner)
         tensors = tuple(buffers[n] for n in bound.tensor_names)
-        return run(bound, input, target, w, d["reduction"], d["ignore_index"], tensors,
-                   bound.owner)
+        if normalizer is None:
+            return run(bound, input, target, w, d["reduction"], d["ignore_index"], tensors,
+                       bound.owner)
+        return _normalized(bound, input, target, w, d["reduction"], d["ignore_index"],
+                           tensors, bound.owner, normalizer)
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any,
                               **kwargs: Any) -> None:
@@ -252,15 +269,20 @@ def make_module(spec_cls: type[LossSpec], name: str, sig: Signature,
         f"{ignore})\n", {**ns, "_LossModule": LossModule}, "__init__")
     if sig.forward_weight:
         forward = _compile(
-            "def forward(self, input, target, weight=None):\n"
-            "    return self._loss(input, target, weight)\n", dict(ns), "forward")
+            "def forward(self, input, target, weight=None, *, normalizer=None):\n"
+            "    return self._loss(input, target, weight, normalizer)\n", dict(ns), "forward")
     else:
-        forward = _compile("def forward(self, input, target):\n"
-                           "    return self._loss(input, target)\n", dict(ns), "forward")
+        forward = _compile("def forward(self, input, target, *, normalizer=None):\n"
+                           "    return self._loss(input, target, None, normalizer)\n",
+                           dict(ns), "forward")
     _annotate(init, sig.args, "None")
-    _annotate(forward, ("weight",) if sig.forward_weight else (), "torch.Tensor")
+    _annotate(forward, ("weight", "normalizer") if sig.forward_weight else ("normalizer",),
+              "torch.Tensor")
     forward.__doc__ = ("Loss of ``input`` logits against ``target``"
-                       + (f"; see :func:`{function_name}`." if function_name else "."))
+                       + (f"; see :func:`{function_name}`." if function_name else ".")
+                       + " ``normalizer``: the summed loss divided by it (RetinaNet's "
+                       "sum / number of positives), whatever the reduction but "
+                       "``'none'``.")
     init.__doc__ = None
     attrs: dict[str, Any] = {
         "__init__": init, "forward": forward, "_binder": binder, "_param_names": params,
