@@ -143,7 +143,7 @@ def draw_pr_curves(
         extra = (legend_extra or {}).get(label, "")
         ax.plot(recall, precision, color=color, lw=1.6, label=f"{label}{extra}",
                 drawstyle="steps-post")
-        size = 7.0 + 2.5 * (n - 1 - i)  # nested: the first scorer's ring is the outermost
+        size = 8.0 + 2.5 * (n - 1 - i)  # nested: the first scorer's ring is the outermost
         for threshold, marker, name in (operating_points or {}).get(label, []):
             pred = s >= threshold
             tp = float(np.sum(pred & (y == 1)))
