@@ -108,6 +108,17 @@ def test_quick_run_is_complete_and_json(quick_result):
     assert r["timing"]["runs"] == len(r["runs"])
 
 
+def test_quick_run_times_its_phases_in_cpu_seconds(quick_result):
+    tm, runs = quick_result["timing"], quick_result["runs"]
+    assert all(r["train_cpu_s"] > 0 and r["eval_cpu_s"] > 0 for r in runs)
+    # the images are drawn once per (phase, fraction, seed): counted on one record of each
+    assert sum(r["data_cpu_s"] > 0 for r in runs) == len(runs) // len(DenseConfig.quick().methods)
+    parts = [tm[f"{k}_cpu_s"] for k in ("data", "train", "eval")]
+    assert parts[1] == pytest.approx(sum(r["train_cpu_s"] for r in runs))
+    assert 0 < sum(parts) <= tm["cpu_s"]  # jobs=1: everything ran in this process
+    assert tm["runs_wall_sum_s"] == pytest.approx(sum(r["train_s"] for r in runs))
+
+
 def test_paired_runs_share_data_and_initial_weights():
     pytest.importorskip("torch")
     from focalkit.experiments.dense import run_one

@@ -240,9 +240,13 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
         out["budget"].append("Every loss's validation PR-AUC had levelled off by the end.")
     tm = result["timing"]
     cpu = _num(tm.get("cpu_s"))
+    parts = [(label, _num(tm.get(f"{key}_cpu_s"))) for key, label in
+             (("data", "drawing the images"), ("train", "training"), ("eval", "evaluation"))]
+    split = ", ".join(f"{label} {v:.1f} s" for label, v in parts if not math.isnan(v))
     cpu_text = "" if math.isnan(cpu) else (
-        f"; {cpu:.0f} s of CPU time, i.e. about {cpu / tm['jobs']:.0f} s of wall time on an "
-        f"otherwise idle machine with {tm['jobs']} free core(s)")
+        f"; {cpu:.0f} s of CPU time ({split}{', ' if split else ''}the rest imports and "
+        f"process start-up), i.e. about {cpu / tm['jobs']:.0f} s of wall time on an otherwise "
+        f"idle machine with {tm['jobs']} free core(s)")
     out["budget"].append(
         f"Compute time: {tm['total_s']:.1f} s for {tm['runs']} training runs on "
         f"{tm['jobs']} worker process(es) x {tm['threads']} torch thread(s){cpu_text}."

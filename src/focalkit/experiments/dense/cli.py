@@ -152,7 +152,9 @@ def _run(args: argparse.Namespace, config: Any) -> int:
     _say(out_console, f"Wrote {args.out}/report.md (paired tests, sweep, figures) and "
                       "results.json/.csv")
     timing = result["timing"]
-    _say(out_console, f"Compute time: {timing['total_s']:.1f} s on {timing['jobs']} worker(s); "
-                      f"figures and report {max(elapsed - timing['total_s'], 0.0):.1f} s; "
-                      f"{elapsed:.1f} s in all.")
+    cpu = timing.get("cpu_s")
+    cpu_text = "" if cpu is None else f" ({cpu:.0f} s of CPU time)"
+    _say(out_console, f"Compute time: {timing['total_s']:.1f} s on {timing['jobs']} worker(s)"
+                      f"{cpu_text}; figures and report "
+                      f"{max(elapsed - timing['total_s'], 0.0):.1f} s; {elapsed:.1f} s in all.")
     return 0
