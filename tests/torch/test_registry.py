@@ -551,3 +551,52 @@ def test_normalizer_refuses_reduction_none_and_bad_values(cls):
             fn(z, y, normalizer=bad, **kw)
     with pytest.raises(InvalidParameterError, match="cannot require grad"):
         fn(z, y, normalizer=torch.tensor(3.0, requires_grad=True), **kw)
+
+
+# ---------------------------------------------------------------------------- ignore_index
+def _masked_reference(fn, z, y, valid, reduction, kw):
+    """The loss of the valid elements only, and its gradient (zero elsewhere)."""
+    z = z.detach().clone().requires_grad_(True)
+    per = fn(z, torch.where(valid, y, torch.zeros_like(y)), reduction="none", **kw)
+    per = torch.where(valid, per, torch.zeros_like(per))
+    out = {"none": per, "sum": per.sum(), "mean": per.sum() / valid.sum()}[reduction]
+    out.sum().backward()
+    return out.detach(), z.grad
+
+
+@pytest.mark.parametrize("n", [6, 40], ids=["small", "fused-size"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("cls", SIGMOID, ids=_id)
+def test_sigmoid_ignore_index_equals_the_masked_reference(cls, reduction, n):
+    z, y, kw = _binary_case(cls, n=n)
+    valid = torch.rand(y.shape, generator=torch.Generator().manual_seed(3)) > 0.3
+    y = torch.where(valid, y, torch.full_like(y, -1.0))
+    z = torch.where(valid, z, torch.full_like(z, float("nan")))  # ignored: any logit
+    z[0, 0], y[0, 0] = float("inf"), -1.0
+    valid[0, 0] = False
+    fn = ft.loss_function(cls.name, cls.kind)
+    expected, expected_grad = _masked_reference(fn, torch.nan_to_num(z), y, valid,
+                                                reduction, kw)
+    value, grad = _value_grad(fn, z, y, ignore_index=-1, reduction=reduction, **kw)
+    torch.testing.assert_close(value, expected, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-12, atol=1e-14)
+    module = ft.loss_module(cls.name, cls.kind)(**_binary_case(cls, n=n, module=True)[2],
+                                                ignore_index=-1, reduction=reduction)
+    torch.testing.assert_close(_value_grad(module, z, y)[0], value, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("cls", SIGMOID, ids=_id)
+def test_sigmoid_ignore_index_gradcheck_all_ignored_and_default(cls):
+    z, y, kw = _binary_case(cls)
+    y[1:3] = -1.0
+    fn = ft.loss_function(cls.name, cls.kind)
+    zg = z.detach().clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a: fn(a, y, ignore_index=-1, **kw), (zg,))
+    assert fn(z, torch.full_like(y, -1.0), ignore_index=-1, **kw).isnan()  # 0 / 0
+    with pytest.raises(InvalidParameterError, match=r"\[0, 1\]"):
+        fn(z, y, **kw)  # default None: -1 is a bad target, as in BCE
+    with pytest.raises(InvalidParameterError, match="'ignore_index'.*None or an int"):
+        fn(z, y, ignore_index=-1.0, **kw)
+    y[0, 0] = 2.0  # other bad values still raise
+    with pytest.raises(InvalidParameterError, match=r"\[0, 1\].*got 2.0"):
+        fn(z, y, ignore_index=-1, **kw)

@@ -103,11 +103,17 @@ def normalizer_param(normalizer: Any, reduction: str, owner: str) -> Any:
                       normalizer)
 
 
-def ignore_index_param(value: Any, owner: str) -> int:
-    """An int (class index to ignore; negative values never match a class)."""
+def ignore_index_param(value: Any, owner: str, allow_none: bool = False) -> int | None:
+    """An int (class index to ignore; negative values never match a class).
+
+    ``allow_none``: the sigmoid losses, where None (the default) ignores nothing.
+    """
     if isinstance(value, Integral) and not isinstance(value, bool):
         return int(value)
-    raise param_error("ignore_index", owner, "an int", value)
+    if value is None and allow_none:
+        return None
+    raise param_error("ignore_index", owner, "None or an int" if allow_none else "an int",
+                      value)
 
 
 def floating_input(input: Any, owner: str) -> torch.Tensor:
@@ -152,6 +158,7 @@ __all__ = [
     "check_same_shape",
     "compiling",
     "compute_dtype",
+    "InvalidParameterError",
     "floating_input",
     "ignore_index_param",
     "normalizer_param",

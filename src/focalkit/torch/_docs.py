@@ -33,6 +33,10 @@ _TORCH_ARGS = {
     ``F.binary_cross_entropy_with_logits``.""",
     ("softmax", "weight"): """weight : torch.Tensor, optional
     Class weights, shape (C,), as in ``F.cross_entropy`` (the ``"mean"`` is weighted).""",
+    ("sigmoid", "ignore_index"): """ignore_index : int, optional
+    Elements whose target equals it count neither in the loss nor in the ``"mean"``
+    denominator (the softmax losses' convention; e.g. ``-1`` for "ignore" anchors). Their
+    loss and gradient are 0 whatever their logit. Default None: nothing is ignored.""",
     ("softmax", "ignore_index"): """ignore_index : int, default=-100
     Class-index targets equal to it count neither in the loss nor in the ``"mean"``
     denominator.""",
@@ -89,6 +93,10 @@ pos_weight : torch.Tensor, optional
 reduction : {"mean", "sum", "none"}, default="mean"
     ``"none"`` returns the loss with ``input``'s shape; ``"mean"`` averages over all
     elements (weights included in the numerator only, as in torch).
+ignore_index : int, optional
+    Elements whose target equals it count neither in the loss nor in the ``"mean"``
+    denominator (the softmax losses' convention; e.g. ``-1`` for "ignore" anchors). Their
+    loss and gradient are 0 whatever their logit. Default None: nothing is ignored.
 normalizer : float or one-element tensor, optional
     The summed loss divided by it, for reduction ``"sum"`` and ``"mean"`` alike
     (RetinaNet's sum / number of positive anchors; under DDP pass
@@ -138,6 +146,10 @@ pos_weight : torch.Tensor, optional
     Extra factor of the positive term (a buffer).
 reduction : {"mean", "sum", "none"}, default="mean"
     How to reduce the elementwise loss.
+ignore_index : int, optional
+    Elements whose target equals it count neither in the loss nor in the ``"mean"``
+    denominator (the softmax losses' convention; e.g. ``-1`` for "ignore" anchors). Their
+    loss and gradient are 0 whatever their logit. Default None: nothing is ignored.
 
 Examples
 --------

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from focalkit.torch import _checks, _data, _deferred, _reference
+from focalkit.torch import _checks, _data, _deferred, _ignore, _reference
 from focalkit.torch._params import Bound
 from focalkit.torch._settings import fast_path_enabled
 
@@ -226,8 +226,14 @@ def _warn_tracing() -> None:
 
 
 def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
-        ignore_index: int, tensors: tuple[Any, ...], owner: str) -> Tensor:
+        ignore_index: int | None, tensors: tuple[Any, ...], owner: str) -> Tensor:
     """Check the data of one call, then run the loss (parameters already validated)."""
+    if ignore_index is not None and bound.kind == "sigmoid":  # None: nothing ignored
+        input, target, weight, count = _ignore.mask_sigmoid(input, target, weight,
+                                                            ignore_index, owner)
+        if reduction == "mean":  # over the elements that count; none: NaN (0 / 0)
+            return run(bound, input, target, weight, "sum", None, tensors, owner) / count
+    ii = -100 if ignore_index is None else ignore_index  # (the sigmoid kernels ignore it)
     tracing = _checks.compiling()
     transformed = _checks.transforms_active()
     jit_tracing = torch.jit.is_tracing()
@@ -242,22 +248,22 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
         if unbatched:  # (C,) logits with a scalar label or a (C,) distribution, like torch
             input = input.unsqueeze(0)
             target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
-        pending = _data.check_softmax(bound, input, target, weight, ignore_index, tensors,
+        pending = _data.check_softmax(bound, input, target, weight, ii, tensors,
                                       owner, skip_values)
     input, target = _autocast_float(input, target)
     if transformed and not tracing:
         # the values of the whole (vmapped) batch, checked on the plain tensors
-        _data.check_values(bound, input.shape, _checks.unwrapped(target), ignore_index,
+        _data.check_values(bound, input.shape, _checks.unwrapped(target), ii,
                            owner)
         out = TransformLossFunction.apply(input, target, weight, bound, reduction,
-                                          ignore_index, *tensors)
+                                          ii, *tensors)
         return out.squeeze(0) if unbatched and reduction == "none" else out
     hook = bound.hook
     out = None
     if tracing:
         if hook is not None:  # torch.compile: the fused kernels as custom ops
             out = hook.compiled(input, target, weight, bound.values_with(tensors), reduction,
-                                ignore_index)
+                                ii)
         fast = False
     else:
         if input.device.type == "cuda":
@@ -269,6 +275,6 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
     if out is None:
         # bool / integer labels go to the kernels (and the reference's ``target.to``) as
         # they are: no converted copy, and at most one pass that checks their values
-        out = LossFunction.apply(input, target, weight, bound, reduction, ignore_index,
+        out = LossFunction.apply(input, target, weight, bound, reduction, ii,
                                  owner if pending else None, fast, tuple(tensors))
     return out.squeeze(0) if unbatched and reduction == "none" else out

@@ -26,7 +26,7 @@ from focalkit.torch import _checks, _docs, _signatures
 from focalkit.torch._function import run
 from focalkit.torch._hooks import hook_for
 from focalkit.torch._params import Binder, Bound
-from focalkit.torch._signatures import TORCH_DEFAULTS, Signature
+from focalkit.torch._signatures import SIGMOID_DEFAULTS, TORCH_DEFAULTS, Signature
 
 __all__ = [
     "FUNCTIONS",
@@ -51,7 +51,10 @@ def _defaults(spec_cls: type[LossSpec], sig: Signature) -> dict[str, Any]:
         if name in sig.defaults:
             out[name] = sig.defaults[name]
         elif name in _TORCH_ARGS:
-            out[name] = TORCH_DEFAULTS[name]
+            if spec_cls.kind == "sigmoid" and name in SIGMOID_DEFAULTS:
+                out[name] = SIGMOID_DEFAULTS[name]
+            else:
+                out[name] = TORCH_DEFAULTS[name]
         else:
             out[name] = spec_defaults[name]
     return out
@@ -113,7 +116,8 @@ def call(binder: Binder, input: Any, target: Any, params: tuple[Any, ...], weigh
     if reduction not in _checks.REDUCTIONS or not isinstance(reduction, str):
         _checks.reduction_param(reduction, owner)
     if type(ignore_index) is not int:
-        ignore_index = _checks.ignore_index_param(ignore_index, owner)
+        ignore_index = _checks.ignore_index_param(ignore_index, owner,
+                                                  bound.kind == "sigmoid")
     w = None if weight is None else _checks.weight_param(weight, "weight", owner)
     if normalizer is None:
         return run(bound, input, target, w, reduction, ignore_index, tensors, owner)
@@ -122,7 +126,7 @@ def call(binder: Binder, input: Any, target: Any, params: tuple[Any, ...], weigh
 
 
 def _normalized(bound: Bound, input: Any, target: Any, weight: Any, reduction: str,
-                ignore_index: int, tensors: tuple[Any, ...], owner: str,
+                ignore_index: int | None, tensors: tuple[Any, ...], owner: str,
                 normalizer: Any) -> Tensor:
     """The summed loss divided by ``normalizer`` (RetinaNet's sum / num_foreground)."""
     n = _checks.normalizer_param(normalizer, reduction, owner)
@@ -138,7 +142,8 @@ def make_function(spec_cls: type[LossSpec], name: str, sig: Signature,
     params = _params_of(math_cls, sig)
     binder = Binder(math_cls, params, owner or name, sig.fixed, hook_for(math_cls))
     defaults = _defaults(math_cls, sig)
-    ignore = "ignore_index" if "ignore_index" in sig.args else "-100"
+    ignore = "ignore_index" if "ignore_index" in sig.args else (
+        "-100" if math_cls.kind == "softmax" else "None")
     weight = "weight" if "weight" in sig.args else "None"
     source = (
         f"def {name}(input, target, {_arg_list(sig.args, defaults, 0)}, normalizer=None):\n"
@@ -204,7 +209,8 @@ class LossModule(nn.Module):
         if name == "reduction":
             value = _checks.reduction_param(value, self._binder.owner)
         elif name == "ignore_index":
-            value = _checks.ignore_index_param(value, self._binder.owner)
+            value = _checks.ignore_index_param(value, self._binder.owner,
+                                               self._binder.spec_cls.kind == "sigmoid")
         super().__setattr__(name, value)
 
     def _loss(self, input: Tensor, target: Tensor, weight: Any = None,
@@ -237,7 +243,7 @@ class LossModule(nn.Module):
     def extra_repr(self) -> str:
         parts = [f"{n}={self._param(n)!r}" if isinstance(self._param(n), str)
                  else f"{n}={self._param(n)}" for n in self._param_names]
-        if self._binder.spec_cls.kind == "softmax":
+        if self._binder.spec_cls.kind == "softmax" or self.ignore_index is not None:
             parts.append(f"ignore_index={self.ignore_index}")
         parts.append(f"reduction={self.reduction!r}")
         return ", ".join(parts)
@@ -259,7 +265,8 @@ def make_module(spec_cls: type[LossSpec], name: str, sig: Signature,
     params = _params_of(math_cls, sig)
     binder = Binder(math_cls, params, owner or name, sig.fixed, hook_for(math_cls))
     defaults = _defaults(math_cls, sig)
-    ignore = "ignore_index" if "ignore_index" in sig.args else "-100"
+    ignore = "ignore_index" if "ignore_index" in sig.args else (
+        "-100" if math_cls.kind == "softmax" else "None")
     weight = "weight" if "weight" in sig.args else "None"
     ns = _namespace(math_cls, sig, binder)
     init = _compile(

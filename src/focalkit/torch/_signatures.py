@@ -27,12 +27,14 @@ from typing import Any
 
 from focalkit._core.losses import LossSpec
 
-__all__ = ["EXTRA", "LEGACY", "Signature", "default_signature", "exposed"]
+__all__ = ["EXTRA", "LEGACY", "SIGMOID_DEFAULTS", "Signature", "default_signature", "exposed"]
 
-SIGMOID_ARGS = ("weight", "reduction")
+SIGMOID_ARGS = ("weight", "ignore_index", "reduction")
 SOFTMAX_ARGS = ("weight", "ignore_index", "reduction")
 #: The torch arguments that are not spec parameters, with their defaults.
 TORCH_DEFAULTS: Mapping[str, Any] = {"weight": None, "ignore_index": -100, "reduction": "mean"}
+#: ... except the sigmoid losses' ``ignore_index``: None, nothing ignored (BCE's behaviour).
+SIGMOID_DEFAULTS: Mapping[str, Any] = {"ignore_index": None}
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,9 @@ def default_signature(spec_cls: type[LossSpec], module: bool) -> Signature:
 
 def _older_binary(*params: str) -> tuple[Signature, Signature]:
     """(function, module) of an alternative from before the registry (sigmoid)."""
-    return (Signature((*params, "weight", "reduction")),
-            Signature((*params, "weight", "reduction"), positional=len(params),
-                      forward_weight=True))
+    return (Signature((*params, "weight", "reduction", "ignore_index")),
+            Signature((*params, "weight", "reduction", "ignore_index"),
+                      positional=len(params), forward_weight=True))
 
 
 def _older_softmax(*params: str, positional: int | None = None,
@@ -115,9 +117,10 @@ def _legacy_specs() -> dict[str, type[LossSpec]]:
 #: Signatures of the torch names that existed before the registry, by name.
 LEGACY: dict[str, Signature] = {
     "binary_focal_loss_with_logits": Signature(
-        ("alpha", "gamma", "weight", "pos_weight", "reduction")),
+        ("alpha", "gamma", "weight", "pos_weight", "reduction", "ignore_index")),
     "BinaryFocalLossWithLogits": Signature(
-        ("alpha", "gamma", "weight", "pos_weight", "reduction"), positional=5),
+        ("alpha", "gamma", "weight", "pos_weight", "reduction", "ignore_index"),
+        positional=5),
     "focal_loss": Signature(
         ("gamma", "weight", "ignore_index", "reduction", "label_smoothing")),
     "FocalLoss": Signature(
@@ -141,7 +144,7 @@ LEGACY: dict[str, Signature] = {
     "flsd_softmax_focal_loss": _FLSDCE[0],
     "FLSDSoftmaxFocalLoss": _FLSDCE[1],
     "label_smoothing_bce_with_logits": Signature(
-        ("smoothing", "weight", "pos_weight", "reduction")),
+        ("smoothing", "weight", "pos_weight", "reduction", "ignore_index")),
     "LabelSmoothingBCEWithLogitsLoss": _SMOOTH[1],
     "ldam_loss": Signature(("margins", "scale", "weight", "ignore_index", "reduction")),
     "LDAMLoss": Signature(("class_counts", "max_margin", "scale", "weight", "ignore_index",
