@@ -5,10 +5,12 @@ default client: xgboost.dask needs one); the missing-client error is checked in 
 interpreter.
 """
 
+import importlib.util
 import pickle
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -360,3 +362,60 @@ def test_missing_client_is_refused():
                           strict=True):
         assert line.startswith(f"InvalidParameterError | {name} needs a Dask cluster: pass "
                                "client=distributed.Client(...)"), line
+
+
+# ----------------------------------------------------------------------- the documented recipes
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "boosting.md"
+
+
+def run_doc_block(n: int, check: str, timeout: int) -> list[float]:
+    """Run the ``n``-th block of docs/boosting.md marked as tested, then ``check`` (in its
+    ``__main__`` block); return the numbers of the line that ``check`` prints."""
+    text = DOCS.read_text(encoding="utf-8")
+    starts = [i for i in range(len(text)) if text.startswith("<!-- tested: tests/boosting/"
+                                                              "test_dask.py runs", i)]
+    start = text.index("```python\n", starts[n]) + len("```python\n")
+    code = text[start:text.index("```\n", start)]
+    script = code + textwrap.indent(textwrap.dedent(check), "    ")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("CHECK")]
+    assert len(line) == 1, out.stdout
+    return [float(v) for v in line[0].split()[1:]]
+
+
+@pytest.mark.slow
+def test_docs_dask_snippet_runs():
+    shape_ok, d_init, d_alpha, d_proba, labels_ok = run_doc_block(0, """
+        from focalkit.boosting import XGBoostClassifier
+        single = XGBoostClassifier("focal", gamma=2.0, alpha="balanced", n_estimators=50)
+        single.fit(X, y)
+        print("CHECK", float(proba.shape == (4000, 2)),
+              abs(float(clf.init_score_ - single.init_score_)),
+              abs(float(clf.alpha_ - single.alpha_)),
+              float(np.abs(proba - single.predict_proba(X)).max()),
+              float(set(labels.tolist()) <= {0, 1}))
+    """, timeout=240)
+    assert shape_ok == 1.0
+    assert labels_ok == 1.0
+    assert d_init < 1e-9
+    assert d_alpha < 1e-12
+    assert d_proba < 0.15
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray not installed")
+def test_docs_ray_train_recipe_runs():
+    """The Ray Train recipe (ray is no focalkit extra: runs only where it is installed)."""
+    d_init, d_proba = run_doc_block(1, """
+        obj = XGBoostObjective(**LOSS)
+        single = xgb.train(PARAMS, xgb.DMatrix(X, y, base_margin=obj.base_margin(y)), 20,
+                           obj=obj)
+        p1 = 1 / (1 + np.exp(-(single.predict(xgb.DMatrix(X), output_margin=True)
+                               + obj.init_score(y))))
+        print("CHECK", abs(init - obj.init_score(y)), float(np.abs(proba - p1).max()))
+        ray.shutdown()
+    """, timeout=400)
+    assert d_init < 1e-9
+    assert d_proba < 1e-5
