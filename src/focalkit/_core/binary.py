@@ -1,6 +1,6 @@
 r"""Sigmoid (binary and multi-label) focal loss: value, gradient and Hessian in the margin.
 
-Notation (DESIGN.md): :math:`z` the margin, :math:`p=\sigma(z)`, target :math:`y\in[0,1]`.
+Notation (docs/math.md): :math:`z` the margin, :math:`p=\sigma(z)`, target :math:`y\in[0,1]`.
 For a hard target, :math:`p_t` is the probability of the true class and :math:`q=1-p_t`:
 
 .. math::

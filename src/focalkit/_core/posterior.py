@@ -2,7 +2,7 @@ r"""Map focal-loss outputs back to posterior probabilities.
 
 Focal probabilities are not posteriors. At the population optimum, a sigmoid focal model
 that outputs :math:`q` for a point of posterior :math:`\eta` satisfies
-:math:`\eta\, a_1 A(q) = (1-\eta)\, a_0 B(q)`, hence (DESIGN.md)
+:math:`\eta\, a_1 A(q) = (1-\eta)\, a_0 B(q)`, hence (docs/math.md)
 
 .. math::
 

