@@ -452,3 +452,36 @@ def test_softmax_result_independent_of_threads_and_bad_label_mid_block(kc):
     bad[2613] = 80  # one label out of range in the middle of a block of rows
     assert kernels.softmax_forward(x, bad, cw, **kw) is None
     assert kernels.softmax_backward(torch.ones(5000), x, bad, cw, **kw) is None
+
+
+@pytest.mark.parametrize("target", ["hard", "soft", "int64", "uint8-255"])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_binary_ignore_index_in_the_kernels(target, reduction):
+    # the fused kernels skip ignored targets in their target pass: loss and gradient 0
+    # (also for NaN logits there), the mean over the others; against the masked core
+    g = torch.Generator().manual_seed(7)
+    n = 3 * 8192 + 5  # several blocks, and a partial one
+    z = torch.randn(n, generator=g, dtype=torch.float64) * 4
+    ign = 255 if target == "uint8-255" else -1
+    valid = torch.rand(n, generator=g) > 0.2
+    y = (torch.rand(n, generator=g) < 0.3).to(torch.float64)
+    if target == "soft":
+        y = torch.where(y > 0, torch.rand(n, generator=g, dtype=torch.float64), y)
+    y = torch.where(valid, y, torch.full_like(y, float(ign)))
+    y = {"int64": y.to(torch.int64), "uint8-255": y.to(torch.uint8)}.get(target, y)
+    z = torch.where(valid, z, torch.full_like(z, float("nan")))
+    kw = {"gamma": 2.0, "alpha": 0.25, "reduction": reduction, "ignore_index": ign}
+    loss = kernels.binary_forward(z, y, None, None, **kw)
+    go = torch.ones(n if reduction == "none" else (), dtype=torch.float64)
+    grad = kernels.binary_backward(go, z, y, None, None, **kw)
+    assert loss is not None  # the fused path ran
+    assert grad is not None
+    zm = torch.where(valid, z, torch.zeros_like(z)).requires_grad_(True)
+    ym = torch.where(valid, y.to(torch.float64), torch.zeros(n, dtype=torch.float64))
+    from focalkit._core.binary import binary_focal_loss
+
+    per = binary_focal_loss(zm, ym, gamma=2.0, alpha=0.25) * valid
+    ref = {"none": per, "sum": per.sum(), "mean": per.sum() / valid.sum()}[reduction]
+    (ref * go).sum().backward()
+    torch.testing.assert_close(loss, ref.detach(), rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(grad, zm.grad, rtol=1e-11, atol=1e-15)

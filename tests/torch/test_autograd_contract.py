@@ -414,3 +414,21 @@ def test_cpu_gradients_and_inputs_are_ordinary_resizable_tensors(kind, size):
     kept = grad.clone()
     grad.resize_(grad.numel() + 10)  # what docs/torch.md calls an ordinary tensor can do
     torch.testing.assert_close(grad[: kept.numel()].view_as(kept), kept)
+
+
+@pytest.mark.filterwarnings(_DYNAMO_WARNING)
+def test_sigmoid_ignore_index_under_compile_and_vmap_equals_eager():
+    g = torch.Generator().manual_seed(8)
+    z = torch.randn(6, 40, generator=g, dtype=D64)
+    y = (torch.rand(6, 40, generator=g) < 0.3).to(D64)
+    y[torch.rand(6, 40, generator=g) < 0.2] = -1.0
+
+    def fn(a, b):
+        return ft.binary_focal_loss_with_logits(a, b, gamma=2.0, ignore_index=-1)
+
+    eager = torch.stack([fn(z[i], y[i]) for i in range(6)])
+    grads = torch.stack([grad(fn)(z[i], y[i]) for i in range(6)])
+    torch.testing.assert_close(vmap(fn)(z, y), eager, rtol=1e-12, atol=0)
+    torch.testing.assert_close(vmap(grad(fn))(z, y), grads, rtol=1e-12, atol=1e-15)
+    compiled, _ = _compiled(fn)
+    torch.testing.assert_close(compiled(z, y), fn(z, y), rtol=1e-12, atol=1e-15)

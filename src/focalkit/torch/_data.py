@@ -185,8 +185,8 @@ def check_probabilities(target: torch.Tensor, owner: str) -> None:
         )
 
 
-def check_values(bound: Bound, shape: torch.Size, target: torch.Tensor, ignore_index: int,
-                 owner: str) -> None:
+def check_values(bound: Bound, shape: torch.Size, target: torch.Tensor,
+                 ignore_index: int | None, owner: str) -> None:
     """The target value checks of a call, at once (used inside ``torch.func`` transforms).
 
     ``target`` may hold more values than ``shape`` (a vmapped batch, unwrapped): every
@@ -196,11 +196,13 @@ def check_values(bound: Bound, shape: torch.Size, target: torch.Tensor, ignore_i
         return
     if bound.kind == "sigmoid":
         if target.dtype != torch.bool:
+            if ignore_index is not None:  # the ignored targets: any value
+                target = torch.where(target != ignore_index, target, torch.zeros_like(target))
             check_targets(target, owner, bound.spec.soft_targets)  # type: ignore[attr-defined]
     elif target.is_floating_point():
         check_probabilities(target, owner)
     else:
-        check_labels(target, shape[1], ignore_index, owner)
+        check_labels(target, shape[1], -100 if ignore_index is None else ignore_index, owner)
 
 
 def check_labels(target: torch.Tensor, n_classes: int, ignore_index: int, owner: str) -> None:

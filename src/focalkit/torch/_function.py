@@ -38,13 +38,13 @@ _REFERENCE, _HOOK = 0, 1
 
 
 def _reference_pass(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
-                    weight: Tensor | None, reduction: str, ignore_index: int, *, loss: bool,
+                    weight: Tensor | None, reduction: str, ignore_index: Any, *, loss: bool,
                     grad_input: bool, grad_target: bool,
                     blocks: bool = True) -> tuple[Any, Any, Any, Any]:
     if bound.kind == "sigmoid":
         return _reference.sigmoid(bound, values, input, target, weight, reduction, loss=loss,
                                   grad_input=grad_input, grad_target=grad_target,
-                                  blocks=blocks)
+                                  blocks=blocks, ignore_index=ignore_index)
     out, g, den = _reference.softmax(bound, values, input, target, weight, ignore_index,
                                      reduction, loss=loss, grad_input=grad_input,
                                      blocks=blocks)
@@ -86,7 +86,8 @@ class LossFunction(torch.autograd.Function):
         if out is None:
             if pending is not None:  # no kernel checked the target values
                 if bound.kind == "sigmoid":
-                    _data.check_targets(target, pending, bound.spec.soft_targets)  # type: ignore[attr-defined]
+                    _data.check_targets(_ignore.valid_targets(target, ignore_index), pending,
+                                        bound.spec.soft_targets)  # type: ignore[attr-defined]
                 else:
                     _data.check_labels(target, input.shape[1], ignore_index, pending)
             out, g_in, g_t, ctx.den = _reference_pass(
@@ -146,7 +147,8 @@ def _target_grad(ctx: Any, bound: Bound, values: dict[str, Any], grad_output: Te
     if not ctx.needs_input_grad[1]:
         return None
     _, _, g_t, den = _reference.sigmoid(bound, values, input, target, weight, ctx.reduction,
-                                        loss=False, grad_target=True)
+                                        loss=False, grad_target=True,
+                                        ignore_index=ctx.ignore_index)
     return _reference.apply_grad_output(g_t, grad_output, ctx.reduction, False, target.dtype,
                                         den)
 
@@ -228,12 +230,8 @@ def _warn_tracing() -> None:
 def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
         ignore_index: int | None, tensors: tuple[Any, ...], owner: str) -> Tensor:
     """Check the data of one call, then run the loss (parameters already validated)."""
-    if ignore_index is not None and bound.kind == "sigmoid":  # None: nothing ignored
-        input, target, weight, count = _ignore.mask_sigmoid(input, target, weight,
-                                                            ignore_index, owner)
-        if reduction == "mean":  # over the elements that count; none: NaN (0 / 0)
-            return run(bound, input, target, weight, "sum", None, tensors, owner) / count
-    ii = -100 if ignore_index is None else ignore_index  # (the sigmoid kernels ignore it)
+    # sigmoid: None (nothing ignored) or the value of targets that count nowhere
+    ii: Any = ignore_index if bound.kind == "sigmoid" or ignore_index is not None else -100
     tracing = _checks.compiling()
     transformed = _checks.transforms_active()
     jit_tracing = torch.jit.is_tracing()
@@ -253,8 +251,7 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
     input, target = _autocast_float(input, target)
     if transformed and not tracing:
         # the values of the whole (vmapped) batch, checked on the plain tensors
-        _data.check_values(bound, input.shape, _checks.unwrapped(target), ii,
-                           owner)
+        _data.check_values(bound, input.shape, _checks.unwrapped(target), ii, owner)
         out = TransformLossFunction.apply(input, target, weight, bound, reduction,
                                           ii, *tensors)
         return out.squeeze(0) if unbatched and reduction == "none" else out

@@ -73,8 +73,9 @@ class _BinaryFocalHook:
             # the GPU kernel counts blocks holding bad targets on the device (not values)
             message = target_message(pending)
             state["bad_counter"] = _deferred.counter(input.device, message, exact=False)
+        extra = {} if ignore_index is None else {"ignore_index": ignore_index}
         out = _dispatch.binary_forward(input, target, weight, pos_weight, gamma=gamma,
-                                       alpha=alpha, reduction=reduction, state=state)
+                                       alpha=alpha, reduction=reduction, state=state, **extra)
         if out is not None and message is not None:
             _deferred.reported(input.device, message)
         state.pop("bad_counter", None)
@@ -84,14 +85,17 @@ class _BinaryFocalHook:
                  weight: Tensor | None, values: dict[str, Any], reduction: str,
                  ignore_index: int, state: dict | None) -> Tensor | None:
         gamma, alpha, pos_weight = self._args(values, input)
+        extra = {} if ignore_index is None else {"ignore_index": ignore_index}
         return _dispatch.binary_backward(grad_output, input, target, weight, pos_weight,
-                                         gamma=gamma, alpha=alpha, reduction=reduction)
+                                         gamma=gamma, alpha=alpha, reduction=reduction,
+                                         **extra)
 
     def compiled(self, input: Tensor, target: Tensor, weight: Tensor | None,
                  values: dict[str, Any], reduction: str, ignore_index: int) -> Tensor | None:
         gamma, alpha, pos_weight = self._args(values, input)
-        if not _compiled.binary_usable(input, target, gamma, alpha):
-            return None
+        if ignore_index is not None or not _compiled.binary_usable(input, target, gamma,
+                                                                   alpha):
+            return None  # the reference is traced (ignore_index: torch.where)
         return _compiled.binary_focal(input, target, weight, pos_weight, gamma, alpha,
                                       reduction)
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from focalkit.torch import _chunks
+from focalkit.torch import _chunks, _ignore
 from focalkit.torch._checks import compiling, compute_dtype, transforms_active
 from focalkit.torch._params import Bound
 
@@ -100,17 +100,19 @@ def _sigmoid_block(bound: Bound, values: dict[str, Any], z: Tensor, y: Tensor,
 def sigmoid(bound: Bound, values: dict[str, Any], input: Tensor, target: Tensor,
             weight: Tensor | None, reduction: str, *, loss: bool = True,
             grad_input: bool = False, grad_target: bool = False,
-            blocks: bool = True) -> tuple[Any, Any, Any, Any]:
+            blocks: bool = True, ignore_index: int | None = None) -> tuple[Any, Any, Any, Any]:
     """(reduced loss, d loss_i / d input, d loss_i / d target, mean divisor).
 
     The loss and gradients are None when not requested, all in the compute dtype; the
     gradients are those of the (weighted) elementwise loss: :func:`apply_grad_output`
-    applies the upstream gradient and the ``"mean"`` divisor (the number of elements;
-    None for the other reductions) in one pass.
+    applies the upstream gradient and the ``"mean"`` divisor (the number of elements, or
+    of those not ignored; None for the other reductions) in one pass.
     """
     cd = compute_dtype(input)
     want = (loss, grad_input, grad_target)
-    n = input.numel()
+    n: Any = input.numel()
+    if ignore_index is not None:  # (see focalkit.torch._ignore)
+        input, target, weight, n = _ignore.neutralise(input, target, weight, ignore_index)
     parts = _chunks.row_blocks(input) if blocks else None
     if parts is None:
         out, g_in, g_t = _sigmoid_block(bound, values, input.to(cd), target.to(cd), weight,

@@ -80,6 +80,7 @@ def binary_forward(
     alpha: Any,
     reduction: str,
     state: dict | None = None,
+    ignore_index: int | None = None,
 ) -> torch.Tensor | None:
     """Fused sigmoid focal loss, reduced per ``reduction``; None when no fast path applies.
 
@@ -101,6 +102,9 @@ def binary_forward(
         GPU path: ``state["bad_counter"]`` (an int32 device scalar), if present, is
         increased by the number of blocks holding a target outside [0, 1] (such targets'
         loss is NaN); see the module docstring.
+    ignore_index : int, optional
+        Targets equal to it count nowhere (loss and gradient 0, out of the ``"mean"``
+        denominator). CPU kernels only: the GPU path gives None then.
 
     Returns
     -------
@@ -120,6 +124,14 @@ def binary_forward(
     be = _backend(input)
     if be is None:
         return None
+    if ignore_index is not None:  # the CPU kernels only
+        if input.device.type != "cpu":
+            return None
+        return be.binary(
+            input, target, weight, pos_weight, gamma=float(gamma),
+            alpha=None if alpha is None else float(alpha), reduction=reduction,
+            ignore_index=ignore_index,
+        )
     return be.binary(
         input, target, weight, pos_weight, gamma=float(gamma),
         alpha=None if alpha is None else float(alpha), reduction=reduction, state=state,
@@ -136,6 +148,7 @@ def binary_backward(
     gamma: Any,
     alpha: Any,
     reduction: str,
+    ignore_index: int | None = None,
 ) -> torch.Tensor | None:
     """Gradient of :func:`binary_forward` w.r.t. ``input``, times ``grad_output``.
 
@@ -154,12 +167,13 @@ def binary_backward(
     if not _scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
         return None
     be = _backend(input)
-    if be is None:
+    if be is None or (ignore_index is not None and input.device.type != "cpu"):
         return None
+    extra = {} if ignore_index is None else {"ignore_index": ignore_index}
     return be.binary(
         input, target, weight, pos_weight, gamma=float(gamma),
         alpha=None if alpha is None else float(alpha), reduction=reduction,
-        grad_output=grad_output,
+        grad_output=grad_output, **extra,
     )
 
 

@@ -316,13 +316,18 @@ def _gamma_args(gamma: float, dtype: Any) -> tuple[Any, Any]:
     return dtype(gamma), -1.0
 
 
-def _target_array(target: torch.Tensor, dtype: torch.dtype) -> np.ndarray | None:
+def _target_array(target: torch.Tensor, dtype: torch.dtype,
+                  ignore: int | None = None) -> np.ndarray | None:
     """Targets as the kernel reads them: uint8 (hard) or ``dtype`` (soft).
 
-    None for wider integer targets outside {0, 1} (the kernel checks the others).
+    None for wider integer targets outside {0, 1} (the kernel checks the others); with an
+    ``ignore`` value they are read as ``dtype`` (which holds it).
     """
     if target.dtype == torch.bool:
         target = target.view(torch.uint8)
+    elif not target.dtype.is_floating_point and ignore is not None:
+        if target.dtype != torch.uint8:
+            target = target.to(dtype)
     elif not target.dtype.is_floating_point:
         if target.dtype != torch.uint8:
             lo, hi = torch.aminmax(target)
@@ -345,11 +350,17 @@ def binary(
     reduction: str,
     grad_output: torch.Tensor | None = None,
     state: dict | None = None,  # the GPU path's saved state; unused on the CPU
+    ignore_index: int | None = None,
 ) -> torch.Tensor | None:
-    """Forward loss (``grad_output`` None) or gradient; None when no fast path applies."""
+    """Forward loss (``grad_output`` None) or gradient; None when no fast path applies.
+
+    ``ignore_index``: targets equal to it give loss and gradient 0 and are out of the
+    ``"mean"`` denominator (decided in the kernels' target pass).
+    """
     if input.dtype in _HALF and input.device.type == "cpu":
         res = binary(_as_float(input), target, weight, pos_weight, gamma=gamma, alpha=alpha,
-                     reduction=reduction, grad_output=grad_output)
+                     reduction=reduction, grad_output=grad_output,
+                     ignore_index=ignore_index)
         return _cast_back(res, input.dtype) if grad_output is not None else res
     n = input.numel()
     if (
@@ -361,6 +372,14 @@ def binary(
     ):
         return None
     shape = input.shape
+    dt = input.dtype
+    npdt = _np_dtype(dt)
+    y = _target_array(target, dt, ignore_index)
+    if y is None:
+        return None
+    ign = None if ignore_index is None else npdt(ignore_index)
+    # the "mean" denominator: the elements that count (one pass over the targets)
+    count = n if ign is None else int(np.count_nonzero(y != ign))
     periods = [_period(weight, shape), _period(pos_weight, shape)]
     go_t = None
     scale = 1.0
@@ -369,18 +388,13 @@ def binary(
             go_t = grad_output.reshape(shape) if grad_output.shape != shape else grad_output
         else:
             scale = float(grad_output.reshape(-1)[0])
-            if reduction == "mean":
-                scale /= n
+            if reduction == "mean":  # nothing counted: a zero gradient
+                scale = scale / count if count else 0.0
     periods.append(_period(go_t, shape))
     block = _block_for([p for p in periods if p is not None], n)
     if block is None:
         return None
-    dt = input.dtype
-    npdt = _np_dtype(dt)
     x = _np(input.contiguous().reshape(-1))
-    y = _target_array(target, dt)
-    if y is None:
-        return None
     a_pos = 1.0 if alpha is None else float(alpha)
     a0 = npdt(1.0 if alpha is None else 1.0 - float(alpha))
     w, w_full = _operand(weight, shape, n, block, dt, 1.0)
@@ -404,7 +418,8 @@ def binary(
     args = (x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block)
 
     def run_hard(b0: int, b1: int) -> None:
-        _numba.binary_hard_blocks(*args, b0, b1, out, partial, mode, status, soft_flags)
+        _numba.binary_hard_blocks(*args, b0, b1, out, partial, mode, status, soft_flags,
+                                  ign)
 
     _parallel(run_hard, n_blocks, block)
     if status[0]:
@@ -412,14 +427,14 @@ def binary(
     if soft_flags.any():  # blocks with soft targets: the soft kernel (compiled on first use)
 
         def run_soft(b0: int, b1: int) -> None:
-            _numba.binary_soft_blocks(*args, b0, b1, out, partial, mode, soft_flags)
+            _numba.binary_soft_blocks(*args, b0, b1, out, partial, mode, soft_flags, ign)
 
         _parallel(run_soft, n_blocks, block)
     if out_t is not None:
         return out_t
     total = math.fsum(partial) if n_blocks < 64 else float(partial.sum())
     if reduction == "mean":
-        total /= n
+        total = _mean(total, count)
     return torch.tensor(total, dtype=dt)
 
 

@@ -110,7 +110,7 @@ def _block_sum(buf, m):  # type: ignore[no-untyped-def]
 @njit(**_OPTS)
 def binary_hard_blocks(  # type: ignore[no-untyped-def]
     x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode,
-    status, soft_flags,
+    status, soft_flags, ign,
 ):
     """Blocks [b0, b1) whose targets are all exactly 0 or 1; the others are only flagged.
 
@@ -119,6 +119,8 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
     sets ``status[0] = 1`` and stops (the public loss then raises its error); a block with
     any other value than 0 and 1 gets ``soft_flags[b] = 1`` and is left to
     :func:`binary_soft_blocks` (a separate kernel, so hard targets never compile it).
+    ``ign``: None, or the ``ignore_index`` value: such targets are neither bad nor soft
+    and their elements get loss and gradient 0 (None compiles a kernel without the test).
     """
     n = x.size
     one = x.dtype.type(1.0)
@@ -134,10 +136,17 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
         ys = y[s : s + m]
         soft = False
         bad = False
-        for k in range(m):
-            v = ys[k]
-            soft |= (v != 0) & (v != 1)
-            bad |= not ((v >= 0) & (v <= 1))
+        if ign is None:
+            for k in range(m):
+                v = ys[k]
+                soft |= (v != 0) & (v != 1)
+                bad |= not ((v >= 0) & (v <= 1))
+        else:
+            for k in range(m):
+                v = ys[k]
+                keep = v != ign
+                soft |= (v != 0) & (v != 1) & keep
+                bad |= (not ((v >= 0) & (v <= 1))) & keep
         if bad and mode != 2:
             status[0] = 1
             return
@@ -148,10 +157,16 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
         dst = buf[:m] if mode == 0 else out[s : s + m]
-        for k in range(m):
-            yk = one if ys[k] != 0 else zero
-            v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
-            dst[k] = v * ws[k] * gos[k]
+        if ign is None:
+            for k in range(m):
+                yk = one if ys[k] != 0 else zero
+                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
+                dst[k] = v * ws[k] * gos[k]
+        else:
+            for k in range(m):
+                yk = one if ys[k] == 1 else zero
+                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
+                dst[k] = zero if ys[k] == ign else v * ws[k] * gos[k]
         if mode == 0:
             partial[b] = _block_sum(buf, m)
 
@@ -159,7 +174,7 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
 @njit(**_OPTS)
 def binary_soft_blocks(  # type: ignore[no-untyped-def]
     x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode,
-    soft_flags,
+    soft_flags, ign,
 ):
     """The blocks in [b0, b1) flagged by :func:`binary_hard_blocks`: both sides per element."""
     n = x.size
@@ -176,9 +191,18 @@ def binary_soft_blocks(  # type: ignore[no-untyped-def]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
         dst = buf[:m] if mode == 0 else out[s : s + m]
-        for k in range(m):
-            v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
-            dst[k] = v * ws[k] * gos[k]
+        if ign is None:
+            for k in range(m):
+                v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
+                dst[k] = v * ws[k] * gos[k]
+        else:
+            zero = x.dtype.type(0.0)
+            for k in range(m):
+                yv = ys[k]
+                keep = yv != ign
+                v = _soft_elem(xs[k], x.dtype.type(yv if keep else 0), a1s[k], a0, g, ig,
+                               want_grad)
+                dst[k] = v * ws[k] * gos[k] if keep else zero
         if mode == 0:
             partial[b] = _block_sum(buf, m)
 
