@@ -60,7 +60,7 @@ class DaskClassifierMixin:
     task_: str
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())  # type: ignore[misc]  # a copy: not __dict__
+        state = dict(super().__getstate__())  # type: ignore[misc,call-overload]  # a copy
         state["client"] = None  # a client does not pickle; the default one is used later
         return state
 

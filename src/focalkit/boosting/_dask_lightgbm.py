@@ -58,9 +58,10 @@ class_weight_, posterior_map_
 
     Notes
     -----
-    LightGBM's data-parallel learner builds the feature bins from each worker's part, so
-    the model differs a little from the single-process one on continuous features; on
-    features with fewer distinct values than ``max_bin`` the bins, and the trees, agree.
+    LightGBM's data-parallel learner builds each feature's bins from one worker's part and
+    counts a leaf's rows for ``min_child_samples`` otherwise than the serial learner, so
+    the model differs from the single-process one about as much as from a Dask fit on
+    another partitioning (see docs/boosting.md); on shared bins, stumps agree exactly.
     """
 
     def __init__(
