@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-xgboost2 test-keras-torch test-keras-tf lint bench bench-quick benchmarks bench-speed bench-boosting bench-memory bench-gpu clean venv docs docs-check test-docs chromium
+.PHONY: demo test test-xgboost2 test-keras-torch test-keras-tf lint bench bench-quick benchmarks bench-speed bench-small bench-boosting bench-memory bench-gpu clean venv docs docs-check test-docs chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -135,6 +135,11 @@ bench-memory: $(VENV)/.stamp-test
 
 bench-speed: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/bench_speed.py
+
+# Per-call time of the public losses at batch sizes against torch's own (CPU; CUDA host
+# time when a GPU is present); BENCH_SMALL_ARGS=--large adds the 2^24 cases.
+bench-small: $(VENV)/.stamp-test
+	$(BIN)/python benchmarks/bench_small.py $(BENCH_SMALL_ARGS)
 
 bench-boosting: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/bench_boosting.py
