@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.special import expit
+from sklearn.base import clone
 
 xgb = pytest.importorskip("xgboost")
 dask = pytest.importorskip("dask")
@@ -300,11 +301,16 @@ def test_predict_labels_dataframes_pickle_and_export(client, multiclass_data):
     single = XGBoostClassifier(n_estimators=5).fit(X, labels)
     dX = da.from_array(X, chunks=CHUNK)
     np.testing.assert_array_equal(compute(client, model.predict(dX)), single.predict(X))
-    clone = pickle.loads(pickle.dumps(model))
-    assert clone.client is None
-    np.testing.assert_allclose(compute(client, clone.set_params(client=client)
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.client is None
+    assert model.client is client  # pickling did not touch the fitted estimator
+    np.testing.assert_allclose(compute(client, copy.set_params(client=client)
                                        .predict_proba(dX)), single.predict_proba(X),
                                atol=2e-5)
+    fresh = clone(model)  # a Client does not deep-copy: the clone shares it
+    assert fresh.client is client
+    assert fresh.get_params()["n_estimators"] == 5
+    assert not hasattr(fresh, "init_score_")
     served = model.export_booster().predict(xgb.DMatrix(X))
     np.testing.assert_allclose(served, single.predict_proba(X), atol=2e-5)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit, softmax
+from sklearn.base import clone
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
@@ -63,6 +64,13 @@ class DaskClassifierMixin:
         state = dict(super().__getstate__())  # type: ignore[misc,call-overload]  # a copy
         state["client"] = None  # a client does not pickle; the default one is used later
         return state
+
+    def __sklearn_clone__(self) -> Any:
+        # clone deep-copies parameters and a Client does not copy: the clone shares it
+        params = self.get_params(deep=False)  # type: ignore[attr-defined]
+        client = params.pop("client")
+        cls: Any = type(self)
+        return cls(**{k: clone(v, safe=False) for k, v in params.items()}, client=client)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, eval_set: Any = None,
             verbose: bool = False) -> Any:
