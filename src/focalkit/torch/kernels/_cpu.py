@@ -116,9 +116,13 @@ _TYPESTR = {dt: np.dtype(npdt).str for dt, npdt in (
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
-    """A NumPy array on a contiguous tensor's memory (no copy; see :class:`_Memory`)."""
-    t = t.detach()
-    if not t.is_contiguous():  # pragma: no cover - every caller passes contiguous tensors
+    """A NumPy array on a contiguous tensor's memory (no copy; see :class:`_Memory`).
+
+    Every caller passes a contiguous tensor (``.contiguous()`` or a fresh one).
+    """
+    if t.requires_grad:
+        t = t.detach()
+    if not t.is_contiguous():  # pragma: no cover - the interface below assumes C order
         t = t.contiguous()
     return np.asarray(_Memory(t))
 
@@ -377,9 +381,9 @@ def binary(
     y = _target_array(target, dt, ignore_index)
     if y is None:
         return None
-    ign = None if ignore_index is None else npdt(ignore_index)
+    ign = npdt(math.nan if ignore_index is None else ignore_index)
     # the "mean" denominator: the elements that count (one pass over the targets)
-    count = n if ign is None else int(np.count_nonzero(y != ign))
+    count = n if ignore_index is None else int(np.count_nonzero(y != ign))
     periods = [_period(weight, shape), _period(pos_weight, shape)]
     go_t = None
     scale = 1.0
@@ -401,6 +405,7 @@ def binary(
     a1, a1_full = _operand(pos_weight, shape, n, block, dt, a_pos)
     go, go_full = _operand(go_t, shape, n, block, dt, scale)
     g, ig = _gamma_args(gamma, npdt)
+    zero_coef = bool(a0 == 0 or not a1.all())  # a_t = 0 somewhere: 0 * inf guarded
     n_blocks = -(-n // block)
     # targets outside [0, 1] (or NaN): the forward kernel sets status, the caller checks
     status = np.zeros(1, dtype=np.int64)
@@ -419,7 +424,7 @@ def binary(
 
     def run_hard(b0: int, b1: int) -> None:
         _numba.binary_hard_blocks(*args, b0, b1, out, partial, mode, status, soft_flags,
-                                  ign)
+                                  ign, zero_coef)
 
     _parallel(run_hard, n_blocks, block)
     if status[0]:

@@ -33,14 +33,15 @@ _INLINE: dict[str, Any] = dict(_OPTS, forceinline=True)
 
 
 @njit(**_INLINE)
-def _hard_elem(z, yk, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
+def _hard_elem(z, yk, a1, a0, g, ig, want_grad, guard):  # type: ignore[no-untyped-def]
     """Loss or dL/dz of one element with a hard target ``yk`` in {0, 1}.
 
     Only the true class's side is computed: with the margin ``s = (2 yk - 1) z``,
     ``p = sigmoid(s)`` and ``q = 1 - p``, L = a_t q^g (-log p) and
     dL/ds = -a_t q^g (q + g p (-log p)) (no ratio: finite for every gamma >= 0).
-    At ``s = -inf`` the limits: ``p (-log p) -> 0``, and a zero ``a_t`` gives a zero loss
-    (not 0 * inf); see :func:`_soft_elem`.
+    At ``s = -inf`` the limits: ``p (-log p) -> 0`` (``-log p`` capped at 3e38, where
+    ``p`` is 0 anyway), and with ``guard`` (the caller's constant, True where some
+    ``a_t`` is 0) a zero ``a_t`` gives a zero loss, not 0 * inf; see :func:`_soft_elem`.
     """
     one = type(z)(1.0)
     zero = type(z)(0.0)
@@ -56,8 +57,11 @@ def _hard_elem(z, yk, a1, a0, g, ig, want_grad):  # type: ignore[no-untyped-def]
     qg = qpow(q, lp1 + max(s, zero), g, ig)
     at = a0 + yk * (a1 - a0)
     if not want_grad:
-        return zero if (at == zero) & (nlog_p == math.inf) else at * qg * nlog_p
-    pn = p * nlog_p if p != zero else zero  # p (-log p) -> 0 as p -> 0 (s = -inf)
+        v = at * qg * nlog_p
+        if guard:
+            v = zero if (at == zero) & (nlog_p == math.inf) else v
+        return v
+    pn = p * min(nlog_p, type(z)(3.0e38))  # p (-log p) -> 0 as p -> 0 (s = -inf)
     return -t * at * qg * (q + g * pn)
 
 
@@ -110,7 +114,7 @@ def _block_sum(buf, m):  # type: ignore[no-untyped-def]
 @njit(**_OPTS)
 def binary_hard_blocks(  # type: ignore[no-untyped-def]
     x, y, w, w_full, a1, a1_full, a0, go, go_full, g, ig, block, b0, b1, out, partial, mode,
-    status, soft_flags, ign,
+    status, soft_flags, ign, zero_coef,
 ):
     """Blocks [b0, b1) whose targets are all exactly 0 or 1; the others are only flagged.
 
@@ -119,8 +123,10 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
     sets ``status[0] = 1`` and stops (the public loss then raises its error); a block with
     any other value than 0 and 1 gets ``soft_flags[b] = 1`` and is left to
     :func:`binary_soft_blocks` (a separate kernel, so hard targets never compile it).
-    ``ign``: None, or the ``ignore_index`` value: such targets are neither bad nor soft
-    and their elements get loss and gradient 0 (None compiles a kernel without the test).
+    ``ign``: NaN, or the ``ignore_index`` value: such targets are neither bad nor soft
+    and their elements get loss and gradient 0 (NaN runs the loops without the test; a
+    float, not None, so that numba's dispatch stays cheap). ``zero_coef``: some ``a_t``
+    (``a0`` or an entry of ``a1``) is 0, so the loss loop guards 0 * inf.
     """
     n = x.size
     one = x.dtype.type(1.0)
@@ -136,7 +142,7 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
         ys = y[s : s + m]
         soft = False
         bad = False
-        if ign is None:
+        if ign != ign:  # NaN: nothing ignored (one test per block)
             for k in range(m):
                 v = ys[k]
                 soft |= (v != 0) & (v != 1)
@@ -157,16 +163,21 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
         dst = buf[:m] if mode == 0 else out[s : s + m]
-        if ign is None:
+        if ign == ign:  # an ignore value (NaN: none)
+            for k in range(m):
+                yk = one if ys[k] == 1 else zero
+                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad, True)
+                dst[k] = zero if ys[k] == ign else v * ws[k] * gos[k]
+        elif zero_coef:  # some a_t is 0: the guarded limit at infinite logits
             for k in range(m):
                 yk = one if ys[k] != 0 else zero
-                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
+                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad, True)
                 dst[k] = v * ws[k] * gos[k]
         else:
             for k in range(m):
-                yk = one if ys[k] == 1 else zero
-                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad)
-                dst[k] = zero if ys[k] == ign else v * ws[k] * gos[k]
+                yk = one if ys[k] != 0 else zero
+                v = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, want_grad, False)
+                dst[k] = v * ws[k] * gos[k]
         if mode == 0:
             partial[b] = _block_sum(buf, m)
 
@@ -191,7 +202,7 @@ def binary_soft_blocks(  # type: ignore[no-untyped-def]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
         dst = buf[:m] if mode == 0 else out[s : s + m]
-        if ign is None:
+        if ign != ign:  # NaN: nothing ignored (one test per block)
             for k in range(m):
                 v = _soft_elem(xs[k], x.dtype.type(ys[k]), a1s[k], a0, g, ig, want_grad)
                 dst[k] = v * ws[k] * gos[k]
