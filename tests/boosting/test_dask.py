@@ -172,6 +172,8 @@ XGB_CASES = {
                                  "binary", True),
     "binary-posterior": ({"loss": "focal", "gamma": 2.0, "calibration": "posterior"},
                          "binary", False),
+    "binary-scale_pos_weight": ({"loss": "focal", "gamma": 2.0,
+                                 "params": {"scale_pos_weight": 3.0}}, "binary", False),
     "multiclass-focal": ({"loss": "focal", "gamma": 2.0}, "multiclass", False),
 }
 
@@ -209,6 +211,8 @@ def test_xgboost_dask_init_score_is_not_base_score_half(client, binary_data):
 
 LGB_CASES = {
     "binary-focal": ({"loss": "focal", "gamma": 2.0, "alpha": 0.25}, "binary"),
+    "binary-is_unbalance": ({"loss": "focal", "gamma": 2.0, "params": {"is_unbalance": True}},
+                            "binary"),
     "multiclass-focal": ({"loss": "focal", "gamma": 2.0}, "multiclass"),
 }
 # Stumps: LightGBM's serial and data-parallel learners estimate a leaf's row count for
