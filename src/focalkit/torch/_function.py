@@ -233,7 +233,7 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
     # sigmoid: None (nothing ignored) or the value of targets that count nowhere
     ii: Any = ignore_index if bound.kind == "sigmoid" or ignore_index is not None else -100
     tracing = _checks.compiling()
-    transformed = _checks.transforms_active()
+    transformed = torch._C._are_functorch_transforms_active()  # (cheaper than wrappers)
     jit_tracing = torch.jit.is_tracing()
     # no .item() on traced / functorch tensors (torch.jit.trace would bake the check in)
     skip_values = tracing or transformed or jit_tracing
@@ -248,7 +248,8 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
             target = target.unsqueeze(0) if isinstance(target, torch.Tensor) else target
         pending = _data.check_softmax(bound, input, target, weight, ii, tensors,
                                       owner, skip_values)
-    input, target = _autocast_float(input, target)
+    if input.dtype in _HALF:
+        input, target = _autocast_float(input, target)
     if transformed and not tracing:
         # the values of the whole (vmapped) batch, checked on the plain tensors
         _data.check_values(bound, input.shape, _checks.unwrapped(target), ii, owner)
@@ -273,5 +274,5 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
         # bool / integer labels go to the kernels (and the reference's ``target.to``) as
         # they are: no converted copy, and at most one pass that checks their values
         out = LossFunction.apply(input, target, weight, bound, reduction, ii,
-                                 owner if pending else None, fast, tuple(tensors))
+                                 owner if pending else None, fast, tensors)
     return out.squeeze(0) if unbatched and reduction == "none" else out

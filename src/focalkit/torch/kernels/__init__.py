@@ -58,12 +58,19 @@ def _scalar_ok(gamma: Any, alpha: Any = None) -> bool:
     return ok_g and ok_a
 
 
-def _backend(input: torch.Tensor) -> Any:
-    if input.device.type == "cpu":
-        from focalkit.torch.kernels import _cpu
+_CPU: Any = None
 
-        return _cpu
-    if input.device.type == "cuda":
+
+def _backend(input: torch.Tensor) -> Any:
+    global _CPU
+    kind = input.device.type
+    if kind == "cpu":
+        if _CPU is None:  # imported once (an import statement per call costs ~1 us)
+            from focalkit.torch.kernels import _cpu
+
+            _CPU = _cpu
+        return _CPU
+    if kind == "cuda":
         from focalkit.torch.kernels import _triton
 
         return _triton

@@ -405,7 +405,8 @@ def binary(
     a1, a1_full = _operand(pos_weight, shape, n, block, dt, a_pos)
     go, go_full = _operand(go_t, shape, n, block, dt, scale)
     g, ig = _gamma_args(gamma, npdt)
-    zero_coef = bool(a0 == 0 or not a1.all())  # a_t = 0 somewhere: 0 * inf guarded
+    # a_t = 0 somewhere (alpha 0 or 1, a zero pos_weight): the kernel guards 0 * inf
+    zero_coef = bool(a0 == 0 or (a_pos == 0 if pos_weight is None else not a1.all()))
     n_blocks = -(-n // block)
     # targets outside [0, 1] (or NaN): the forward kernel sets status, the caller checks
     status = np.zeros(1, dtype=np.int64)
