@@ -239,7 +239,8 @@ class CatBoostClassifier(BoosterClassifierMixin):
 
     Attributes
     ----------
-    classes_, loss_, loss_params_, init_score_, alpha_, class_weight_, posterior_map_
+    classes_, loss_, loss_params_, init_score_, alpha_, class_weight_, posterior_map_, \
+    constant_labels_
         As in :class:`~focalkit.boosting.XGBoostClassifier`.
     models_ : list of catboost.CatBoost
         One model (binary, multi-class) or one per label.

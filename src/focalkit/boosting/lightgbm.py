@@ -210,7 +210,8 @@ class LightGBMClassifier(BoosterClassifierMixin):
 
     Attributes
     ----------
-    classes_, loss_, loss_params_, init_score_, alpha_, class_weight_, posterior_map_
+    classes_, loss_, loss_params_, init_score_, alpha_, class_weight_, posterior_map_, \
+    constant_labels_
         As in :class:`~focalkit.boosting.XGBoostClassifier`.
     boosters_ : list of lightgbm.Booster
         One booster (binary, multi-class) or one per label.

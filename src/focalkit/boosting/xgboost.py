@@ -269,6 +269,10 @@ class XGBoostClassifier(BoosterClassifierMixin):
         of the loss, None where it has none.
     posterior_map_ : tuple or list of tuples
         With ``calibration``: the loss's posterior map (one per label for multi-label).
+    constant_labels_ : ndarray of shape (n_labels,)
+        Multi-label only: 0 or 1 for a label column with that value in every training row
+        (predicted as that constant probability, with a warning, as scikit-learn's
+        ``OneVsRestClassifier``; not trained), NaN for the trained labels.
 
     Examples
     --------
