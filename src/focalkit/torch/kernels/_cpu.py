@@ -105,7 +105,7 @@ class _Memory:
     def __init__(self, t: torch.Tensor) -> None:
         self.tensor = t
         self.__array_interface__ = {
-            "data": (t.data_ptr(), False), "shape": tuple(t.shape),
+            "data": (t.data_ptr(), False), "shape": t.shape,  # a tuple subclass
             "typestr": _TYPESTR[t.dtype], "version": 3,
         }
 
