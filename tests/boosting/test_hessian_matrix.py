@@ -150,3 +150,29 @@ def test_catboost_bad_label_raises_the_form_error(label):
     obj = CatBoostObjective("focal", kind="softmax", gamma=2.0)
     with pytest.raises(InvalidParameterError, match="integer labels in 0..3"):
         obj.calc_ders_multi(np.zeros(C), label, 1.0)
+
+
+@pytest.mark.parametrize(("loss", "values"), [c for c in KERNEL_CASES
+                                              if "label_smoothing" not in c[1]
+                                              and c[0] != "label_smoothing"],
+                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_pass_diag_kernel_is_the_numpy_path(loss, values, dtype):
+    # XGBoost / LightGBM softmax calls (irls): the kernel against the spec's grad_hess
+    pytest.importorskip("numba")
+    from focalkit.boosting import LightGBMObjective
+
+    z, y = _data(3)
+    w = np.random.default_rng(4).uniform(0.5, 2.0, len(y))
+    obj = LightGBMObjective(loss, kind="softmax", **values)
+    g, h = obj(y, z.astype(dtype), w, None)
+    assert g.dtype == dtype
+    assert obj._loss.form("softmax")._kernel_args[C] is not None
+    spec = obj._loss.form("softmax").spec
+    g0, h0 = spec.grad_hess(z.astype(dtype).astype(np.float64), y)
+    tol = {"rtol": 1e-10, "atol": 1e-15} if dtype == np.float64 else {"rtol": 1e-6,
+                                                                        "atol": 1e-7}
+    np.testing.assert_allclose(g, np.asarray(g0) * w[:, None], **tol)
+    np.testing.assert_allclose(h, np.asarray(h0) * w[:, None] * C / (C - 1), **tol)
+    with pytest.raises(InvalidParameterError, match="integer labels"):
+        obj(np.full(len(y), 7), z.astype(dtype), None, None)

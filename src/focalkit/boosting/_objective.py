@@ -33,7 +33,11 @@ from focalkit._core.losses import KINDS, canonical_name, get_loss, loss_names, m
 from focalkit._core.losses._spec import LossSpec
 from focalkit._core.weights import _weights
 from focalkit.boosting._fast import FAST_HOOKS, serial_grad_hess_into, serial_kernel_args
-from focalkit.boosting._fast_softmax import matrix_kernel_args, one_object_grad_hess_matrix
+from focalkit.boosting._fast_softmax import (
+    diag_grad_hess,
+    matrix_kernel_args,
+    one_object_grad_hess_matrix,
+)
 from focalkit.exceptions import InvalidParameterError
 
 T = TypeVar("T")
@@ -393,12 +397,22 @@ class SoftmaxForm:
         """Gradient and scaled diagonal Hessian, shape (n, C), multiplied by the row weights."""
         z = self._margin(margin)
         n, c = z.shape
+        scale = self.hessian_scale if self.hessian_scale > 0 else c / (c - 1.0)
+        w = row_weights(weight, n)
+        if self.hessian == "irls" and not self.spec.needs_labels:  # the one-pass kernel
+            if c not in self._kernel_args:
+                self._kernel_args[c] = matrix_kernel_args(self.spec, self.hessian, c)
+            args = self._kernel_args[c]
+            lab = np.asarray(y)
+            if args is not None and lab.shape == (n,) and lab.dtype.kind in "biuf":
+                out = diag_grad_hess(args, z, lab, w, scale)
+                if out is not None:
+                    return out
         labels = self.check_labels(y, c, n)
         spec = self._spec_for(labels, c)
         g, h = spec.grad_hess(z, labels, hessian=self.hessian, hessian_floor=self.hessian_floor)
-        h = np.asarray(h) * (self.hessian_scale if self.hessian_scale > 0 else c / (c - 1.0))
+        h = np.asarray(h) * scale
         g = np.asarray(g)
-        w = row_weights(weight, n)
         if w is not None:
             w = w.astype(g.dtype, copy=False)[:, None]
             g, h = g * w, h * w
