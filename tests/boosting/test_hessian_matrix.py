@@ -176,3 +176,11 @@ def test_one_pass_diag_kernel_is_the_numpy_path(loss, values, dtype):
     np.testing.assert_allclose(h, np.asarray(h0) * w[:, None] * C / (C - 1), **tol)
     with pytest.raises(InvalidParameterError, match="integer labels"):
         obj(np.full(len(y), 7), z.astype(dtype), None, None)
+    # confidently wrong rows (p_y underflows): finite, as the NumPy path
+    far = np.array([[800.0, -800.0, 0.0, 0.0], [-1e4, 1e4, 0.0, 3.0]], dtype=dtype)
+    g, h = obj(np.array([1, 0]), far, None, None)
+    g0, h0 = spec.grad_hess(far.astype(np.float64), np.array([1, 0]))
+    assert np.all(np.isfinite(g))
+    assert np.all(np.isfinite(h))
+    np.testing.assert_allclose(g, g0, **tol)
+    np.testing.assert_allclose(h, np.asarray(h0) * C / (C - 1), **tol)

@@ -104,27 +104,27 @@ if _numba is not None:
             m = -np.inf
             top = 0
             for k in range(c):
-                logp[k] = np.float64(z[i, k]) + shift[k]
+                logp[k] = np.float64(z[i, k]) + shift[k]  # shifted logits, then exp(. - m)
                 if logp[k] > m:
                     m, top = logp[k], k
-            rest = 0.0  # the other terms of the sum; the top one is 1 (log1p: p_top ~ 1)
+            rest = 0.0  # the terms other than the top one (which is 1)
             for k in range(c):
+                logp[k] = np.exp(logp[k] - m)
                 if k != top:
-                    rest += np.exp(logp[k] - m)
-            lse = m + np.log1p(rest)
-            for k in range(c):
-                logp[k] -= lse
-            lpy = logp[y]
-            py = np.exp(lpy)
-            qy = -np.expm1(lpy)
+                    rest += logp[k]
+            inv = 1.0 / (1.0 + rest)
+            lpy = (np.float64(z[i, y]) + shift[y] - m) - np.log1p(rest)  # log p_y
+            py = logp[y] * inv
+            qy = rest * inv if y == top else 1.0 - py  # 1 - p, accurate on both sides
             ry = -lpy / qy if qy > 0 else 1.0
             s = cw[y] * qy ** gamma[y] * (1.0 + gamma[y] * py * ry)
             wi = np.float64(w[i]) if has_w else 1.0
+            hs = s * scale * wi
             for k in range(c):
-                pk = np.exp(logp[k])
-                g = pk * s - (s if k == y else 0.0)
-                g_out[i, k] = g * wi
-                h_out[i, k] = s * pk * (-np.expm1(logp[k])) * scale * wi
+                pk = logp[k] * inv
+                qk = rest * inv if k == top else 1.0 - pk
+                g_out[i, k] = (pk * s - (s if k == y else 0.0)) * wi
+                h_out[i, k] = hs * pk * qk
         return n_bad
 
 
