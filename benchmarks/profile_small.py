@@ -300,6 +300,10 @@ def components(kind: str) -> dict[str, Any]:
     whole["null Function (LossFunction's 8 args)"] = fwd_bwd(lambda: NullFunction.apply(*args), x)
     whole["null Function (8 args, LossFunction's ctx work)"] = fwd_bwd(
         lambda: NullLike.apply(*args), x)
+    # forward only (the graph is built, then dropped): fwd+bwd minus this is the backward
+    whole["fk-fn forward only"] = rec.call  # type: ignore[attr-defined]
+    whole["fk-mod forward only"] = lambda: mod(x, y)
+    whole["null Function (8 args, ctx work) forward only"] = lambda: NullLike.apply(*args)
     with torch.no_grad():
         xd = x.detach()
         whole["x.new_empty(()) + empty_like(x) (no autograd)"] = lambda: (
@@ -639,6 +643,57 @@ def fused_run(orig_run: Callable, max_numel: int) -> Callable:
     return run
 
 
+_ONE = torch.ones(())
+
+
+class FusedSoftmaxSmall(torch.autograd.Function):
+    """Softmax focal on the CPU at small sizes: the forward keeps the gradient too.
+
+    Prototype without a new kernel: the forward runs the existing row kernel twice (the
+    loss, then the gradient for grad_output = 1 from the kept row statistics), so it
+    measures what leaving out the backward's layers saves, not a fused row pass (which
+    would save the second kernel call too).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, input: torch.Tensor, target: torch.Tensor, gamma: float,  # type: ignore[override]
+                ignore_index: int, reduction: str) -> torch.Tensor:
+        state: dict = {}
+        kw = {"gamma": gamma, "ignore_index": ignore_index, "label_smoothing": 0.0,
+              "reduction": reduction, "state": state}
+        out = _cpu.softmax(input, target, None, **kw)
+        if out is None:
+            raise RuntimeError("prototype: no kernel for this call")
+        grad = _cpu.softmax(input, target, None, grad_output=_ONE, **kw)
+        ctx.save_for_backward(grad)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        (grad,) = ctx.saved_tensors
+        return grad * grad_output, None, None, None, None
+
+
+def fused_softmax_run(orig_run: Callable, max_numel: int) -> Callable:
+    """run() taking FusedSoftmaxSmall for float32 (N, C) CPU calls with labels, mean/sum."""
+    def run(bound: Any, input: Any, target: Any, weight: Any, reduction: str,
+            ignore_index: int, tensors: tuple, owner: str) -> torch.Tensor:
+        v = bound.values
+        if (bound.kind != "softmax" or tensors or weight is not None
+                or type(input) is not torch.Tensor or input.ndim != 2
+                or input.dtype != torch.float32 or input.device.type != "cpu"
+                or input.numel() > max_numel or reduction == "none"
+                or type(v.get("gamma")) is not float or v.get("label_smoothing", 0.0)
+                or _checks.compiling() or not _function.fast_path_enabled()):
+            return orig_run(bound, input, target, weight, reduction, ignore_index, tensors,
+                            owner)
+        # the same shape/dtype checks; the kernel checks the label values
+        _data.check_softmax(bound, input, target, weight, ignore_index, tensors, owner, False)
+        return FusedSoftmaxSmall.apply(input, target, v["gamma"], ignore_index, reduction)
+
+    return run
+
+
 def prototype_changes(kind: str, fn: Callable) -> dict[str, list[tuple[Any, str, Any]]]:
     """The monkeypatches of each prototype, by name (applied around each timed sample)."""
     hook = _hook_of(fn)
@@ -663,8 +718,11 @@ def prototype_changes(kind: str, fn: Callable) -> dict[str, list[tuple[Any, str,
     out["LossFunction args packed"] = packed
     out["all of the above"] = checks + numba_ + tiles + layers + packed
     if kind == "binary":
-        out["all + fused small path"] = checks + [(_generate, "run", fused_run(packed_run,
-                                                                               1 << 16))]
+        out["all + fused small path"] = checks + numba_ + tiles + [
+            (_generate, "run", fused_run(packed_run, 1 << 16))]
+    else:
+        out["all + fused small path"] = checks + numba_ + [
+            (_generate, "run", fused_softmax_run(packed_run, 1 << 16))]
     return out
 
 
