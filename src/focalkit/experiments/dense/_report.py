@@ -240,9 +240,9 @@ def findings(result: Mapping[str, Any]) -> dict[str, list[str]]:
         out["budget"].append("Every loss's validation PR-AUC had levelled off by the end.")
     tm = result["timing"]
     cpu = _num(tm.get("cpu_s"))
-    parts = [(label, _num(tm.get(f"{key}_cpu_s"))) for key, label in
+    phase_cpu = [(label, _num(tm.get(f"{key}_cpu_s"))) for key, label in
              (("data", "drawing the images"), ("train", "training"), ("eval", "evaluation"))]
-    split = ", ".join(f"{label} {v:.1f} s" for label, v in parts if not math.isnan(v))
+    split = ", ".join(f"{label} {v:.1f} s" for label, v in phase_cpu if not math.isnan(v))
     cpu_text = "" if math.isnan(cpu) else (
         f"; {cpu:.0f} s of CPU time ({split}{', ' if split else ''}the rest imports and "
         f"process start-up), i.e. about {cpu / tm['jobs']:.0f} s of wall time on an otherwise "
