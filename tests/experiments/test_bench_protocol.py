@@ -347,7 +347,7 @@ def test_dask_local_cluster_runs_and_resumes(tmp_path):
     run_bench(TINY, serial, progress=False, figures=False)
     out = tmp_path / "dask"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:  # fmt: skip
         part = run_bench(TINY, out, dask=client, progress=False, figures=False, stop_after=4)
         assert not part["complete"]

@@ -50,7 +50,7 @@ class_weight_, posterior_map_
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(400, 3)); y = (X[:, 0] + rng.normal(size=400) > 1).astype(int)
     >>> with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-    ...                   dashboard_address=None) as cluster, Client(cluster) as client:
+    ...                   dashboard_address=":0") as cluster, Client(cluster) as client:
     ...     clf = DaskXGBoostClassifier("focal", gamma=2.0, n_estimators=10, client=client)
     ...     proba = clf.fit(da.from_array(X, chunks=200), da.from_array(y, chunks=200)
     ...                     ).predict_proba(da.from_array(X, chunks=200)).compute()

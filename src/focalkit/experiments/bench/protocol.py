@@ -448,8 +448,10 @@ def _run_on_dask(
     owned: list[Any] = []
     if isinstance(dask, str):
         if dask == "local":
+            # ":0": a free port; None still binds the /metrics server to 8787, which
+            # fails when another cluster (a user's notebook, a parallel test) holds it.
             cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1,
-                                   dashboard_address=None)  # fmt: skip
+                                   dashboard_address=":0")  # fmt: skip
             owned.append(cluster)
             client = Client(cluster)
         else:
