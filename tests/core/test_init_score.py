@@ -86,6 +86,21 @@ def test_softmax_init_is_argmin(gamma):
         np.testing.assert_allclose(c, np.log([70, 30, 30]) - np.log([70, 30, 30]).mean())
 
 
+@pytest.mark.parametrize("gamma", [0.5, 2.0, [0.0, 1.0, 2.0], 5.0])
+def test_softmax_init_is_solved_to_rounding_level(gamma):
+    """The gradient of the total loss vanishes to ~1e-13 (L-BFGS alone left ~1e-8, so the
+    last digits of the answer differed between machines); symmetric answers stay exact."""
+    from focalkit._core import softmax_focal_grad
+
+    y = np.random.default_rng(0).integers(0, 3, 200)
+    c = softmax_focal_init_score(y, gamma=gamma)
+    grad = softmax_focal_grad(np.broadcast_to(c, (200, 3)), y, gamma=gamma).sum(axis=0)
+    assert np.abs(grad).max() < 1e-10  # the totals are O(100): 1e-12 relative
+    if np.ndim(gamma) == 0:  # one gamma for all classes: equal totals, equal logits
+        tied = softmax_focal_init_score(np.array([0, 1, 2] * 5), gamma=gamma)
+        assert np.all(tied == 0.0)
+
+
 def test_softmax_missing_class_is_an_error():
     with pytest.raises(InvalidParameterError, match=r"classes \[1\] have no training samples"):
         softmax_focal_init_score(np.array([0, 2, 2]), n_classes=3)

@@ -18,7 +18,8 @@ from scipy.optimize import brentq
 from focalkit._core.weights import _weights
 from focalkit.exceptions import InvalidParameterError
 
-__all__ = ["binary_init_score", "constant_logits", "constant_margin", "label_params"]
+__all__ = ["binary_init_score", "constant_logits", "constant_margin", "label_params",
+           "minimize_centred"]
 
 _BRACKET = 60.0
 
@@ -163,8 +164,6 @@ def constant_logits(
     on the labels only through the class totals. The result is centred (mean 0), the
     softmax being invariant to a common shift.
     """
-    from scipy.optimize import minimize
-
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.size == 0:
         raise InvalidParameterError(
@@ -182,7 +181,45 @@ def constant_logits(
         return float(totals[present] @ np.asarray(loss)), totals[present] @ np.asarray(grad)
 
     start = np.log(np.maximum(totals / totals.sum(), 1e-12))
+    return minimize_centred(objective, start)
+
+
+def minimize_centred(objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                     start: np.ndarray) -> np.ndarray:
+    """Minimiser, centred to mean 0, of a smooth shift-invariant ``objective(v) -> (f, grad)``.
+
+    L-BFGS stops on the relative change of ``f``, which leaves ``v`` only accurate to about
+    ``sqrt(ftol)`` (1e-8: the last digits then differ between machines). A few Newton steps
+    on the gradient (Hessian by central differences; the ``ones`` direction, along which
+    the objective is flat, pinned by adding ``ones ones^T``) take it to rounding level.
+    """
+    from scipy.optimize import minimize
+
+    c = start.shape[0]
     res = minimize(objective, start - start.mean(), jac=True, method="L-BFGS-B",
-                   options={"gtol": 1e-10, "ftol": 1e-14, "maxiter": 500})
+                   options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 500})
     v = np.asarray(res.x, dtype=float)
+    v = v - v.mean()
+    ones = np.ones((c, c)) / c
+    h = 1e-5
+    for _ in range(4):
+        grad = np.asarray(objective(v)[1], dtype=float)
+        hess = np.empty((c, c))
+        for j in range(c):
+            step = np.zeros(c)
+            step[j] = h
+            up, down = objective(v + step)[1], objective(v - step)[1]
+            hess[:, j] = (np.asarray(up) - np.asarray(down)) / (2 * h)
+        hess = 0.5 * (hess + hess.T) + ones * max(np.abs(hess).max(), 1e-300)
+        try:
+            delta = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:  # a degenerate Hessian: keep the L-BFGS answer
+            break
+        delta = delta - delta.mean()
+        # A step at rounding level is noise: skipping it keeps exact answers exact (equal
+        # class totals give exactly equal logits, so predict and decision_function agree).
+        if not np.all(np.isfinite(delta)) or np.abs(delta).max() <= 1e-13 * max(
+                1.0, np.abs(v).max()):
+            break
+        v = v - delta
     return v - v.mean()

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq, minimize
+from scipy.optimize import brentq
 
+from focalkit._core._generic_init import minimize_centred
 from focalkit._core.binary import binary_focal_grad
 from focalkit._core.softmax import softmax_focal_grad, softmax_focal_loss
 from focalkit._core.weights import _weights, class_counts
@@ -153,6 +154,4 @@ def softmax_focal_init_score(
         grad = softmax_focal_grad(tiled, eye, gamma=gamma)
         return float(totals @ loss), totals @ grad
 
-    res = minimize(objective, start, jac=True, method="L-BFGS-B",
-                   options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
-    return res.x - res.x.mean()
+    return minimize_centred(objective, start)

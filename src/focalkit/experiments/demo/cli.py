@@ -81,7 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the demo's options to ``parser``."""
     parser.epilog = (
         "Writes config.json, results.json, results.csv, six PNG figures and report.md "
-        "to --out. Defaults are the `make demo` run (about 12 s of CPU time; 25-35 s wall on a 2-core x86-64 VM)."
+        "to --out. Defaults are the `make demo` run (about 12 s of CPU time; 25-35 s wall "
+        "on a 2-core x86-64 VM)."
     )
     parser.add_argument("--task", choices=("tabular", "dense"), default="tabular",
                         help="tabular: the post's 90:10 experiment (default); dense: focal "
