@@ -462,6 +462,10 @@ def softmax(
                       ignore_index=ignore_index, label_smoothing=label_smoothing,
                       reduction=reduction, grad_output=grad_output, state=state)
         return _cast_back(res, input.dtype) if grad_output is not None else res
+    if input.ndim > 2:
+        return _softmax_planes(input, target, weight, gamma=gamma, ignore_index=ignore_index,
+                               label_smoothing=label_smoothing, reduction=reduction,
+                               grad_output=grad_output, state=state)
     if (
         input.device.type != "cpu"
         or input.dtype not in _FLOATS
@@ -608,6 +612,102 @@ def _softmax_hard(
         state["cpu_rows"] = (smx, sss, denom)
     if reduction == "none":
         return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory
+    total = float(partial.sum())
+    if reduction == "mean":
+        total = _mean(total, denom)
+    return torch.tensor(total, dtype=dt)
+
+
+def _softmax_planes(
+    input: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None, *, gamma: float,
+    ignore_index: int, label_smoothing: float, reduction: str,
+    grad_output: torch.Tensor | None, state: dict | None,
+) -> torch.Tensor | None:
+    """Softmax focal of contiguous ``(N, C, d1, ...)`` logits and ``(N, d1, ...)`` labels.
+
+    :func:`._cpu_numba.softmax_hard_planes`; None where it does not apply (label
+    smoothing, other layouts: the caller then runs rows of a transposed view).
+
+    ``"none"`` gives the per-position loss ``(N, d1, ...)``; the gradient is ``input``'s
+    shape. The forward leaves the per-position maxima and sums in ``state["cpu_planes"]``.
+    """
+    n, c = input.shape[0], input.shape[1]
+    if (
+        input.device.type != "cpu"
+        or input.dtype not in _FLOATS
+        or label_smoothing != 0.0
+        or not input.is_contiguous()
+        or input.numel() < SOFTMAX_MIN_NUMEL
+        or tuple(target.shape) != (n, *input.shape[2:])
+        or target.dtype.is_floating_point
+        or target.dtype == torch.bool
+        or (weight is not None and weight.numel() != c)
+        or not available()
+    ):
+        return None
+    s_len = input.numel() // max(n * c, 1)
+    dt = input.dtype
+    npdt = _np_dtype(dt)
+    x = _np(input.detach()).reshape(n, c, s_len)
+    t = target.detach().to(torch.int64).contiguous()
+    ta = _np(t).reshape(n, s_len)
+    cw_t = (torch.ones(c, dtype=dt) if weight is None
+            else weight.detach().to(dt).reshape(-1)).contiguous()
+    cw = _np(cw_t)
+    g, ig = _gamma_args(gamma, npdt)
+    status = np.zeros(1, dtype=np.int64)
+    kern = _numba.softmax_hard_planes
+    units = n * -(-s_len // _numba.SOFTMAX_PLANE_BLOCK)
+    per_unit = _numba.SOFTMAX_PLANE_BLOCK * c
+    saved = state.get("cpu_planes") if state is not None else None
+    if grad_output is not None:
+        if saved is not None and saved[0].shape == (n, s_len):
+            smx, sss, denom = saved
+            have = True
+        else:
+            smx = sss = np.empty((1, 1), dtype=npdt)
+            have = False
+            denom = 1.0
+            if reduction == "mean":
+                valid = t != ignore_index
+                denom = float((cw_t.double()[t.clamp(0, c - 1)] * valid).sum())
+        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
+            go = _np(grad_output.detach().to(dt).contiguous()).reshape(n, s_len)
+            go_full = True
+        else:
+            go, go_full = _softmax_grad_output(grad_output, reduction, denom, dt, npdt)
+            go = go.reshape(1, 1)
+        out_t = _empty(tuple(input.shape), dt)
+        out = _np(out_t).reshape(n, c, s_len)
+
+        def run(u0: int, u1: int) -> None:
+            kern(x, ta, cw, ignore_index, go, go_full, g, ig, u0, u1, out, partial, wrow,
+                 smx, sss, have, 2, status)
+
+        partial = np.empty((1, 1), dtype=np.float64)  # not written in the backward
+        wrow = np.empty((1, 1), dtype=npdt)
+
+        _parallel(run, units, per_unit)
+        return None if status[0] else out_t
+    partial = np.empty((n, s_len), dtype=np.float64)
+    wrow = np.empty((n, s_len), dtype=npdt)
+    smx = np.empty((n, s_len), dtype=npdt)
+    sss = np.empty((n, s_len), dtype=npdt)
+    one = np.ones((1, 1), dtype=npdt)
+    out3 = np.empty((1, 1, 1), dtype=npdt)
+
+    def run_fwd(u0: int, u1: int) -> None:
+        kern(x, ta, cw, ignore_index, one, False, g, ig, u0, u1, out3, partial, wrow, smx,
+             sss, False, 0, status)
+
+    _parallel(run_fwd, units, per_unit)
+    if status[0]:
+        return None
+    denom = float(wrow.sum(dtype=np.float64)) if reduction == "mean" else 1.0
+    if state is not None:
+        state["cpu_planes"] = (smx, sss, denom)
+    if reduction == "none":
+        return torch.from_numpy(partial).to(dt, copy=True).reshape(target.shape)
     total = float(partial.sum())
     if reduction == "mean":
         total = _mean(total, denom)

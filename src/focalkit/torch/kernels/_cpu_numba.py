@@ -413,3 +413,113 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
             for k in range(c):  # the exponentials of the lse pass, reused
                 outr[k] = cs * bi[k]
             outr[y] = outr[y] - coef
+
+
+SOFTMAX_PLANE_BLOCK = 512  # positions per unit of work of softmax_hard_planes
+
+
+@njit(**_OPTS)
+def softmax_hard_planes(  # type: ignore[no-untyped-def]
+    x, t, cw, ignore_index, go, go_full, g, ig, u0, u1, out, partial, wrow, smx, sss,
+    have_stats, mode, status,
+):
+    """:func:`softmax_hard_rows` for ``(N, C, S)`` logits, the class axis strided.
+
+    Segmentation's ``(N, C, H, W)`` as stored: no transposed copy of the logits or the
+    gradient.
+
+    A unit of work is ``SOFTMAX_PLANE_BLOCK`` positions of one image (units [u0, u1), image
+    ``u // units_per_image``); every pass is a vector loop over the unit's positions, one
+    class plane at a time (as torch's ``log_softmax`` over dim 1). ``t``, ``partial``,
+    ``wrow``, ``smx``, ``sss`` and ``go`` (when ``go_full``) are ``(N, S)``; ``out`` is
+    ``(N, C, S)``. The per-position arithmetic is that of :func:`softmax_hard_rows`.
+    """
+    c = x.shape[1]
+    s_len = x.shape[2]
+    sb = SOFTMAX_PLANE_BLOCK
+    per_image = (s_len + sb - 1) // sb
+    one = x.dtype.type(1.0)
+    zero = x.dtype.type(0.0)
+    mx = np.empty(sb, dtype=x.dtype)
+    ss = np.empty(sb, dtype=x.dtype)
+    xy = np.empty(sb, dtype=x.dtype)
+    ay = np.empty(sb, dtype=x.dtype)
+    res = np.empty(sb, dtype=x.dtype)
+    cs = np.empty(sb, dtype=x.dtype)
+    yy = np.empty(sb, dtype=np.int64)
+    lg = np.empty(sb, dtype=np.float64)
+    for u in range(u0, u1):
+        n = u // per_image
+        s0 = (u - n * per_image) * sb
+        m = min(sb, s_len - s0)
+        xn = x[n]
+        tn = t[n]
+        for i in range(m):
+            y = tn[s0 + i]
+            if y == ignore_index:
+                yy[i] = -1
+                xy[i] = zero
+                ay[i] = zero
+                continue
+            if y < 0 or y >= c:
+                status[0] = 1
+                return
+            yy[i] = y
+            xy[i] = xn[y, s0 + i]
+            ay[i] = cw[y]
+        if mode == 2 and have_stats:
+            for i in range(m):
+                mx[i] = smx[n, s0 + i]
+                ss[i] = sss[n, s0 + i]
+        else:
+            r = xn[0, s0 : s0 + m]
+            for i in range(m):
+                mx[i] = r[i]
+            for k in range(1, c):
+                r = xn[k, s0 : s0 + m]
+                for i in range(m):
+                    v = r[i]
+                    mx[i] = v if v > mx[i] else mx[i]
+            for i in range(m):
+                ss[i] = zero
+            for k in range(c):
+                r = xn[k, s0 : s0 + m]
+                for i in range(m):
+                    ss[i] += exp_neg_fma(r[i] - mx[i])
+        for i in range(m):  # a loop of its own: it vectorises (2x faster kernel)
+            lg[i] = log_pos(np.float64(ss[i]))
+        for i in range(m):  # the target class's terms (see softmax_hard_rows)
+            lse = mx[i] + type(mx[i])(lg[i])
+            lpy = xy[i] - lse
+            qy = -expm1_neg(lpy)
+            nl = -lpy
+            qp = qpow_direct(qy, g, ig)
+            if mode == 0:
+                res[i] = ay[i] * qp * nl
+            else:
+                ry = nl / qy if qy > 0 else one
+                pr = (one - qy) * ry if qy != one else zero
+                res[i] = ay[i] * qp * (one + g * pr)
+        if mode == 0:
+            for i in range(m):
+                partial[n, s0 + i] = float(res[i]) if yy[i] >= 0 else 0.0
+                wrow[n, s0 + i] = ay[i]
+                smx[n, s0 + i] = mx[i]
+                sss[n, s0 + i] = ss[i]
+            continue
+        for i in range(m):
+            if yy[i] < 0:
+                res[i] = zero
+                cs[i] = zero
+            else:
+                res[i] = res[i] * (go[n, s0 + i] if go_full else go[0, 0])
+                cs[i] = res[i] / ss[i]
+        for k in range(c):
+            r = xn[k, s0 : s0 + m]
+            o = out[n, k, s0 : s0 + m]
+            for i in range(m):  # the exponentials again: one read of the logits
+                o[i] = cs[i] * exp_neg_fma(r[i] - mx[i])
+        for i in range(m):
+            y = yy[i]
+            if y >= 0:
+                out[n, y, s0 + i] = out[n, y, s0 + i] - res[i]
