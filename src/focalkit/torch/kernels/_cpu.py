@@ -382,8 +382,10 @@ def binary(
     if y is None:
         return None
     ign = npdt(math.nan if ignore_index is None else ignore_index)
-    # the "mean" denominator: the elements that count (one pass over the targets)
-    count = n if ignore_index is None else int(np.count_nonzero(y != ign))
+    # the "mean" denominator: the elements that count (a pass over the targets, so only
+    # where it is used: "sum" with ignore_index costs what "sum" without it does)
+    count = n if ignore_index is None or reduction != "mean" else int(
+        np.count_nonzero(y != ign))
     periods = [_period(weight, shape), _period(pos_weight, shape)]
     go_t = None
     scale = 1.0
