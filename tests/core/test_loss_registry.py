@@ -105,6 +105,8 @@ ORACLES = {
     ("flsd", "sigmoid"): ({}, _flsd),
     ("varifocal", "sigmoid"): ({"neg_weight": 0.75, "gamma": 2.0},
                                lambda z, y: _vfl(z, y, 0.75, 2.0)),
+    ("quality_focal", "sigmoid"): ({"beta": 2.0},
+                                   lambda z, y: np.abs(y - expit(z)) ** 2.0 * _bce(z, y)),
     ("focal", "softmax"): ({"gamma": 2.0, "class_weight": CW},
                            lambda z, y: _ce(z, y, CW, g=2.0)),
     ("bce", "softmax"): ({"label_smoothing": 0.1}, lambda z, y: _ce(z, y, s=0.1)),
@@ -334,10 +336,26 @@ def test_unknown_loss_and_missing_form():
 def test_focal_hand_values():
     spec = make_loss("focal", "sigmoid", gamma=2.0)
     assert round(float(spec.loss(np.array(0.0), np.array(1.0))), 4) == 0.1733
-    # 10 % positives: log-loss starts at -2.197, focal gamma=2 at -0.820 (DESIGN.md)
+    # 10 % positives: log-loss starts at -2.197, focal gamma=2 at -0.820 (docs/math.md)
     y = np.array([1.0] + [0.0] * 9)
     assert round(make_loss("bce", "sigmoid").init_score(y), 3) == -2.197
     assert round(spec.init_score(y), 3) == -0.820
+
+
+@pytest.mark.parametrize("beta", [1.0, 1.5, 3.0])
+def test_quality_focal_other_betas_and_hard_targets(beta):
+    """QFL at other betas against the naive formula; on hard targets it is focal loss with
+    gamma = beta and no alpha (Li et al. 2020, eq. 5)."""
+    spec = make_loss("quality_focal", "sigmoid", beta=beta)
+    z = np.linspace(-6, 6, 41)
+    q = np.linspace(0.0, 1.0, 41)
+    np.testing.assert_allclose(spec.loss(z, q), np.abs(q - expit(z)) ** beta * _bce(z, q),
+                               rtol=1e-12, atol=1e-300)
+    for y in (0.0, 1.0):
+        t = np.full_like(z, y)
+        np.testing.assert_allclose(spec.loss(z, t), _focal(z, t, beta), rtol=1e-12)
+    with pytest.raises(InvalidParameterError, match="'beta' parameter"):
+        make_loss("quality_focal", "sigmoid", beta=0.5)
 
 
 def test_varifocal_hand_values():
