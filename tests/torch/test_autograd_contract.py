@@ -251,6 +251,124 @@ def test_binary_mean_of_nothing_is_nan_like_bce(fast):
     assert loss.isnan()
 
 
+@pytest.mark.parametrize("fast", PATHS)
+def test_binary_mean_of_nothing_at_fused_size_is_nan_with_zero_gradient(fast, monkeypatch):
+    """Every element ignored (ignore_index): NaN, above the fused threshold. Weight 0
+    everywhere is not "nothing": the binary mean is over elements, as in BCE (0)."""
+    calls = []
+    binary = _cpu.binary
+    monkeypatch.setattr(_cpu, "binary", lambda *a, **k: calls.append(1) or binary(*a, **k))
+    z = torch.randn(200, 3, dtype=D64, requires_grad=True)
+    zero_w = torch.zeros(200, 3, dtype=D64)
+    bce_zero_w = F.binary_cross_entropy_with_logits(z, torch.ones_like(z), weight=zero_w)
+    for kw, y, want in [({"ignore_index": -1}, torch.full((200, 3), -1.0, dtype=D64), None),
+                        ({"weight": zero_w}, torch.ones(200, 3, dtype=D64), bce_zero_w)]:
+        z.grad = None
+        with ft.use_fast_path(fast):
+            loss = ft.binary_focal_loss_with_logits(z, y, gamma=2.0, **kw)
+            loss.backward()
+        if want is None:
+            assert loss.isnan(), kw
+        else:
+            assert loss.item() == want.item() == 0.0
+        assert torch.equal(z.grad, torch.zeros_like(z)), kw
+    assert bool(calls) == fast  # the fused kernels ran (or not)
+
+
+# ------------------------------------------------------------------------ double backward
+def _penalty_grad(loss_fn, fast):
+    """d/dW of a gradient penalty ||dL/dx||^2 through a Linear layer (issue 10, item 1)."""
+    torch.manual_seed(0)
+    layer = nn.Linear(6, 4).double()
+    x = torch.randn(40, 6, dtype=D64, requires_grad=True)
+    with ft.use_fast_path(fast):
+        loss = loss_fn(layer(x))
+        (gx,) = torch.autograd.grad(loss, x, create_graph=True)
+        penalty = gx.pow(2).sum()
+        (gw,) = torch.autograd.grad(penalty, layer.weight)
+    return gw
+
+
+@pytest.mark.parametrize("kind", ["binary", "softmax"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_gradient_penalty_through_a_linear_layer_equals_the_formula(kind, reduction):
+    g = torch.Generator().manual_seed(2)
+    y = (torch.rand(40, 4, generator=g) < 0.3).to(D64)
+    t = torch.randint(0, 4, (40,), generator=g)
+    w = torch.rand(4, generator=g, dtype=D64) + 0.5
+    if kind == "binary":
+        def ours(out):
+            return ft.binary_focal_loss_with_logits(out, y, gamma=2.0, alpha=0.25,
+                                                    reduction=reduction)
+
+        def formula(out):
+            per = _binary_formula(out, y, 2.0, 0.25)
+            return per.mean() if reduction == "mean" else per.sum()
+    else:
+        def ours(out):
+            return ft.focal_loss(out, t, gamma=2.0, weight=w, reduction=reduction)
+
+        def formula(out):
+            per = _softmax_formula(out, t, 2.0) * w[t]
+            return per.sum() / w[t].sum() if reduction == "mean" else per.sum()
+    want = _penalty_grad(formula, True)
+    for fast in (True, False):  # 160 logits: the fused path's size, and the reference
+        torch.testing.assert_close(_penalty_grad(ours, fast), want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [
+    {"weight": "rand"}, {"pos_weight": 2.5}, {"alpha": 0.25}, {"ignore_index": -1},
+    {"normalizer": 7.0},
+], ids=lambda o: next(iter(o)))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_gradgradcheck_binary_options(options, reduction):
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(70, dtype=D64, generator=g, requires_grad=True)  # fused size
+    y = (torch.rand(70, generator=g) < 0.3).to(D64)
+    kw = dict(options)
+    if kw.get("weight") == "rand":
+        kw["weight"] = torch.rand(70, generator=g, dtype=D64)
+    if "ignore_index" in kw:
+        y[::5] = -1.0
+    assert torch.autograd.gradgradcheck(
+        lambda a: ft.binary_focal_loss_with_logits(a, y, gamma=2.0, reduction=reduction,
+                                                   **kw), (z,))
+
+
+@pytest.mark.parametrize("options", [
+    {"weight": "rand"}, {"ignore_index": 1}, {"label_smoothing": 0.1}, {"normalizer": 7.0},
+], ids=lambda o: next(iter(o)))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("spatial", [False, True], ids=["rows", "NCHW"])
+def test_gradgradcheck_softmax_options(options, reduction, spatial):
+    g = torch.Generator().manual_seed(4)
+    shape, tshape = ((2, 3, 4, 6), (2, 4, 6)) if spatial else ((24, 3), (24,))
+    z = torch.randn(*shape, dtype=D64, generator=g, requires_grad=True)
+    t = torch.randint(0, 3, tshape, generator=g)
+    kw = dict(options)
+    if kw.get("weight") == "rand":
+        kw["weight"] = torch.rand(3, generator=g, dtype=D64) + 0.5
+    assert torch.autograd.gradgradcheck(
+        lambda a: ft.focal_loss(a, t, gamma=2.0, reduction=reduction, **kw), (z,))
+
+
+@pytest.mark.filterwarnings(_DYNAMO_WARNING)
+def test_double_backward_through_the_compiled_fused_ops_is_refused():
+    """Inside torch.compile the fused kernels are custom ops with a first-order backward:
+    a second derivative raises a clear error instead of being silently wrong."""
+    z = torch.randn(256, dtype=D64, requires_grad=True)
+    y = (torch.rand(256) < 0.3).to(D64)
+
+    @torch.compile(backend="aot_eager", fullgraph=True)
+    def loss_fn(a):
+        return ft.binary_focal_loss_with_logits(a, y, gamma=2.0, reduction="sum")
+
+    (g,) = torch.autograd.grad(loss_fn(z), z, create_graph=True)
+    # the error is torch's (AOTAutograd has no double backward) or the ops' own
+    with pytest.raises(RuntimeError, match="double backward|create_graph"):
+        g.sum().backward()
+
+
 # --------------------------------------------------------------------------- jit.trace
 class _Step(nn.Module):
     def __init__(self):
@@ -326,7 +444,7 @@ def _binary_limits(y, gamma, alpha):
 
 
 @pytest.mark.parametrize("fast", PATHS)
-@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 1.0, 2.0, 5.0])
 @pytest.mark.parametrize("alpha", [None, 0.25, 1.0])
 @pytest.mark.parametrize("dtype", [torch.float32, D64])
 def test_binary_infinite_logits_follow_the_limits(fast, gamma, alpha, dtype):
@@ -360,7 +478,7 @@ def test_binary_infinite_logits_follow_the_limits(fast, gamma, alpha, dtype):
 
 
 @pytest.mark.parametrize("fast", PATHS)
-@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("gamma", [0.0, 0.25, 0.5, 1.0, 2.0, 5.0])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_softmax_infinite_logits_follow_the_rule(fast, gamma, smoothing):
     z = torch.zeros(32, 4, dtype=D64)
