@@ -11,7 +11,7 @@ look at CPU time as well as wall time) and writes JSON to bench-out/bench_boosti
 2. Training, every booster and task (``--rows`` x 20, ``--rounds`` rounds, depth 6,
    2 threads, interleaved repeats, min over repeats): focal loss (gamma=2, alpha=0.25 for
    binary) as a focalkit objective vs the booster's built-in objective on the same data,
-   initial scores and settings. Targets (DESIGN.md): <= 1.1x for XGBoost and LightGBM
+   initial scores and settings. Targets (issue 11): <= 1.1x for XGBoost and LightGBM
    (binary:logistic / multi:softprob, binary / multiclass), <= 1.3x for CatBoost binary
    against its C++ ``Focal:focal_alpha=0.25;focal_gamma=2``. CatBoost multi-class calls a
    Python ``calc_ders_multi`` per object (``--cb-softmax-rows`` rows) against

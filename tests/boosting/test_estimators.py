@@ -215,7 +215,7 @@ def test_sklearn_estimator_checks(cls, small_leaves):
     from sklearn.utils.estimator_checks import check_estimator
 
     expected_failed = {
-        # DESIGN.md: binary / multi-label weighting is `alpha`; `class_weight` is the
+        # docs/boosting.md: binary / multi-label weighting is `alpha`; `class_weight` is the
         # multi-class argument, so a binary class_weight is refused with a clear error
         "check_class_weight_classifiers": "binary y takes alpha, not class_weight",
     }

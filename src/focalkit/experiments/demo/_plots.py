@@ -214,7 +214,7 @@ def plot_dynamics(result: dict) -> Any:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    notes = []
+    notes: list[Any] = []  # legend handles: lines and patches
     axes[0].axhline(prevalence, color="0.3", ls=":", lw=1.2)
     notes.append(Line2D([], [], color="0.3", ls=":", lw=1.2,
                         label=f"true minority share {prevalence:.2f} (left panel)"))
