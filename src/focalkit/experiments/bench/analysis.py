@@ -556,8 +556,9 @@ def notes(a: dict[str, Any]) -> list[str]:
                  f"({', '.join(sorted({r for d in ds for r in d['reasons']}))})"
                  for m, ds in by_m.items()]  # fmt: skip
         out.append("Degenerate models (constant scores, ROC-AUC exactly 0.5, or one class at "
-                   "every threshold) were flagged: " + "; ".join(parts) + ". Their margins "
-                   "are artefacts of a broken fit, not of the method; see 'Degenerate "
+                   "both thresholds, 0.5 and the tuned one) were flagged: " + "; ".join(parts)
+                   + ". Such a fold says little about its method (the baseline can be "
+                   "flagged too); flagged folds stay in the statistics; see 'Degenerate "
                    "folds'.")  # fmt: skip
     vw = a.get("validation_warnings") or []
     if vw:

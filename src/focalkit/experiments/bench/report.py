@@ -246,8 +246,10 @@ def _rest_blocks(s: dict[str, Any], *, single: bool) -> list[Block]:
         b.append(("h2", "Degenerate folds"))
         b.append(("para", "A fold is degenerate when its test scores are constant, its "
                   "ROC-AUC is exactly 0.5, or it predicts one class at 0.5 and at the tuned "
-                  "threshold. Such a model is broken, not merely weak; its margins against the "
-                  "baseline are artefacts."))  # fmt: skip
+                  "threshold (the label 'one class at every threshold' means these two). Its "
+                  "test metrics reflect the failed fit rather than the method (the baseline "
+                  "can be flagged too, on the hardest sets); flagged folds stay in every "
+                  "statistic, so a method with many of them is penalised for them."))  # fmt: skip
         b.append(("table", (["method", "dataset", "degenerate folds", "why"],
                             [[d["method"], d["dataset"], f"{d['n_folds']} of {d['of']}",
                               ", ".join(d["reasons"])] for d in s["degenerate"]])))  # fmt: skip
