@@ -150,11 +150,11 @@ def _operand(
 ) -> tuple[np.ndarray, bool]:
     """(array, full): full arrays are indexed by the flat index, tiles by the block offset."""
     if t is None:
-        return np.full(block, scale, dtype=_np_dtype(dtype)), False
+        return _constant_tile(block, _np_dtype(dtype), scale), False
     t = t.detach().to(dtype)
     p = _period(t, shape)
     if p == 1:
-        return np.full(block, float(t.reshape(-1)[0]) * scale, dtype=_np_dtype(dtype)), False
+        return _constant_tile(block, _np_dtype(dtype), float(t.reshape(-1)[0]) * scale), False
     if p is not None and p != n:
         tile = _strip(t).reshape(-1).repeat(block // p)
         return _np(tile * scale if scale != 1.0 else tile).copy(), False
@@ -162,6 +162,24 @@ def _operand(
     if scale != 1.0:
         full = full * scale
     return _np(full), True
+
+
+_TILES: dict[tuple[int, Any, float], np.ndarray] = {}
+
+
+def _constant_tile(block: int, npdt: Any, value: float) -> np.ndarray:
+    """A block-long constant operand, made once per (length, dtype, value) and kept.
+
+    The kernels only read their operands; at batch sizes making three 8192-long tiles per
+    call cost about 15 us of a 110 us call (docs/performance.md, per-call overhead).
+    """
+    key = (block, npdt, value)
+    tile = _TILES.get(key)
+    if tile is None:
+        if len(_TILES) >= 256:  # a new value per call (a changing grad scale): no growth
+            _TILES.clear()
+        tile = _TILES[key] = np.full(block, value, dtype=npdt)
+    return tile
 
 
 def _np_dtype(dtype: torch.dtype) -> Any:
@@ -176,6 +194,8 @@ def _block_for(periods: list[int], n: int) -> int | None:
             lcm = lcm * p // math.gcd(lcm, p)
     if lcm > 1 << 20:
         return None
+    if lcm == 1:  # constant operands only: no longer than the data (the same one block)
+        return max(1, min(_BLOCK, n))
     return lcm * max(1, round(_BLOCK / lcm))
 
 
@@ -243,6 +263,9 @@ def _advise_huge(storage: torch.UntypedStorage) -> None:
         _libc.madvise(lo, hi - lo, mmap.MADV_HUGEPAGE)
 
 
+_ITEMSIZE = {torch.float32: 4, torch.float64: 8, torch.float16: 2, torch.bfloat16: 2}
+
+
 def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
     """An uninitialised output tensor; large ones on reused transparent huge pages.
 
@@ -259,7 +282,7 @@ def _empty(shape: torch.Size | tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     n = 1
     for d in shape:
         n *= d
-    itemsize = torch.empty((), dtype=dtype).element_size()
+    itemsize = _ITEMSIZE.get(dtype) or torch.empty((), dtype=dtype).element_size()
     nbytes = n * itemsize
     if not _HUGE or nbytes < _HUGE_MIN_BYTES:
         return torch.empty(shape, dtype=dtype)
