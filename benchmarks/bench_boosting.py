@@ -357,7 +357,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=50)
-    ap.add_argument("--classes", type=int, default=4)
+    ap.add_argument("--classes", type=int, default=5)
     ap.add_argument("--cb-softmax-rows", type=int, default=20_000)
     ap.add_argument("--margins", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=30)

@@ -124,9 +124,15 @@ class _RecordSaved:
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_binary_saves_only_its_inputs(reduction):
-    z = torch.randn(64, 4, requires_grad=True)
-    y = torch.rand(64, 4)
-    w, pw = torch.rand(64, 1), torch.rand(4)
+    """Above the small-call size the fused path keeps nothing but its inputs; below it
+    (``KEEP_GRAD_MAX_NUMEL`` logits, first order, mean / sum) also the gradient it
+    computed in the forward (at most 2^16 values)."""
+    from focalkit.torch.kernels._cpu import KEEP_GRAD_MAX_NUMEL
+
+    rows = KEEP_GRAD_MAX_NUMEL // 4 + 1
+    z = torch.randn(rows, 4, requires_grad=True)
+    y = torch.rand(rows, 4)
+    w, pw = torch.rand(rows, 1), torch.rand(4)
     with _RecordSaved() as rec:
         out = binary_focal_loss_with_logits(z, y, weight=w, pos_weight=pw, reduction=reduction)
     inputs = {t.data_ptr(): t.shape for t in (z, y, w, pw)}
@@ -136,6 +142,12 @@ def test_binary_saves_only_its_inputs(reduction):
         binary_focal_loss_with_logits(z, y)
     assert len(rec_plain.saved) == 2  # input and target, nothing else
     out.sum().backward()
+    small = z[:64].detach().requires_grad_(True)
+    with _RecordSaved() as rec_small:
+        binary_focal_loss_with_logits(small, y[:64].round(), reduction=reduction)
+    kept = 1 if reduction != "none" else 0  # the gradient of the forward
+    assert len(rec_small.saved) == 2 + kept
+    assert all(t.shape == small.shape for t in rec_small.saved)
 
 
 def test_softmax_saves_only_its_inputs():

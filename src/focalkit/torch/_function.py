@@ -77,13 +77,17 @@ class LossFunction(torch.autograd.Function):
     ) -> Tensor:
         values = bound.values_with(tensors)
         need_input, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        state: dict = {}
+        # a small first-order call may leave its gradient in state (the hook's kernels)
+        state: dict = {"keep_grad": need_input and not need_target}
         out = None
         if fast:
             out = bound.hook.forward(input, target, weight, values, reduction, ignore_index,
                                      pending, state)
         kept: tuple[Any, ...] = ()
-        if out is None:
+        if out is not None and "kept_grad" in state:
+            ctx.mode, ctx.state, ctx.den = _REFERENCE, None, state["kept_den"]
+            kept = (state["kept_grad"], None)
+        elif out is None:
             if pending is not None:  # no kernel checked the target values
                 if bound.kind == "sigmoid":
                     _data.check_targets(_ignore.valid_targets(target, ignore_index), pending,

@@ -137,7 +137,7 @@ def binary_forward(
         return be.binary(
             input, target, weight, pos_weight, gamma=float(gamma),
             alpha=None if alpha is None else float(alpha), reduction=reduction,
-            ignore_index=ignore_index,
+            ignore_index=ignore_index, state=state,
         )
     return be.binary(
         input, target, weight, pos_weight, gamma=float(gamma),

@@ -40,6 +40,8 @@ __all__ = [
 #: reference at every size tried, 2^6 to 2^16 (1.2x to 4x), so only sizes below those
 #: measured go to the reference.
 BINARY_MIN_NUMEL = 64
+#: Small first-order calls (at most this many logits) compute the gradient in the forward.
+KEEP_GRAD_MAX_NUMEL = 1 << 16
 SOFTMAX_MIN_NUMEL = 64
 #: Elements per block of the binary kernel (one partial sum per block).
 _BLOCK = 8192
@@ -386,7 +388,7 @@ def binary(
     """
     if input.dtype in _HALF and input.device.type == "cpu":
         res = binary(_as_float(input), target, weight, pos_weight, gamma=gamma, alpha=alpha,
-                     reduction=reduction, grad_output=grad_output,
+                     reduction=reduction, grad_output=grad_output, state=state,
                      ignore_index=ignore_index)
         return _cast_back(res, input.dtype) if grad_output is not None else res
     n = input.numel()
@@ -436,7 +438,16 @@ def binary(
     # targets outside [0, 1] (or NaN): the forward kernel sets status, the caller checks
     status = np.zeros(1, dtype=np.int64)
     soft_flags = np.empty(n_blocks, dtype=np.uint8)
-    if grad_output is not None or reduction == "none":
+    # a small first-order call: the forward also writes the gradient, which the backward
+    # only scales (no second kernel call and dispatch; docs/performance.md, per-call)
+    keep = (grad_output is None and reduction != "none" and n <= KEEP_GRAD_MAX_NUMEL
+            and state is not None and bool(state.get("keep_grad")))
+    if keep:
+        out_t = _empty(shape, dt)
+        out = _np(out_t).reshape(-1)
+        mode = 3
+        partial = np.empty(n_blocks, dtype=np.float64)
+    elif grad_output is not None or reduction == "none":
         out_t = _empty(shape, dt)
         out = _np(out_t).reshape(-1)
         mode = 2 if grad_output is not None else 1
@@ -456,16 +467,22 @@ def binary(
     if status[0]:
         return None
     if soft_flags.any():  # blocks with soft targets: the soft kernel (compiled on first use)
+        modes = (0, 2) if keep else (mode,)  # keep: the loss sums, then the gradient
 
         def run_soft(b0: int, b1: int) -> None:
-            _numba.binary_soft_blocks(*args, b0, b1, out, partial, mode, soft_flags, ign)
+            for md in modes:
+                _numba.binary_soft_blocks(*args, b0, b1, out, partial, md, soft_flags, ign)
 
         _parallel(run_soft, n_blocks, block)
-    if out_t is not None:
+    if out_t is not None and not keep:
         return out_t
     total = math.fsum(partial) if n_blocks < 64 else float(partial.sum())
     if reduction == "mean":
         total = _mean(total, count)
+    if keep:
+        assert state is not None
+        state["kept_grad"] = out_t
+        state["kept_den"] = (count or None) if reduction == "mean" else None
     return torch.tensor(total, dtype=dt)
 
 

@@ -118,7 +118,9 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
 ):
     """Blocks [b0, b1) whose targets are all exactly 0 or 1; the others are only flagged.
 
-    Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad. Each block's
+    Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad; 3 (small
+    inputs, a forward that keeps its gradient): partial[b] as in mode 0 and out = the
+    gradient of the elementwise loss (``go`` not applied: the backward scales it). Each block's
     targets are first checked in cache: a value outside [0, 1] (or NaN) in a forward mode
     sets ``status[0] = 1`` and stops (the public loss then raises its error); a block with
     any other value than 0 and 1 gets ``soft_flags[b] = 1`` and is left to
@@ -131,7 +133,7 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
     n = x.size
     one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
-    buf = np.empty(block if mode == 0 else 1, dtype=x.dtype)
+    buf = np.empty(block if mode == 0 or mode == 3 else 1, dtype=x.dtype)
     want_grad = mode == 2
     for b in range(b0, b1):
         s = b * block
@@ -162,6 +164,17 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
         ws = w[s : s + m] if w_full else w[:m]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
+        if mode == 3:  # loss and gradient of each element: two evaluations (small inputs)
+            gr = out[s : s + m]
+            for k in range(m):
+                yk = one if ys[k] == 1 else zero
+                vl = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, False, True)
+                vg = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, True, True)
+                skip = ys[k] == ign  # never true for a NaN ign
+                buf[k] = zero if skip else vl * ws[k]
+                gr[k] = zero if skip else vg * ws[k]
+            partial[b] = _block_sum(buf, m)
+            continue
         dst = buf[:m] if mode == 0 else out[s : s + m]
         if ign == ign:  # an ignore value (NaN: none)
             for k in range(m):
