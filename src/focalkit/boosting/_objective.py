@@ -32,7 +32,12 @@ from focalkit._core._validation import check_in, check_int, check_nonneg_float, 
 from focalkit._core.losses import KINDS, canonical_name, get_loss, loss_names, make_loss
 from focalkit._core.losses._spec import LossSpec
 from focalkit._core.weights import _weights
-from focalkit.boosting._fast import FAST_HOOKS, serial_grad_hess_into, serial_kernel_args
+from focalkit.boosting._fast import (
+    FAST_HOOKS,
+    serial_grad_hess_into,
+    serial_kernel_args,
+    serial_loss_mean,
+)
 from focalkit.boosting._fast_softmax import (
     diag_grad_hess,
     matrix_kernel_args,
@@ -165,13 +170,9 @@ class SigmoidForm:
         weights that are not plain non-negative numbers; the caller then calls
         :meth:`grad_hess`, which checks and raises.
         """
-        if self._serial is None:
-            spec = self.spec
-            args = None if spec.needs_labels else serial_kernel_args(
-                spec, self.hessian, self.hessian_floor)
-            self._serial = args if args is not None else ()
         y = np.asarray(y)
-        if not self._serial or z.ndim != 1 or y.shape != z.shape or y.dtype.kind not in "biuf":
+        if not self._serial_args() or z.ndim != 1 or y.shape != z.shape \
+                or y.dtype.kind not in "biuf":
             return False
         w = None
         if weight is not None:
@@ -181,6 +182,29 @@ class SigmoidForm:
             elif w.shape != z.shape or not (w.min() >= 0) or not np.isfinite(w.max()):
                 return False
         return serial_grad_hess_into(self._serial, z, y, w, g_out, h_out)
+
+    def _serial_args(self) -> tuple[Any, ...]:
+        """The serial kernels' arguments for this form's spec (empty: none apply)."""
+        if self._serial is None:
+            spec = self.spec
+            args = None if spec.needs_labels else serial_kernel_args(
+                spec, self.hessian, self.hessian_floor)
+            self._serial = args if args is not None else ()
+        return self._serial
+
+    def _serial_loss(self, z: np.ndarray, y: Any, weight: Any) -> float | None:
+        """:meth:`loss` by one serial kernel pass (binary focal / BCE, 0/1 labels), or None.
+
+        The booster metrics call it every round (CatBoost's Python ``eval_metric`` on the
+        training rows: ~6 ms per call on 1e5 rows through ``_core``, 0.3 s of a 1 s fit).
+        """
+        y = np.asarray(y)
+        if not self._serial_args() or z.ndim != 1 or y.shape != z.shape \
+                or y.dtype.kind not in "biuf":
+            return None
+        w = row_weights(weight, z.shape[0])
+        return serial_loss_mean(self._serial, z, y,
+                                None if w is None else np.asarray(w, dtype=np.float64))
 
     # -- labels and parameters ----------------------------------------------------------
     def check_labels(self, y: Any, margin_shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -264,6 +288,9 @@ class SigmoidForm:
     def loss(self, margin: Any, y: Any, weight: Any = None) -> float:
         """Weighted mean loss over rows (summed over labels for multi-label)."""
         z = np.asarray(margin, dtype=np.float64)
+        fast = self._serial_loss(z, y, weight)
+        if fast is not None:
+            return fast
         yy = self.check_labels(y, z.shape).astype(np.float64)
         spec = self._spec_for(yy)
         self.check_params(None if z.ndim == 1 else z.shape[1], spec)
