@@ -88,3 +88,17 @@ def test_python_dash_m_and_one_version(tmp_path):
                            capture_output=True, text=True, timeout=60)  # fmt: skip
     assert help_.returncode == 0
     assert "usage: focalkit demo" in help_.stdout
+
+
+def test_jobs_minus_one_runs_without_warnings(tmp_path):
+    """``--jobs -1`` (every core, joblib's loky workers) prints no warning (issue 16, 8)."""
+    cmd = [str(SCRIPT) if SCRIPT.exists() else sys.executable, *([] if SCRIPT.exists() else
+           ["-m", "focalkit"]), "bench", "--datasets", "demo-small", "--methods", "logreg",
+           "hgb", "--baseline", "logreg", "--folds", "2", "--repeats", "1", "--jobs", "-1",
+           "--no-progress", "--no-figures", "--out", "run"]  # fmt: skip
+    out = subprocess.run(cmd, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Warning" not in out.stderr, out.stderr[-2000:]
+    assert "loky" not in out.stderr.lower()
+    assert f"jobs={os.cpu_count()}" in out.stderr
