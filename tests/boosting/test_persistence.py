@@ -98,5 +98,33 @@ def test_export_refuses_what_the_native_model_cannot_hold(cls, binary_data, mult
     with pytest.raises(InvalidParameterError, match="'calibration'"):
         clf.export_booster()
     X, Y = multilabel_data
-    with pytest.raises(InvalidParameterError, match="multi-label"):
-        cls(**FAST).fit(X, Y).export_booster()
+    Y = Y.copy()
+    Y[:, 1] = 0  # a constant label: its model is the constant -inf margin
+    with pytest.warns(UserWarning, match="column"):
+        clf = cls(**FAST).fit(X, Y)
+    with pytest.raises(InvalidParameterError, match=r"label column\(s\) \[1\]"):
+        clf.export_booster()
+
+
+@pytest.mark.parametrize(("cls", "lib", "ext"), CASES, ids=[c[1] for c in CASES])
+def test_multilabel_saved_models_give_the_probabilities_without_focalkit(
+        cls, lib, ext, multilabel_data, tmp_path):
+    X, Y = multilabel_data
+    clf = cls("focal", gamma=[2.0, 1.0, 2.0], alpha="balanced", **FAST).fit(X, Y)
+    path = tmp_path / f"model{ext}"
+    if lib == "xgboost" and _xgb_version() < (3, 1):
+        with pytest.raises(InvalidParameterError, match="needs xgboost>=3.1"):
+            clf.save_model(path)
+        return
+    paths = clf.save_model(path)
+    want = clf.predict_proba(X)
+    if lib == "xgboost":  # one booster, a logistic output per label
+        assert paths == [str(path)]
+        got = _plain_predict(lib, path, X, tmp_path)
+    else:  # one binary booster per label, one file each
+        assert [p.rsplit("/", 1)[1] for p in paths] == [f"model.label{j}{ext}"
+                                                        for j in range(3)]
+        cols = [_plain_predict(lib, p, X, tmp_path) for p in paths]
+        got = np.column_stack([c if c.ndim == 1 else c[:, 1] for c in cols])
+    assert got.shape == want.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(got, want, atol=1e-6 if lib == "xgboost" else 1e-12)

@@ -498,17 +498,25 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
         first round's trees), CatBoost ``predict(prediction_type="Probability")`` (initial
         score as the model's bias). Only the rounds up to ``best_iteration_`` are kept.
 
+        Multi-label models: XGBoost's is one booster with a logistic objective per output
+        (``predict`` gives the (n, K) probabilities; xgboost>=3.1, a vector base_score);
+        LightGBM's and CatBoost's are one binary booster per label, returned as a list in
+        label order (stack their probabilities as columns).
+
         Returns
         -------
-        xgboost.Booster, lightgbm.Booster or catboost.CatBoost
+        xgboost.Booster, lightgbm.Booster or catboost.CatBoost, or a list of them
             A copy; the fitted estimator is unchanged.
         """
         check_is_fitted(self, "init_score_")
         owner = type(self).__name__
-        if self.task_ == "multilabel":
+        trained = getattr(self, "_trained_labels", None)
+        if self.task_ == "multilabel" and trained is not None and not np.all(trained):
+            constant = np.flatnonzero(~np.asarray(trained)).tolist()
             raise InvalidParameterError(
-                f"{owner}.export_booster supports binary and multi-class y; a multi-label "
-                "model is one booster per label: pickle the estimator instead."
+                f"{owner}.export_booster: label column(s) {constant} were constant in "
+                "training, so their model is the constant init_score_ (+-inf), which a "
+                "native model cannot hold: pickle the estimator instead."
             )
         if self.calibration is not None:
             raise param_error(
@@ -517,13 +525,30 @@ class BoosterClassifierMixin(ClassifierMixin, BaseEstimator):
             )
         return self._export()
 
-    def save_model(self, path: Any) -> None:
+    def save_model(self, path: Any) -> list[str]:
         """Write :meth:`export_booster`'s model in the booster's native format to ``path``.
 
         Load it with ``xgboost.Booster(model_file=path)``, ``lightgbm.Booster(model_file=path)``
-        or ``catboost.CatBoost().load_model(path)``; no focalkit needed.
+        or ``catboost.CatBoost().load_model(path)``; no focalkit needed. A multi-label
+        LightGBM / CatBoost model (one booster per label) is written as one file per label,
+        ``<stem>.label<j><suffix>`` next to ``path``.
+
+        Returns
+        -------
+        list of str
+            The files written, in label order.
         """
-        self.export_booster().save_model(str(path))
+        from pathlib import Path
+
+        model = self.export_booster()
+        if not isinstance(model, list):
+            model.save_model(str(path))
+            return [str(path)]
+        p = Path(path)
+        paths = [str(p.with_name(f"{p.stem}.label{j}{p.suffix}")) for j in range(len(model))]
+        for m, q in zip(model, paths, strict=True):
+            m.save_model(q)
+        return paths
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -406,9 +406,16 @@ class CatBoostClassifier(BoosterClassifierMixin):
         )
 
     def _export(self):
-        model = self.models_[0].copy()
+        if self.task_ == "multilabel":  # one binary model per label
+            return [self._export_one(m, float(init))
+                    for m, init in zip(self.models_, self.init_score_, strict=True)]
+        return self._export_one(self.models_[0], self.init_score_)
+
+    @staticmethod
+    def _export_one(source, init):
+        """A copy of ``source`` with ``init`` added to its bias."""
+        model = source.copy()
         scale, bias = model.get_scale_and_bias()
-        init = self.init_score_
         bias = (float(bias) + float(init) if np.ndim(init) == 0
                 else (np.asarray(bias, dtype=np.float64) + init).tolist())
         model.set_scale_and_bias(scale, bias)

@@ -406,11 +406,19 @@ class LightGBMClassifier(BoosterClassifierMixin):
         )
 
     def _export(self):
-        lgb = _lgb()
-        text = self.boosters_[0].model_to_string(num_iteration=int(self.best_iteration_) + 1)
-        init = np.atleast_1d(self.init_score_)
+        if self.task_ == "multilabel":  # one binary booster per label
+            return [self._export_one(b, int(it), np.atleast_1d(init), "binary sigmoid:1")
+                    for b, it, init in zip(self.boosters_, self.best_iteration_,
+                                           self.init_score_, strict=True)]
         objective = ("binary sigmoid:1" if self.task_ == "binary"
                      else f"multiclass num_class:{len(self.classes_)}")
+        return self._export_one(self.boosters_[0], int(self.best_iteration_),
+                                np.atleast_1d(self.init_score_), objective)
+
+    def _export_one(self, source, best_iteration, init, objective):
+        """One native booster with ``objective`` and ``init`` folded into round 1."""
+        lgb = _lgb()
+        text = source.model_to_string(num_iteration=best_iteration + 1)
         head, sep, rest = text.partition("\nnum_class=")
         line, nl, tail = rest.partition("\n")
         booster = lgb.Booster(

@@ -412,11 +412,17 @@ class XGBoostClassifier(BoosterClassifierMixin):
             booster.set_param({"objective": "binary:logistic", "base_score": p})
             return booster
         major, minor = (int(v) for v in re.findall(r"\d+", xgb.__version__)[:2])
+        what = "multi-label" if self.task_ == "multilabel" else "multi-class"
         if (major, minor) < (3, 1):
             raise InvalidParameterError(
-                f"{type(self).__name__}.export_booster for multi-class y needs xgboost>=3.1 "
+                f"{type(self).__name__}.export_booster for {what} y needs xgboost>=3.1 "
                 f"(a vector base_score); this is xgboost {xgb.__version__}."
             )
+        if self.task_ == "multilabel":  # a logistic output per label (probabilities)
+            init = np.asarray(self.init_score_, dtype=np.float64)
+            booster.set_param({"objective": "binary:logistic",
+                               "base_score": (1.0 / (1.0 + np.exp(-init))).tolist()})
+            return booster
         booster.set_param({"objective": "multi:softprob",
                            "base_score": [float(v) for v in self.init_score_]})
         return booster
