@@ -103,3 +103,51 @@ def test_half_inputs_and_mean_of_nothing(kernel_calls):
     assert nothing.isnan()
     assert torch.equal(z64.grad, torch.zeros_like(z64))
     assert "backward" not in kernel_calls
+
+
+@pytest.fixture
+def softmax_calls(monkeypatch):
+    calls = []
+    softmax = _cpu.softmax
+
+    def counting(*a, **k):
+        calls.append("backward" if k.get("grad_output") is not None else "forward")
+        return softmax(*a, **k)
+
+    monkeypatch.setattr(_cpu, "softmax", counting)
+    return calls
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": "rand"}, {"ignore_index": 2},
+                                     {"gamma": 0.5}, {"gamma": 0.0}, {"normalizer": 3.0}],
+                         ids=lambda o: ",".join(o) or "plain")
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(64, 4), (256, 10), (4096, 16)], ids=str)
+def test_softmax_kept_gradient_equals_the_reference(softmax_calls, options, reduction, shape):
+    g = torch.Generator().manual_seed(shape[0])
+    z = 3 * torch.randn(*shape, dtype=D64, generator=g)
+    t = torch.randint(0, shape[1], (shape[0],), generator=g)
+    kw = {"gamma": 2.0, "reduction": reduction, **options}
+    if kw.get("weight") == "rand":
+        kw["weight"] = torch.rand(shape[1], generator=g, dtype=D64) + 0.1
+    out = []
+    for fast in (True, False):
+        zz = z.clone().requires_grad_(True)
+        with ft.use_fast_path(fast):
+            loss = ft.focal_loss(zz, t, **kw)
+            (grad,) = torch.autograd.grad(loss * 0.7, zz)
+        out.append((loss.detach(), grad))
+    assert softmax_calls == ["forward"]
+    torch.testing.assert_close(out[0][0], out[1][0], rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(out[0][1], out[1][1], rtol=1e-11, atol=1e-15)
+
+
+def test_softmax_all_ignored_and_above_the_limit(softmax_calls):
+    z = torch.randn(100, 5, dtype=D64, requires_grad=True)
+    loss = ft.focal_loss(z, torch.full((100,), -100), gamma=2.0)
+    loss.backward()
+    assert loss.isnan()
+    assert torch.equal(z.grad, torch.zeros_like(z))
+    big = torch.randn(_cpu.KEEP_GRAD_MAX_NUMEL // 8 + 1, 8, requires_grad=True)
+    ft.focal_loss(big, torch.randint(0, 8, (big.shape[0],)), gamma=2.0).backward()
+    assert softmax_calls == ["forward", "forward", "backward"]

@@ -639,18 +639,27 @@ def _softmax_hard(
     wrow = np.empty(n, dtype=npdt)  # the class weights themselves: exact in their dtype
     smx = np.empty(n, dtype=npdt)
     sss = np.empty(n, dtype=npdt)
-    out1 = np.empty((1, 1), dtype=npdt)
     one = np.ones(1, dtype=npdt)
+    # a small first-order call: the forward also writes the unscaled gradient (mode 3),
+    # which the backward only scales (see binary)
+    keep = (reduction != "none" and n * c <= KEEP_GRAD_MAX_NUMEL and state is not None
+            and bool(state.get("keep_grad")))
+    kept_t = _empty((n, c), dt) if keep else None
+    out1 = _np(kept_t) if kept_t is not None else np.empty((1, 1), dtype=npdt)
+    fwd_mode = 3 if keep else 0
 
     def run_fwd(r0: int, r1: int) -> None:
         kern(x, ta, cw, ignore_index, one, False, g, ig, r0, r1, out1, partial, wrow,
-             smx, sss, False, 0, status)
+             smx, sss, False, fwd_mode, status)
 
     _parallel(run_fwd, n, c)
     if status[0]:
         return None
     denom = float(wrow.sum(dtype=np.float64)) if reduction == "mean" else 1.0
-    if state is not None:
+    if state is not None and keep:
+        state["kept_grad"] = kept_t
+        state["kept_den"] = (denom or None) if reduction == "mean" else None
+    elif state is not None:
         state["cpu_rows"] = (smx, sss, denom)
     if reduction == "none":
         return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory

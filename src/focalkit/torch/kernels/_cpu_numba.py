@@ -339,8 +339,9 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
     mode 0: partial[r] = loss of row r, wrow[r] = its class weight (0 for ignored rows),
     smx[r], sss[r] = the row's maximum and sum of exp(x - max) (for the backward);
     mode 2: out = grad of the rows, scaled by go[r] (go_full) or go[0], reading the row
-    statistics from smx and sss when ``have_stats``. A label outside [0, C) (and not
-    ``ignore_index``) sets ``status[0] = 1`` and stops.
+    statistics from smx and sss when ``have_stats``; mode 3 (small inputs, a forward that
+    keeps its gradient): what mode 0 writes, and ``out`` = the unscaled gradient. A label
+    outside [0, C) (and not ``ignore_index``) sets ``status[0] = 1`` and stops.
     """
     c = x.shape[1]
     one = x.dtype.type(1.0)
@@ -352,6 +353,8 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
     xy = np.empty(rb_max, dtype=x.dtype)
     ay = np.empty(rb_max, dtype=x.dtype)
     res = np.empty(rb_max, dtype=x.dtype)
+    coefs = np.empty(rb_max, dtype=x.dtype)
+    lg = np.empty(rb_max, dtype=np.float64)
     yy = np.empty(rb_max, dtype=np.int64)
     for rb in range(r0, r1, rb_max):
         m = min(rb_max, r1 - rb)
@@ -392,26 +395,29 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
                 ss[i] = _sum(buf[i * c : i * c + c], c)
         # the target class's terms, a vector loop over the rows:
         # L = a_y q^g (-log p_y); g_j = a_y w_y (p_j - [j=y]) (see softmax_rows)
+        for i in range(m):  # a loop of its own: it vectorises
+            lg[i] = log_pos(np.float64(ss[i]))
         for i in range(m):
-            lse = mx[i] + type(mx[i])(log_pos(ss[i]))
+            lse = mx[i] + type(mx[i])(lg[i])
             lpy = xy[i] - lse
             qy = -expm1_neg(lpy)
             nl = -lpy
             qp = qpow_direct(qy, g, ig)
-            if mode == 0:
+            if mode != 2:
                 res[i] = ay[i] * qp * nl
-            else:
+            if mode != 0:
                 ry = nl / qy if qy > 0 else one
                 pr = (one - qy) * ry if qy != one else zero  # -> 0 at a -inf target logit
-                res[i] = ay[i] * qp * (one + g * pr)
-        if mode == 0:
+                coefs[i] = ay[i] * qp * (one + g * pr)
+        if mode != 2:
             for i in range(m):
                 ok = yy[i] >= 0
                 partial[rb + i] = float(res[i]) if ok else 0.0
                 wrow[rb + i] = ay[i]
                 smx[rb + i] = mx[i]
                 sss[rb + i] = ss[i]
-            continue
+            if mode == 0:
+                continue
         for i in range(m):
             r = rb + i
             outr = out[r]
@@ -420,7 +426,7 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
                 for k in range(c):
                     outr[k] = zero
                 continue
-            coef = res[i] * (go[r] if go_full else go[0])
+            coef = coefs[i] * (go[r] if go_full else go[0])
             cs = coef / ss[i]
             bi = buf[i * c : i * c + c]
             for k in range(c):  # the exponentials of the lse pass, reused
