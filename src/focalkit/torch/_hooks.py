@@ -113,6 +113,14 @@ def _rows(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor] | None:
     return input.movedim(1, -1).reshape(-1, input.shape[1]), target.reshape(-1)
 
 
+def _unrows(grad: Tensor, input: Tensor) -> Tensor:
+    """A gradient of :func:`_rows`'s ``(N * d1 * ..., C)`` rows in ``input``'s shape.
+
+    ``(N, C, d1, ...)``: a channels-last view, no copy.
+    """
+    return grad.reshape(input.shape[0], *input.shape[2:], input.shape[1]).movedim(-1, 1)
+
+
 class _SoftmaxFocalHook:
     """The softmax focal spec on the fused softmax kernels.
 
@@ -142,6 +150,9 @@ class _SoftmaxFocalHook:
             state["nd_rows"] = True
             out = self._forward(*rows, weight, gamma, smoothing, reduction, ignore_index,
                                 pending, state)
+            kept = state.get("kept_grad")
+            if kept is not None:  # a small call's gradient, in the rows' layout
+                state["kept_grad"] = _unrows(kept, input)
             return out if out is None or reduction != "none" else out.reshape(target.shape)
         return self._forward(input, target, weight, gamma, smoothing, reduction, ignore_index,
                              pending, state)
@@ -177,8 +188,7 @@ class _SoftmaxFocalHook:
                                               state=state)
             if grad is None:
                 return None
-            # (N, d1, ..., C) back to (N, C, d1, ...): a channels-last view, no copy
-            return grad.reshape(input.shape[0], *input.shape[2:], input.shape[1]).movedim(-1, 1)
+            return _unrows(grad, input)
         return _dispatch.softmax_backward(grad_output, input, target, weight, gamma=gamma,
                                           ignore_index=ignore_index,
                                           label_smoothing=smoothing, reduction=reduction,
