@@ -64,6 +64,7 @@ class QualityFocalLoss(SigmoidLoss):
             return bce, d
         dist = ops.abs(d)
         scale = dist * dist if beta == 2.0 else ops.pow(dist, beta)
-        sgn = ops.where(d > 0, 1.0, 0.0) - ops.where(d < 0, 1.0, 0.0)
+        one, zero = 1.0 + 0.0 * d, 0.0 * d  # tensors: every back end's where takes them
+        sgn = ops.where(d > 0, one, zero) - ops.where(d < 0, one, zero)
         d_scale = beta * sgn * (dist if beta == 2.0 else ops.pow(dist, beta - 1.0))
         return scale * bce, scale * d + d_scale * (p * one_m_p) * bce
