@@ -323,6 +323,56 @@ def softmax_rows(  # type: ignore[no-untyped-def]
 SOFTMAX_BLOCK = 2048
 
 
+@njit(**_INLINE)
+def _gather_targets(tv, xv, by_class, cw, ignore_index, c, yy, xy, ay):  # type: ignore[no-untyped-def]
+    """Labels of a block: ``yy`` (-1 where ignored), target logits ``xy``, class weights ``ay``.
+
+    ``xv`` is the block's logits, (rows, C), or (C, positions) when ``by_class``. False
+    at a label outside [0, C) that is not ``ignore_index``.
+    """
+    zero = xy.dtype.type(0.0)
+    for i in range(tv.shape[0]):
+        y = tv[i]
+        if y == ignore_index:
+            yy[i] = -1
+            xy[i] = zero
+            ay[i] = zero
+            continue
+        if y < 0 or y >= c:
+            return False
+        yy[i] = y
+        xy[i] = xv[y, i] if by_class else xv[i, y]
+        ay[i] = cw[y]
+    return True
+
+
+@njit(**_INLINE)
+def _target_terms(m, mx, ss, xy, ay, g, ig, lg, res, coefs, want_loss, want_coef):  # type: ignore[no-untyped-def]
+    """The target class's terms of ``m`` rows (vector loops), shared by the hard kernels.
+
+    From the row maxima ``mx`` and sums of exp(x - max) ``ss``: ``res`` = L =
+    a_y q^g (-log p_y) and ``coefs`` = a_y q^g (1 + g p_y (-log p_y) / q), the factor of
+    the gradient ``g_j = coef (p_j - [j = y])`` (finite for every gamma; see
+    :func:`softmax_rows`).
+    """
+    one = mx.dtype.type(1.0)
+    zero = mx.dtype.type(0.0)
+    for i in range(m):  # a loop of its own: it vectorises (2x faster kernels)
+        lg[i] = log_pos(np.float64(ss[i]))
+    for i in range(m):
+        lse = mx[i] + type(mx[i])(lg[i])
+        lpy = xy[i] - lse
+        qy = -expm1_neg(lpy)
+        nl = -lpy
+        qp = qpow_direct(qy, g, ig)
+        if want_loss:
+            res[i] = ay[i] * qp * nl
+        if want_coef:
+            ry = nl / qy if qy > 0 else one
+            pr = (one - qy) * ry if qy != one else zero  # -> 0 at a -inf target logit
+            coefs[i] = ay[i] * qp * (one + g * pr)
+
+
 @njit(**_OPTS)
 def softmax_hard_rows(  # type: ignore[no-untyped-def]
     x, t, cw, ignore_index, go, go_full, g, ig, r0, r1, out, partial, wrow, smx, sss,
@@ -344,7 +394,6 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
     outside [0, C) (and not ``ignore_index``) sets ``status[0] = 1`` and stops.
     """
     c = x.shape[1]
-    one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
     rb_max = max(1, SOFTMAX_BLOCK // c)
     buf = np.empty(rb_max * c, dtype=x.dtype)
@@ -360,19 +409,9 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
         m = min(rb_max, r1 - rb)
         xb = x[rb : rb + m]
         # the labels (scalar: a gather and the range check per row)
-        for i in range(m):
-            y = t[rb + i]
-            if y == ignore_index:
-                yy[i] = -1
-                xy[i] = zero
-                ay[i] = zero
-                continue
-            if y < 0 or y >= c:
-                status[0] = 1
-                return
-            yy[i] = y
-            xy[i] = xb[i, y]
-            ay[i] = cw[y]
+        if not _gather_targets(t[rb : rb + m], xb, False, cw, ignore_index, c, yy, xy, ay):
+            status[0] = 1
+            return
         # row maxima and the exponentials exp(x - max), flat over the block
         if mode == 2 and have_stats:
             for i in range(m):
@@ -393,22 +432,7 @@ def softmax_hard_rows(  # type: ignore[no-untyped-def]
         if not (mode == 2 and have_stats):
             for i in range(m):
                 ss[i] = _sum(buf[i * c : i * c + c], c)
-        # the target class's terms, a vector loop over the rows:
-        # L = a_y q^g (-log p_y); g_j = a_y w_y (p_j - [j=y]) (see softmax_rows)
-        for i in range(m):  # a loop of its own: it vectorises
-            lg[i] = log_pos(np.float64(ss[i]))
-        for i in range(m):
-            lse = mx[i] + type(mx[i])(lg[i])
-            lpy = xy[i] - lse
-            qy = -expm1_neg(lpy)
-            nl = -lpy
-            qp = qpow_direct(qy, g, ig)
-            if mode != 2:
-                res[i] = ay[i] * qp * nl
-            if mode != 0:
-                ry = nl / qy if qy > 0 else one
-                pr = (one - qy) * ry if qy != one else zero  # -> 0 at a -inf target logit
-                coefs[i] = ay[i] * qp * (one + g * pr)
+        _target_terms(m, mx, ss, xy, ay, g, ig, lg, res, coefs, mode != 2, mode != 0)
         if mode != 2:
             for i in range(m):
                 ok = yy[i] >= 0
@@ -457,7 +481,6 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
     s_len = x.shape[2]
     sb = SOFTMAX_PLANE_BLOCK
     per_image = (s_len + sb - 1) // sb
-    one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
     mx = np.empty(sb, dtype=x.dtype)
     ss = np.empty(sb, dtype=x.dtype)
@@ -465,6 +488,7 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
     ay = np.empty(sb, dtype=x.dtype)
     res = np.empty(sb, dtype=x.dtype)
     cs = np.empty(sb, dtype=x.dtype)
+    coefs = np.empty(sb, dtype=x.dtype)
     yy = np.empty(sb, dtype=np.int64)
     lg = np.empty(sb, dtype=np.float64)
     for u in range(u0, u1):
@@ -472,20 +496,10 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
         s0 = (u - n * per_image) * sb
         m = min(sb, s_len - s0)
         xn = x[n]
-        tn = t[n]
-        for i in range(m):
-            y = tn[s0 + i]
-            if y == ignore_index:
-                yy[i] = -1
-                xy[i] = zero
-                ay[i] = zero
-                continue
-            if y < 0 or y >= c:
-                status[0] = 1
-                return
-            yy[i] = y
-            xy[i] = xn[y, s0 + i]
-            ay[i] = cw[y]
+        if not _gather_targets(t[n, s0 : s0 + m], xn[:, s0 : s0 + m], True, cw, ignore_index,
+                               c, yy, xy, ay):
+            status[0] = 1
+            return
         if mode == 2 and have_stats:
             for i in range(m):
                 mx[i] = smx[n, s0 + i]
@@ -505,20 +519,7 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
                 r = xn[k, s0 : s0 + m]
                 for i in range(m):
                     ss[i] += exp_neg_fma(r[i] - mx[i])
-        for i in range(m):  # a loop of its own: it vectorises (2x faster kernel)
-            lg[i] = log_pos(np.float64(ss[i]))
-        for i in range(m):  # the target class's terms (see softmax_hard_rows)
-            lse = mx[i] + type(mx[i])(lg[i])
-            lpy = xy[i] - lse
-            qy = -expm1_neg(lpy)
-            nl = -lpy
-            qp = qpow_direct(qy, g, ig)
-            if mode == 0:
-                res[i] = ay[i] * qp * nl
-            else:
-                ry = nl / qy if qy > 0 else one
-                pr = (one - qy) * ry if qy != one else zero
-                res[i] = ay[i] * qp * (one + g * pr)
+        _target_terms(m, mx, ss, xy, ay, g, ig, lg, res, coefs, mode == 0, mode != 0)
         if mode == 0:
             for i in range(m):
                 partial[n, s0 + i] = float(res[i]) if yy[i] >= 0 else 0.0
@@ -528,11 +529,11 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
             continue
         for i in range(m):
             if yy[i] < 0:
-                res[i] = zero
+                coefs[i] = zero
                 cs[i] = zero
             else:
-                res[i] = res[i] * (go[n, s0 + i] if go_full else go[0, 0])
-                cs[i] = res[i] / ss[i]
+                coefs[i] = coefs[i] * (go[n, s0 + i] if go_full else go[0, 0])
+                cs[i] = coefs[i] / ss[i]
         for k in range(c):
             r = xn[k, s0 : s0 + m]
             o = out[n, k, s0 : s0 + m]
@@ -541,4 +542,4 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
         for i in range(m):
             y = yy[i]
             if y >= 0:
-                out[n, y, s0 + i] = out[n, y, s0 + i] - res[i]
+                out[n, y, s0 + i] = out[n, y, s0 + i] - coefs[i]
