@@ -56,3 +56,12 @@ def test_the_three_metrics_agree_with_core():
     _, value, higher_better = LightGBMMetric("focal", gamma=2.0, alpha=0.25)(y, z)
     assert value == pytest.approx(want, rel=1e-12)
     assert higher_better is False
+
+
+def test_zero_total_weight_is_nan_on_both_paths():
+    """Nothing to average: NaN, from the kernel (0/1 labels) and the checked path (soft
+    labels) alike (the checked path used to raise NumPy's ZeroDivisionError)."""
+    form = _loss(gamma=2.0).form("sigmoid")
+    z, w = np.zeros(4), np.zeros(4)
+    assert np.isnan(form.loss(z, np.array([0.0, 1.0, 0.0, 1.0]), w))
+    assert np.isnan(form.loss(z, np.array([0.0, 0.5, 0.0, 1.0]), w))

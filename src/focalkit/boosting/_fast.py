@@ -43,6 +43,7 @@ path (same results, slower).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -708,4 +709,4 @@ def serial_loss_mean(args: tuple[Any, ...], z: np.ndarray, y: np.ndarray,
                                    _gamma_ig(gamma), a1, a0)
     if wsum < 0:
         return None
-    return total / wsum if wsum > 0 else 0.0
+    return total / wsum if wsum > 0 else math.nan  # as weighted_mean: nothing to average

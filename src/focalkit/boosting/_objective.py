@@ -23,6 +23,7 @@ loss); the result is the same, only faster.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any, TypeVar
 
 import numpy as np
@@ -70,6 +71,14 @@ def unpack_native(a: Any, b: Any, weight: Any) -> tuple[np.ndarray, np.ndarray, 
     if hasattr(b, "get_label") and hasattr(b, "get_weight"):
         return np.asarray(a), np.asarray(b.get_label()), b.get_weight(), True
     return np.asarray(b), np.asarray(a), weight, False
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """The metrics' weighted mean; NaN when the weights sum to 0 (nothing to average)."""
+    if weights is None:
+        return float(np.mean(values))
+    total = float(np.sum(weights, dtype=np.float64))
+    return float(np.dot(values, weights) / total) if total > 0 else math.nan
 
 
 def row_weights(weight: Any, n: int) -> np.ndarray | None:
@@ -295,7 +304,7 @@ class SigmoidForm:
         spec = self._spec_for(yy)
         self.check_params(None if z.ndim == 1 else z.shape[1], spec)
         per = np.asarray(spec.loss(z, yy)).reshape(z.shape[0], -1).sum(axis=1)
-        return float(np.average(per, weights=row_weights(weight, z.shape[0])))
+        return weighted_mean(per, row_weights(weight, z.shape[0]))
 
     def init_score(self, y: Any, sample_weight: Any = None, n_classes: int | None = None) -> Any:
         """Optimal constant margin: a float (1-D ``y``) or one per label (2-D ``y``)."""
@@ -498,7 +507,7 @@ class SoftmaxForm:
         labels = self.check_labels(y, z.shape[1], z.shape[0])
         spec = self._spec_for(labels, z.shape[1])
         per = np.asarray(spec.loss(z, labels))
-        return float(np.average(per, weights=row_weights(weight, z.shape[0])))
+        return weighted_mean(per, row_weights(weight, z.shape[0]))
 
     def _classes(self, y: Any, n_classes: int | None) -> tuple[np.ndarray, int]:
         arr = np.asarray(y).reshape(-1)
