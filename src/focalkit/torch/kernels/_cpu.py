@@ -598,6 +598,23 @@ def _mean(total: float, denom: float) -> float:
     return total / denom if denom != 0 else math.nan
 
 
+def _label_denom(t: torch.Tensor, cw_t: torch.Tensor, ignore_index: int, c: int) -> float:
+    """The ``mean`` denominator from the labels: the class weights of the counted rows."""
+    valid = t != ignore_index
+    return float((cw_t.double()[t.clamp(0, c - 1)] * valid).sum())
+
+
+def _reduced(partial: np.ndarray, reduction: str, denom: float,
+             dt: torch.dtype) -> torch.Tensor:
+    """The loss from per-row (per-position) partials: as they are, summed, or the mean."""
+    if reduction == "none":
+        return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory
+    total = float(partial.sum())
+    if reduction == "mean":
+        total = _mean(total, denom)
+    return torch.tensor(total, dtype=dt)
+
+
 def _softmax_hard(
     x: np.ndarray, ta: np.ndarray, cw: np.ndarray, t: torch.Tensor, cw_t: torch.Tensor,
     ignore_index: int, reduction: str, grad_output: torch.Tensor | None,
@@ -620,10 +637,7 @@ def _softmax_hard(
         else:
             smx = sss = np.empty(1, dtype=npdt)
             have = False
-            denom = 1.0
-            if reduction == "mean":
-                valid = t != ignore_index
-                denom = float((cw_t.double()[t.clamp(0, c - 1)] * valid).sum())
+            denom = _label_denom(t, cw_t, ignore_index, c) if reduction == "mean" else 1.0
         go, go_full = _softmax_grad_output(grad_output, reduction, denom, dt, npdt)
         out_t = _empty((n, c), dt)
         out = _np(out_t)
@@ -661,12 +675,7 @@ def _softmax_hard(
         state["kept_den"] = (denom or None) if reduction == "mean" else None
     elif state is not None:
         state["cpu_rows"] = (smx, sss, denom)
-    if reduction == "none":
-        return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory
-    total = float(partial.sum())
-    if reduction == "mean":
-        total = _mean(total, denom)
-    return torch.tensor(total, dtype=dt)
+    return _reduced(partial, reduction, denom, dt)
 
 
 def _softmax_planes(
@@ -718,16 +727,9 @@ def _softmax_planes(
         else:
             smx = sss = np.empty((1, 1), dtype=npdt)
             have = False
-            denom = 1.0
-            if reduction == "mean":
-                valid = t != ignore_index
-                denom = float((cw_t.double()[t.clamp(0, c - 1)] * valid).sum())
-        if reduction == "none" and grad_output.numel() > 1 and any(grad_output.stride()):
-            go = _np(grad_output.detach().to(dt).contiguous()).reshape(n, s_len)
-            go_full = True
-        else:
-            go, go_full = _softmax_grad_output(grad_output, reduction, denom, dt, npdt)
-            go = go.reshape(1, 1)
+            denom = _label_denom(t, cw_t, ignore_index, c) if reduction == "mean" else 1.0
+        go, go_full = _softmax_grad_output(grad_output, reduction, denom, dt, npdt)
+        go = go.reshape(n, s_len) if go_full else go.reshape(1, 1)
         out_t = _empty(tuple(input.shape), dt)
         out = _np(out_t).reshape(n, c, s_len)
 
@@ -757,9 +759,5 @@ def _softmax_planes(
     denom = float(wrow.sum(dtype=np.float64)) if reduction == "mean" else 1.0
     if state is not None:
         state["cpu_planes"] = (smx, sss, denom)
-    if reduction == "none":
-        return torch.from_numpy(partial).to(dt, copy=True).reshape(target.shape)
-    total = float(partial.sum())
-    if reduction == "mean":
-        total = _mean(total, denom)
-    return torch.tensor(total, dtype=dt)
+    loss = _reduced(partial, reduction, denom, dt)
+    return loss.reshape(target.shape) if reduction == "none" else loss
