@@ -15,17 +15,22 @@ from focalkit.torch.kernels import _cpu  # noqa: E402
 D64 = torch.float64
 
 
-@pytest.fixture
-def kernel_calls(monkeypatch):
+def _count_calls(monkeypatch, name):
+    """Record each call of the CPU kernel entry ``_cpu.<name>`` as forward or backward."""
     calls = []
-    binary = _cpu.binary
+    kernel = getattr(_cpu, name)
 
     def counting(*a, **k):
         calls.append("backward" if k.get("grad_output") is not None else "forward")
-        return binary(*a, **k)
+        return kernel(*a, **k)
 
-    monkeypatch.setattr(_cpu, "binary", counting)
+    monkeypatch.setattr(_cpu, name, counting)
     return calls
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    return _count_calls(monkeypatch, "binary")
 
 
 def _both(z, y, **kw):
@@ -107,15 +112,7 @@ def test_half_inputs_and_mean_of_nothing(kernel_calls):
 
 @pytest.fixture
 def softmax_calls(monkeypatch):
-    calls = []
-    softmax = _cpu.softmax
-
-    def counting(*a, **k):
-        calls.append("backward" if k.get("grad_output") is not None else "forward")
-        return softmax(*a, **k)
-
-    monkeypatch.setattr(_cpu, "softmax", counting)
-    return calls
+    return _count_calls(monkeypatch, "softmax")
 
 
 @pytest.mark.parametrize("options", [{}, {"weight": "rand"}, {"ignore_index": 2},
