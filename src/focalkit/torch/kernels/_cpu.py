@@ -569,12 +569,7 @@ def softmax(
     _parallel(run_fwd, n, c)
     if status[0]:
         return None
-    if reduction == "none":
-        return torch.from_numpy(partial).to(dt, copy=True)  # not NumPy's memory
-    total = float(partial.sum())
-    if reduction == "mean":
-        total = _mean(total, denom)
-    return torch.tensor(total, dtype=dt)
+    return _reduced(partial, reduction, denom, dt)
 
 
 def _softmax_grad_output(
