@@ -124,9 +124,11 @@ class _RecordSaved:
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_binary_saves_only_its_inputs(reduction):
-    """Above the small-call size the fused path keeps nothing but its inputs; below it
-    (``KEEP_GRAD_MAX_NUMEL`` logits, first order, mean / sum) also the gradient it
-    computed in the forward (at most 2^16 values)."""
+    """Above the small-call sizes the fused path keeps nothing but its inputs; below them
+    (first order) also the gradient it computed in the forward: ``KEEP_GRAD_MAX_NUMEL``
+    logits with mean / sum for the calls with weights, the lane's limit
+    (``focalkit.torch._small``) for plain calls, every reduction."""
+    from focalkit.torch import _small
     from focalkit.torch.kernels._cpu import KEEP_GRAD_MAX_NUMEL
 
     rows = KEEP_GRAD_MAX_NUMEL // 4 + 1
@@ -138,16 +140,28 @@ def test_binary_saves_only_its_inputs(reduction):
     inputs = {t.data_ptr(): t.shape for t in (z, y, w, pw)}
     assert len(rec.saved) == 4
     assert all(inputs.get(t.data_ptr()) == t.shape for t in rec.saved)
+    big = torch.randn(_small.MAX_NUMEL_FEW_THREADS // 4 + 1, 4, requires_grad=True)
     with _RecordSaved() as rec_plain:
-        binary_focal_loss_with_logits(z, y)
+        binary_focal_loss_with_logits(big, torch.rand(big.shape))
     assert len(rec_plain.saved) == 2  # input and target, nothing else
     out.sum().backward()
-    small = z[:64].detach().requires_grad_(True)
-    with _RecordSaved() as rec_small:
-        binary_focal_loss_with_logits(small, y[:64].round(), reduction=reduction)
-    kept = 1 if reduction != "none" else 0  # the gradient of the forward
-    assert len(rec_small.saved) == 2 + kept
-    assert all(t.shape == small.shape for t in rec_small.saved)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the lane's limit depends on it
+    try:
+        recorded = []
+        for m, weight in ((16, torch.rand(16, 1)), (16, None), (rows, None)):
+            small = z[:m].detach().requires_grad_(True)
+            with _RecordSaved() as rec_small:
+                binary_focal_loss_with_logits(small, y[:m].round(), weight=weight,
+                                              reduction=reduction)
+            recorded.append((small, weight, rec_small))
+    finally:
+        torch.set_num_threads(threads)
+    for small, weight, rec_small in recorded:
+        # the gradient of the forward: always in the lane, for mean / sum otherwise
+        kept = 1 if weight is None or reduction != "none" else 0
+        assert len(rec_small.saved) == 2 + (weight is not None) + kept
+        assert all(t.shape in (small.shape, (16, 1)) for t in rec_small.saved)
 
 
 def test_softmax_saves_only_its_inputs():

@@ -1,5 +1,6 @@
 """Small first-order calls of the binary loss: the forward kernel also writes the gradient
-(``_cpu.KEEP_GRAD_MAX_NUMEL``), the backward only scales it. Checked against the
+(the lane of ``focalkit.torch._small`` for plain calls, ``_cpu.KEEP_GRAD_MAX_NUMEL`` in
+``_cpu.binary`` for the others), the backward only scales it. Checked against the
 reference path on every option, and that the backward runs no second kernel call."""
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ def _count_calls(monkeypatch, name):
 
 @pytest.fixture
 def kernel_calls(monkeypatch):
-    return _count_calls(monkeypatch, "binary")
+    calls = _count_calls(monkeypatch, "binary")
+    small = _cpu.binary_small
+
+    def counting_small(*a, **k):
+        calls.append("forward")
+        return small(*a, **k)
+
+    monkeypatch.setattr(_cpu, "binary_small", counting_small)
+    return calls
 
 
 def _both(z, y, **kw):
@@ -71,10 +80,40 @@ def test_kept_gradient_equals_the_reference(kernel_calls, options, reduction, n)
 
 
 def test_above_the_size_limit_the_backward_kernel_runs(kernel_calls):
-    n = _cpu.KEEP_GRAD_MAX_NUMEL + 1
+    from focalkit.torch import _small
+
+    n = _small.MAX_NUMEL + 1  # the lane's limit with more than 2 threads
     z = torch.randn(n, requires_grad=True)
-    ft.binary_focal_loss_with_logits(z, (torch.rand(n) < 0.1).float()).backward()
+    y = (torch.rand(n) < 0.1).float()
+    ft.binary_focal_loss_with_logits(z, y, weight=torch.ones(n)).backward()
     assert kernel_calls == ["forward", "backward"]
+    kernel_calls.clear()
+    with _threads(3):
+        ft.binary_focal_loss_with_logits(z, y).backward()
+    assert kernel_calls == ["forward", "backward"]
+    kernel_calls.clear()
+    with _threads(2):
+        ft.binary_focal_loss_with_logits(z, y).backward()
+    assert kernel_calls == ["forward"]  # the lane, up to MAX_NUMEL_FEW_THREADS
+    kernel_calls.clear()
+    big = torch.randn(_small.MAX_NUMEL_FEW_THREADS + 1, requires_grad=True)
+    with _threads(2):
+        ft.binary_focal_loss_with_logits(big, torch.rand(big.shape)).backward()
+    assert kernel_calls == ["forward", "backward"]
+
+
+class _threads:
+    """torch.set_num_threads for a block (the lane's size limit depends on it)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.old = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.old)
 
 
 def test_nothing_kept_without_a_gradient_or_for_soft_target_gradients(kernel_calls):

@@ -26,6 +26,7 @@ __all__ = [
     "binary_backward",
     "binary_forward",
     "fast_path_enabled",
+    "scalar_ok",
     "softmax_backward",
     "softmax_forward",
     "use_fast_path",
@@ -36,6 +37,11 @@ def _scalar(gamma: Any, alpha: Any = None) -> bool:
     """Python-float parameters (per-label / per-class tensors take the reference path)."""
     return (isinstance(gamma, float) and not torch.is_tensor(alpha)
             and not torch.compiler.is_compiling())
+
+
+def scalar_ok(gamma: Any, alpha: Any) -> bool:
+    """Whether the binary kernels take ``gamma`` and ``alpha`` (floats, gamma >= 0)."""
+    return _scalar(gamma, alpha) and kernels.scalar_ok(gamma, alpha)
 
 
 def binary_forward(input: Any, target: Any, weight: Any, pos_weight: Any, **kw: Any) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from focalkit.torch import _checks, _data, _deferred, _ignore, _reference
+from focalkit.torch import _checks, _data, _deferred, _ignore, _reference, _small
 from focalkit.torch._params import Bound
 from focalkit.torch._settings import fast_path_enabled
 
@@ -234,6 +234,11 @@ def _warn_tracing() -> None:
 def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
         ignore_index: int | None, tensors: tuple[Any, ...], owner: str) -> Tensor:
     """Check the data of one call, then run the loss (parameters already validated)."""
+    if bound.lane is not False and bound.kind == "sigmoid":  # a small step: one kernel call
+        out = _small.run(bound, input, target, weight, reduction, ignore_index, tensors,
+                         owner)
+        if out is not None:
+            return out
     # sigmoid: None (nothing ignored) or the value of targets that count nowhere
     ii: Any = ignore_index if bound.kind == "sigmoid" or ignore_index is not None else -100
     tracing = _checks.compiling()

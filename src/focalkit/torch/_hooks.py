@@ -64,6 +64,14 @@ class _BinaryFocalHook:
         return (values.get("gamma", 0.0), values.get("alpha"),
                 _as_tensor(values.get("pos_weight"), input))
 
+    @staticmethod
+    def small_args(values: dict[str, Any]) -> tuple[float, float | None] | None:
+        """(gamma, alpha) for the small-call lane (:mod:`._small`): scalars, no pos_weight."""
+        gamma, alpha = values.get("gamma", 0.0), values.get("alpha")
+        if values.get("pos_weight") is not None or not _dispatch.scalar_ok(gamma, alpha):
+            return None
+        return float(gamma), None if alpha is None else float(alpha)
+
     def forward(self, input: Tensor, target: Tensor, weight: Tensor | None,
                 values: dict[str, Any], reduction: str, ignore_index: int,
                 pending: str | None, state: dict) -> Tensor | None:

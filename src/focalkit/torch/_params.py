@@ -68,10 +68,13 @@ class Bound:
         The spec's fast hook (:mod:`._hooks`).
     vectors : tuple of (str, object)
         Non-tensor vector values whose length is checked against the input.
+    lane : tuple, False or None
+        The small-call lane's arguments (:mod:`._small`), False where it does not apply,
+        None until first asked.
     """
 
-    __slots__ = ("has_class_weight", "hook", "kind", "linear_in_target", "owner", "spec",
-                 "tensor_names", "tensors", "values", "vectors", "whole")
+    __slots__ = ("has_class_weight", "hook", "kind", "lane", "linear_in_target", "owner",
+                 "spec", "tensor_names", "tensors", "values", "vectors", "whole")
 
     def __init__(self, spec: LossSpec, tensors: Mapping[str, torch.Tensor], owner: str,
                  hook: Any) -> None:
@@ -85,6 +88,7 @@ class Bound:
                              and k not in self.tensors and k not in self.whole)
         self.has_class_weight = "class_weight" in spec.values
         self.linear_in_target = bool(hook is not None and hook.linear_in_target)
+        self.lane: Any = None
 
     def with_tensors(self, tensors: Mapping[str, torch.Tensor]) -> Bound:
         """The same bound with (unchecked) tensor parameters added."""

@@ -47,12 +47,14 @@ import torch
 __all__ = [
     "binary_backward",
     "binary_forward",
+    "scalar_ok",
     "softmax_backward",
     "softmax_forward",
 ]
 
 
-def _scalar_ok(gamma: Any, alpha: Any = None) -> bool:
+def scalar_ok(gamma: Any, alpha: Any = None) -> bool:
+    """Whether the kernels take ``gamma`` (a number >= 0) and ``alpha`` (a number or None)."""
     ok_g = isinstance(gamma, (int, float)) and not isinstance(gamma, bool) and gamma >= 0
     ok_a = alpha is None or (isinstance(alpha, (int, float)) and not isinstance(alpha, bool))
     return ok_g and ok_a
@@ -126,7 +128,7 @@ def binary_forward(
     >>> round(float(out), 2)  # None without numba: then the reference runs
     118.43
     """
-    if not _scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
+    if not scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
         return None
     be = _backend(input)
     if be is None:
@@ -171,7 +173,7 @@ def binary_backward(
     torch.Tensor or None
         ``input``'s shape and dtype.
     """
-    if not _scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
+    if not scalar_ok(gamma, alpha) or reduction not in ("none", "mean", "sum"):
         return None
     be = _backend(input)
     if be is None or (ignore_index is not None and input.device.type != "cpu"):
@@ -234,7 +236,7 @@ def softmax_forward(
     >>> round(float(out), 4)
     0.7798
     """
-    if not _scalar_ok(gamma) or reduction not in ("none", "mean", "sum"):
+    if not scalar_ok(gamma) or reduction not in ("none", "mean", "sum"):
         return None
     be = _backend(input)
     if be is None:
@@ -271,7 +273,7 @@ def softmax_backward(
     torch.Tensor or None
         ``(N, C)`` in ``input``'s dtype; zero rows for ignored labels.
     """
-    if not _scalar_ok(gamma) or reduction not in ("none", "mean", "sum"):
+    if not scalar_ok(gamma) or reduction not in ("none", "mean", "sum"):
         return None
     be = _backend(input)
     if be is None:

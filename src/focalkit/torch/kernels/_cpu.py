@@ -486,6 +486,58 @@ def binary(
     return torch.tensor(total, dtype=dt)
 
 
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.uint8: "uint8",
+                torch.bool: "uint8"}
+#: The kernel and constant arguments of :func:`binary_small` per call key.
+_SMALL_ARGS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _small_args(n: int, dt: torch.dtype, ydt: torch.dtype, reduction: str, gamma: float,
+                alpha: float | None) -> tuple[Any, ...]:
+    key = (n, dt, ydt, reduction, gamma, alpha)
+    args = _SMALL_ARGS.get(key)
+    if args is None:
+        npdt = np.float64 if dt == torch.float64 else np.float32
+        a0 = npdt(1.0 if alpha is None else 1.0 - alpha)
+        args = (
+            _numba.binary_small_kernel(_DTYPE_NAMES[dt], _DTYPE_NAMES[ydt]),
+            4 if reduction == "none" else 3, npdt(1.0 if alpha is None else alpha), a0,
+            npdt(1.0 / n if reduction == "mean" else 1.0), *_gamma_args(gamma, npdt),
+            bool(a0 == 0 or alpha == 0),  # a_t = 0: the kernel guards 0 * inf
+        )
+        if len(_SMALL_ARGS) >= 256:
+            _SMALL_ARGS.clear()
+        _SMALL_ARGS[key] = args
+    return args
+
+
+def binary_small(input: torch.Tensor, target: torch.Tensor, gamma: float, alpha: float | None,
+                 reduction: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(loss, gradient) of a small call in one kernel call, or None for a bad target value.
+
+    The lane of :mod:`focalkit.torch._small`, which has checked what this relies on: CPU
+    float32/float64 contiguous logits of at least ``BINARY_MIN_NUMEL`` elements, targets
+    of the same shape and contiguous (bool, uint8 or the input's dtype), no weight,
+    ``pos_weight`` or ``ignore_index``. The gradient is that of the reduced loss
+    (``"mean"``: divided by n) for an upstream gradient of 1; one thread. The same kernels
+    and mathematics as :func:`binary` (:func:`._cpu_numba.binary_small_kernel`).
+    """
+    n = input.numel()
+    kernel, mode, a1, a0, go, g, ig, zero_coef = _small_args(
+        n, input.dtype, target.dtype, reduction, gamma, alpha)
+    grad = torch.empty_like(input)
+    loss = torch.empty_like(input) if mode == 4 else None
+    xp, yp, gp = input.data_ptr(), target.data_ptr(), grad.data_ptr()
+    lp = 0 if loss is None else loss.data_ptr()
+    bad, total = kernel(xp, yp, gp, lp, n, mode, a1, a0, go, g, ig, zero_coef)
+    if bad:
+        return None
+    if loss is None:
+        loss = torch.scalar_tensor(total / n if reduction == "mean" else total,
+                                   dtype=input.dtype)
+    return loss, grad
+
+
 def softmax(
     input: torch.Tensor,
     target: torch.Tensor,

@@ -15,7 +15,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import carray, njit, types
+from numba.extending import intrinsic
 
 from focalkit._numba.npmath import (
     exp_neg,
@@ -63,6 +64,32 @@ def _hard_elem(z, yk, a1, a0, g, ig, want_grad, guard):  # type: ignore[no-untyp
         return v
     pn = p * min(nlog_p, type(z)(3.0e38))  # p (-log p) -> 0 as p -> 0 (s = -inf)
     return -t * at * qg * (q + g * pn)
+
+
+@njit(**dict(_INLINE, fastmath={"contract"}))
+def _hard_pair(z, yk, a1, a0, g, ig):  # type: ignore[no-untyped-def]
+    """(loss, dL/dz) of one element with a hard target, sharing one exp, log1p and power.
+
+    :func:`_hard_elem`'s two results (guarded: a zero ``a_t`` gives a zero loss), with
+    fused multiply-adds (about 1.3x faster; the same within rounding).
+    """
+    one = type(z)(1.0)
+    zero = type(z)(0.0)
+    t = yk + yk - one
+    s = z * t
+    e = exp_neg(-abs(s))
+    lp1, inv = log1p_inv(e)
+    pos = s >= zero
+    ei = e * inv
+    p = inv if pos else ei
+    q = ei if pos else inv
+    nlog_p = lp1 + max(-s, zero)
+    qg = qpow(q, lp1 + max(s, zero), g, ig)
+    at = a0 + yk * (a1 - a0)
+    v = at * qg * nlog_p
+    v = zero if (at == zero) & (nlog_p == math.inf) else v
+    pn = p * min(nlog_p, type(z)(3.0e38))  # p (-log p) -> 0 as p -> 0 (s = -inf)
+    return v, -t * at * qg * (q + g * pn)
 
 
 @njit(**_INLINE)
@@ -118,9 +145,13 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
 ):
     """Blocks [b0, b1) whose targets are all exactly 0 or 1; the others are only flagged.
 
+    Returns the number of blocks flagged soft (0 after a bad target).
+
     Mode 0: partial[b] = sum of block b's loss; 1: out = loss; 2: out = grad; 3 (small
     inputs, a forward that keeps its gradient): partial[b] as in mode 0 and out = the
-    gradient of the elementwise loss (``go`` not applied: the backward scales it). Each block's
+    gradient times ``go`` (the backward scales it by the upstream gradient); 4 (the same
+    for ``reduction="none"``): out = the gradient times ``go`` and partial (as long as
+    the input) = the loss. Each block's
     targets are first checked in cache: a value outside [0, 1] (or NaN) in a forward mode
     sets ``status[0] = 1`` and stops (the public loss then raises its error); a block with
     any other value than 0 and 1 gets ``soft_flags[b] = 1`` and is left to
@@ -133,8 +164,9 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
     n = x.size
     one = x.dtype.type(1.0)
     zero = x.dtype.type(0.0)
-    buf = np.empty(block if mode == 0 or mode == 3 else 1, dtype=x.dtype)
+    buf = np.empty(block if mode == 0 or mode >= 3 else 1, dtype=x.dtype)
     want_grad = mode == 2
+    n_soft = 0
     for b in range(b0, b1):
         s = b * block
         m = min(block, n - s)
@@ -157,23 +189,28 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
                 bad |= (not ((v >= 0) & (v <= 1))) & keep
         if bad and mode != 2:
             status[0] = 1
-            return
+            return 0
         soft_flags[b] = 1 if soft else 0
         if soft:
+            n_soft += 1
             continue
         ws = w[s : s + m] if w_full else w[:m]
         a1s = a1[s : s + m] if a1_full else a1[:m]
         gos = go[s : s + m] if go_full else go[:m]
-        if mode == 3:  # loss and gradient of each element: two evaluations (small inputs)
+        if mode >= 3:  # loss and gradient of each element in one evaluation (small inputs)
             gr = out[s : s + m]
             for k in range(m):
                 yk = one if ys[k] == 1 else zero
-                vl = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, False, True)
-                vg = _hard_elem(xs[k], yk, a1s[k], a0, g, ig, True, True)
+                vl, vg = _hard_pair(xs[k], yk, a1s[k], a0, g, ig)
                 skip = ys[k] == ign  # never true for a NaN ign
                 buf[k] = zero if skip else vl * ws[k]
-                gr[k] = zero if skip else vg * ws[k]
-            partial[b] = _block_sum(buf, m)
+                gr[k] = zero if skip else vg * ws[k] * gos[k]
+            if mode == 3:
+                partial[b] = _block_sum(buf, m)
+            else:
+                ls = partial[s : s + m]
+                for k in range(m):
+                    ls[k] = buf[k]
             continue
         dst = buf[:m] if mode == 0 else out[s : s + m]
         if ign == ign:  # an ignore value (NaN: none)
@@ -193,6 +230,7 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
                 dst[k] = v * ws[k] * gos[k]
         if mode == 0:
             partial[b] = _block_sum(buf, m)
+    return n_soft
 
 
 @njit(**_OPTS)
@@ -543,3 +581,90 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
             y = yy[i]
             if y >= 0:
                 out[n, y, s0 + i] = out[n, y, s0 + i] - coefs[i]
+
+
+# --------------------------------------------------------------------------- small calls
+def _pointer_cast(elem: Any) -> Any:
+    """An intrinsic turning an address (int64) into a pointer to ``elem`` values."""
+
+    @intrinsic
+    def cast(typingctx, address):  # type: ignore[no-untyped-def]
+        sig = types.CPointer(elem)(types.int64)
+
+        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+            return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+        return sig, codegen
+
+    return cast
+
+
+#: Elements per block of :func:`binary_small_kernel` (that of the other binary kernels).
+_SMALL_BLOCK = 8192
+_NUMBA_TYPES = {"float32": types.float32, "float64": types.float64, "uint8": types.uint8}
+_SMALL: dict[tuple[str, str], Any] = {}
+
+
+def binary_small_kernel(x_dtype: str, y_dtype: str) -> Any:
+    """The one-call kernel of a first-order binary call, for these logit and target dtypes.
+
+    ``kernel(xp, yp, gp, lp, n, mode, a1, a0, go, g, ig, zero_coef) -> (bad, total)``
+    takes the addresses of the contiguous logits ``xp``, targets ``yp``, gradient ``gp``
+    and (``mode`` 4, ``reduction="none"``) elementwise loss ``lp`` of ``n`` elements;
+    ``a1``/``a0`` are the alpha weights, ``go`` the gradient's scale (1/n for ``"mean"``).
+    Mode 3 returns the loss sum (the block sums added in block order). ``bad`` is 1 for a
+    target value outside [0, 1] (or NaN); the outputs are then unset. One thread; built
+    on :func:`binary_hard_blocks` and :func:`binary_soft_blocks` (the same mathematics as
+    every other path). Addresses instead of arrays: NumPy views of four tensors would
+    cost about 4 us of a 30 us call.
+    """
+    key = (x_dtype, y_dtype)
+    kern = _SMALL.get(key)
+    if kern is not None:
+        return kern
+    xt = _NUMBA_TYPES[x_dtype]
+    x_ptr, y_ptr = _pointer_cast(xt), _pointer_cast(_NUMBA_TYPES[y_dtype])
+    npx = np.float64 if x_dtype == "float64" else np.float32
+    big = _SMALL_BLOCK
+
+    @njit(**_OPTS)
+    def kernel(xp, yp, gp, lp, n, mode, a1v, a0, gov, g, ig, zero_coef):  # type: ignore[no-untyped-def]
+        x = carray(x_ptr(xp), n)
+        y = carray(y_ptr(yp), n)
+        gr = carray(x_ptr(gp), n)
+        block = min(big, n)
+        n_blocks = (n + block - 1) // block
+        ones = np.ones(block, dtype=npx)
+        a1 = np.full(block, a1v, dtype=npx)
+        go = np.full(block, gov, dtype=npx)
+        ign = npx(np.nan)
+        status = np.zeros(1, dtype=np.int64)
+        soft = np.empty(n_blocks, dtype=np.uint8)
+        partial = np.empty(n_blocks, dtype=np.float64)  # mode 3's block sums
+        total = 0.0
+        if mode == 4:  # the loss straight into its tensor
+            ls = carray(x_ptr(lp), n)
+            n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig,
+                                        block, 0, n_blocks, gr, ls, 4, status, soft, ign,
+                                        zero_coef)
+            if n_soft:  # the soft blocks' loss (not scaled), in place
+                binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig,
+                                   block, 0, n_blocks, ls, partial, 1, soft, ign)
+        else:
+            n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig,
+                                        block, 0, n_blocks, gr, partial, 3, status, soft, ign,
+                                        zero_coef)
+            if n_soft:
+                binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig,
+                                   block, 0, n_blocks, gr, partial, 0, soft, ign)
+            for b in range(n_blocks):
+                total += partial[b]
+        if status[0]:
+            return 1, 0.0
+        if n_soft:  # the soft blocks' gradient
+            binary_soft_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block, 0,
+                               n_blocks, gr, partial, 2, soft, ign)
+        return 0, total
+
+    _SMALL[key] = kernel
+    return kernel

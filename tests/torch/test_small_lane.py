@@ -1,0 +1,219 @@
+"""The small-call lane of the binary focal losses (``focalkit.torch._small``).
+
+Plain first-order CPU calls take one kernel call (``_cpu.binary_small``) and a backward
+that only scales the kept gradient. Checked: equal to the reference path (torch ops) for
+every dtype, target kind, reduction, gamma and alpha it takes; which calls take it; the
+errors of bad targets; second derivatives, retained graphs, upstream gradients and
+gradient accumulation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("numba")
+
+import focalkit.torch as ft  # noqa: E402
+from focalkit.exceptions import InvalidParameterError  # noqa: E402
+from focalkit.torch import _small  # noqa: E402
+from focalkit.torch.kernels import _cpu  # noqa: E402
+
+D64 = torch.float64
+
+
+@pytest.fixture
+def lane_calls(monkeypatch):
+    """Each call of the lane's kernel entry, and each call of the general CPU entry."""
+    calls = []
+    small, binary = _cpu.binary_small, _cpu.binary
+
+    def counting_small(*a, **k):
+        calls.append("lane")
+        return small(*a, **k)
+
+    def counting_binary(*a, **k):
+        calls.append("binary")
+        return binary(*a, **k)
+
+    monkeypatch.setattr(_cpu, "binary_small", counting_small)
+    monkeypatch.setattr(_cpu, "binary", counting_binary)
+    return calls
+
+
+def _targets(kind, n, g, dtype):
+    hard = torch.rand(n, generator=g) < 0.2
+    if kind == "bool":
+        return hard
+    if kind == "uint8":
+        return hard.to(torch.uint8)
+    if kind == "soft":  # soft blocks mixed with hard ones (blocks of 8192)
+        y = hard.to(dtype)
+        y[: min(n, 100)] = torch.rand(min(n, 100), generator=g, dtype=dtype)
+        return y
+    return hard.to(dtype)
+
+
+def _loss_and_grad(z, y, fast, scale=1.0, **kw):
+    zz = z.detach().clone().requires_grad_(True)
+    with ft.use_fast_path(fast):
+        loss = ft.binary_focal_loss_with_logits(zz, y, **kw)
+        up = torch.full_like(loss, scale) if loss.ndim else torch.tensor(scale, dtype=z.dtype)
+        loss.backward(up)
+    return loss.detach(), zz.grad
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, D64], ids=str)
+@pytest.mark.parametrize("target", ["float", "bool", "uint8", "soft"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("n", [64, 1000, 8193, 1 << 16])
+def test_lane_equals_the_reference(lane_calls, dtype, target, reduction, n):
+    g = torch.Generator().manual_seed(n)
+    z = 5 * torch.randn(n, dtype=dtype, generator=g)
+    z[:4] = torch.tensor([1e4, -1e4, 0.0, 40.0], dtype=dtype)  # extremes of the margins
+    y = _targets(target, n, g, dtype)
+    for gamma, alpha, scale in ((2.0, 0.25, 1.0), (0.0, None, 0.3), (0.5, 1.0, 1.0),
+                                (2.5, 0.0, 2.0)):
+        kw = {"gamma": gamma, "alpha": alpha, "reduction": reduction}
+        lane_calls.clear()
+        loss, grad = _loss_and_grad(z, y, True, scale, **kw)
+        assert lane_calls == ["lane"]  # one kernel call, none in the backward
+        ref_loss, ref_grad = _loss_and_grad(z, y.to(dtype), False, scale, **kw)
+        tol = {"rtol": 2e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 1e-11,
+                                                                           "atol": 1e-14}
+        torch.testing.assert_close(loss, ref_loss, **tol)
+        torch.testing.assert_close(grad, ref_grad, **tol)
+        assert grad.dtype == dtype
+        assert loss.dtype == dtype
+
+
+def test_modules_and_aliases_take_the_lane(lane_calls):
+    z = torch.randn(4, 256, requires_grad=True)
+    y = (torch.rand(4, 256) < 0.3).float()
+    ft.BinaryFocalLossWithLogits(gamma=2.0, alpha=0.25)(z, y).backward()
+    ft.binary_focal_loss_with_logits(z, y, gamma=1.0, reduction="sum").backward()
+    assert lane_calls == ["lane", "lane"]
+
+
+@pytest.mark.parametrize("case", ["weight", "pos_weight", "ignore_index", "int64 target",
+                                  "float64 target", "strided", "no grad", "target grad",
+                                  "per-label gamma", "tiny"])
+def test_other_calls_take_the_general_path(lane_calls, case):
+    """Each call outside the lane runs ``_cpu.binary`` or the reference, with equal
+    results (the lane's conditions, one by one)."""
+    n = 512
+    z = torch.randn(n, requires_grad=True)
+    y = (torch.rand(n) < 0.3).float()
+    kw = {"gamma": 2.0}
+    if case == "weight":
+        kw["weight"] = torch.rand(n)
+    elif case == "pos_weight":
+        kw["pos_weight"] = 2.0
+    elif case == "ignore_index":
+        kw["ignore_index"] = -1
+    elif case == "int64 target":
+        y = y.long()
+    elif case == "float64 target":
+        y = y.double()
+    elif case == "strided":
+        z = torch.randn(2 * n)[::2].requires_grad_(True)
+    elif case == "target grad":
+        y = torch.rand(n, requires_grad=True)
+    elif case == "per-label gamma":
+        z, y = z.reshape(128, 4), y.reshape(128, 4)
+        kw["gamma"] = [0.5, 1.0, 2.0, 3.0]
+    elif case == "tiny":
+        z, y = z[:16].detach().requires_grad_(True), y[:16]
+    if case == "no grad":
+        with torch.no_grad():
+            ft.binary_focal_loss_with_logits(z, y, **kw)
+    else:
+        loss = ft.binary_focal_loss_with_logits(z, y, **kw)
+        loss.backward()
+        with ft.use_fast_path(False):
+            ref = ft.binary_focal_loss_with_logits(z.detach(), y.detach(), **kw)
+        torch.testing.assert_close(loss.detach(), ref)
+    assert "lane" not in lane_calls
+
+
+@pytest.mark.parametrize(("dtype", "bad"), [
+    (torch.uint8, 2), (torch.uint8, 255), (torch.float32, 1.5), (torch.float32, -0.5),
+    (torch.float32, float("nan")), (torch.float32, float("inf"))])
+def test_bad_targets_raise_the_public_error(dtype, bad):
+    z = torch.randn(300, requires_grad=True)
+    y = torch.zeros(300, dtype=dtype)
+    y[123] = bad
+    messages = []
+    for fast in (True, False):
+        with ft.use_fast_path(fast), pytest.raises(InvalidParameterError) as info:
+            ft.binary_focal_loss_with_logits(z, y, gamma=2.0)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert "target of binary_focal_loss_with_logits must hold values in [0, 1]" in messages[0]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_second_derivatives_are_those_of_the_loss(lane_calls, reduction):
+    z = torch.randn(96, dtype=D64, requires_grad=True)
+    y = (torch.rand(96) < 0.4).to(D64)
+
+    def f(zz):
+        return ft.binary_focal_loss_with_logits(zz, y, gamma=2.0, alpha=0.25,
+                                                reduction=reduction)
+
+    assert torch.autograd.gradgradcheck(f, (z,))
+    (g,) = torch.autograd.grad(f(z).sum(), z, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), z)
+    with ft.use_fast_path(False):
+        (g_ref,) = torch.autograd.grad(f(z).sum(), z, create_graph=True)
+        (h_ref,) = torch.autograd.grad(g_ref.sum(), z)
+    torch.testing.assert_close(g, g_ref)
+    torch.testing.assert_close(h, h_ref)
+    assert "lane" in lane_calls
+
+
+def test_a_changed_input_is_caught_by_a_second_order_backward():
+    z = torch.randn(128, dtype=D64, requires_grad=True)
+    x = z * 1.0
+    loss = ft.binary_focal_loss_with_logits(x, (torch.rand(128) < 0.5).to(D64))
+    with torch.no_grad():
+        x.add_(1.0)  # the logits the lane saved, changed in place
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.autograd.grad(loss, z, create_graph=True)
+
+
+def test_retained_graphs_accumulation_and_upstream_gradients():
+    z = torch.randn(1000, requires_grad=True)
+    y = (torch.rand(1000) < 0.3).float()
+    with ft.use_fast_path(False):
+        (ref,) = torch.autograd.grad(ft.binary_focal_loss_with_logits(z, y), z)
+    loss = ft.binary_focal_loss_with_logits(z, y)
+    loss.backward(retain_graph=True)  # the kept gradient itself (upstream gradient 1)
+    first = z.grad.clone()
+    loss.backward(retain_graph=True)  # the same kept gradient, not changed by the first
+    loss.backward()
+    torch.testing.assert_close(first, ref)
+    torch.testing.assert_close(z.grad, 3 * ref)
+    z.grad = None
+    (3.0 * ft.binary_focal_loss_with_logits(z, y)).backward()
+    torch.testing.assert_close(z.grad, 3 * ref)
+    # a non-leaf input: the gradient flows on into the model
+    w = torch.tensor(1.0, requires_grad=True)
+    ft.binary_focal_loss_with_logits(z.detach() * w, y).backward()
+    torch.testing.assert_close(w.grad, (ref * z.detach()).sum(), rtol=1e-5, atol=1e-7)
+
+
+def test_lane_limits_follow_the_threads(lane_calls):
+    assert _small.MAX_NUMEL <= _small.MAX_NUMEL_FEW_THREADS
+    n = _small.MAX_NUMEL + 8
+    z = torch.randn(n, requires_grad=True)
+    y = (torch.rand(n) < 0.1).float()
+    threads = torch.get_num_threads()
+    try:
+        for t, taken in ((2, True), (4, False)):
+            torch.set_num_threads(t)
+            lane_calls.clear()
+            ft.binary_focal_loss_with_logits(z, y).backward()
+            assert ("lane" in lane_calls) is taken
+    finally:
+        torch.set_num_threads(threads)
