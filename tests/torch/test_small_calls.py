@@ -29,17 +29,21 @@ def _count_calls(monkeypatch, name):
     return calls
 
 
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    calls = _count_calls(monkeypatch, "binary")
-    small = _cpu.binary_small
+def _count_lane(monkeypatch, calls, name):
+    """Record each call of the lane's kernel entry ``_cpu.<name>`` as a forward."""
+    small = getattr(_cpu, name)
 
     def counting_small(*a, **k):
         calls.append("forward")
         return small(*a, **k)
 
-    monkeypatch.setattr(_cpu, "binary_small", counting_small)
+    monkeypatch.setattr(_cpu, name, counting_small)
     return calls
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    return _count_lane(monkeypatch, _count_calls(monkeypatch, "binary"), "binary_small")
 
 
 def _both(z, y, **kw):
@@ -151,7 +155,7 @@ def test_half_inputs_and_mean_of_nothing(kernel_calls):
 
 @pytest.fixture
 def softmax_calls(monkeypatch):
-    return _count_calls(monkeypatch, "softmax")
+    return _count_lane(monkeypatch, _count_calls(monkeypatch, "softmax"), "softmax_small")
 
 
 @pytest.mark.parametrize("options", [{}, {"weight": "rand"}, {"ignore_index": 2},
@@ -185,5 +189,10 @@ def test_softmax_all_ignored_and_above_the_limit(softmax_calls):
     assert loss.isnan()
     assert torch.equal(z.grad, torch.zeros_like(z))
     big = torch.randn(_cpu.KEEP_GRAD_MAX_NUMEL // 8 + 1, 8, requires_grad=True)
-    ft.focal_loss(big, torch.randint(0, 8, (big.shape[0],)), gamma=2.0).backward()
+    labels = torch.randint(0, 8, (big.shape[0],))
+    ft.focal_loss(big, labels, gamma=2.0, weight=torch.ones(8)).backward()
     assert softmax_calls == ["forward", "forward", "backward"]
+    softmax_calls.clear()
+    with _threads(3):  # the lane takes this size on at most 2 threads only
+        ft.focal_loss(big, labels, gamma=2.0).backward()
+    assert softmax_calls == ["forward", "backward"]

@@ -1,10 +1,10 @@
-"""The small-call lane of the binary focal losses (``focalkit.torch._small``).
+"""The small-call lane of the focal losses (``focalkit.torch._small``).
 
-Plain first-order CPU calls take one kernel call (``_cpu.binary_small``) and a backward
-that only scales the kept gradient. Checked: equal to the reference path (torch ops) for
-every dtype, target kind, reduction, gamma and alpha it takes; which calls take it; the
-errors of bad targets; second derivatives, retained graphs, upstream gradients and
-gradient accumulation.
+Plain first-order CPU calls take one kernel call (``_cpu.binary_small`` /
+``_cpu.softmax_small``) and a backward that only scales the kept gradient. Checked: equal
+to the reference path (torch ops) for every dtype, target kind, reduction, gamma and alpha
+it takes; which calls take it; the errors of bad targets; second derivatives, retained
+graphs, upstream gradients and gradient accumulation.
 """
 
 from __future__ import annotations
@@ -36,8 +36,19 @@ def lane_calls(monkeypatch):
         calls.append("binary")
         return binary(*a, **k)
 
+    def counting_softmax_small(*a, **k):
+        calls.append("lane")
+        return softmax_small(*a, **k)
+
+    def counting_softmax(*a, **k):
+        calls.append("softmax")
+        return softmax(*a, **k)
+
+    softmax_small, softmax = _cpu.softmax_small, _cpu.softmax
     monkeypatch.setattr(_cpu, "binary_small", counting_small)
     monkeypatch.setattr(_cpu, "binary", counting_binary)
+    monkeypatch.setattr(_cpu, "softmax_small", counting_softmax_small)
+    monkeypatch.setattr(_cpu, "softmax", counting_softmax)
     return calls
 
 
@@ -217,3 +228,126 @@ def test_lane_limits_follow_the_threads(lane_calls):
             assert ("lane" in lane_calls) is taken
     finally:
         torch.set_num_threads(threads)
+
+
+# --------------------------------------------------------------------------- softmax
+def _softmax_loss_and_grad(z, t, fast, scale=1.0, **kw):
+    zz = z.detach().clone().requires_grad_(True)
+    with ft.use_fast_path(fast):
+        loss = ft.focal_loss(zz, t, **kw)
+        loss.backward(torch.full_like(loss, scale))
+    return loss.detach(), zz.grad
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, D64], ids=str)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(64, 2), (256, 10), (33, 1000), (4096, 16)], ids=str)
+def test_softmax_lane_equals_the_reference(lane_calls, dtype, reduction, shape):
+    g = torch.Generator().manual_seed(shape[1])
+    n, c = shape
+    z = 4 * torch.randn(n, c, dtype=dtype, generator=g)
+    z[0, 0] = 1e4  # extremes of the logits
+    if dtype == D64:  # (float32 rows at -1e4 lose ~1e-3 of log C to the ulp of 1e4)
+        z[1, :] = -1e4
+    t = torch.randint(0, c, (n,), generator=g)
+    t[::7] = -100  # ignored rows (the default ignore_index)
+    tol = {"rtol": 2e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 1e-11,
+                                                                       "atol": 1e-14}
+    for gamma, scale, ignore in ((2.0, 1.0, None), (0.0, 0.4, None), (0.5, 1.0, None),
+                                 (3.0, 1.0, 1)):
+        kw = {"gamma": gamma, "reduction": reduction}
+        labels = t
+        if ignore is not None:  # a real class index ignored
+            kw["ignore_index"] = ignore
+            labels = torch.where(t == -100, ignore, t)
+        lane_calls.clear()
+        loss, grad = _softmax_loss_and_grad(z, labels, True, scale, **kw)
+        assert lane_calls == ["lane"]
+        ref_loss, ref_grad = _softmax_loss_and_grad(z, labels, False, scale, **kw)
+        torch.testing.assert_close(loss, ref_loss, **tol)
+        torch.testing.assert_close(grad, ref_grad, **tol)
+        assert grad.dtype == dtype
+
+
+def test_softmax_lane_when_every_row_is_ignored():
+    z = torch.randn(80, 4, requires_grad=True)
+    loss = ft.focal_loss(z, torch.full((80,), -100), gamma=2.0)
+    loss.backward()
+    assert loss.isnan()  # as F.cross_entropy
+    assert torch.equal(z.grad, torch.zeros_like(z))
+    total = ft.focal_loss(z, torch.full((80,), 3), gamma=2.0, ignore_index=3, reduction="sum")
+    assert total.item() == 0.0
+
+
+@pytest.mark.parametrize("case", ["weight", "label_smoothing", "int32 labels", "4-D",
+                                  "probabilities", "no grad", "strided", "module weight"])
+def test_other_softmax_calls_take_the_general_path(lane_calls, case):
+    n, c = 128, 5
+    z = torch.randn(n, c, requires_grad=True)
+    t = torch.randint(0, c, (n,))
+    kw = {"gamma": 2.0}
+    fn = ft.focal_loss
+    if case == "weight":
+        kw["weight"] = torch.rand(c) + 0.5
+    elif case == "label_smoothing":
+        kw["label_smoothing"] = 0.1
+    elif case == "int32 labels":
+        t = t.int()
+    elif case == "4-D":
+        z = torch.randn(2, c, 8, 8, requires_grad=True)
+        t = torch.randint(0, c, (2, 8, 8))
+    elif case == "probabilities":
+        t = torch.softmax(torch.randn(n, c), 1)
+    elif case == "strided":
+        z = torch.randn(c, n).t().requires_grad_(True)
+    elif case == "module weight":
+        module = ft.FocalLoss(gamma=2.0, weight=torch.rand(c) + 0.5)
+        kw = {}
+
+        def fn(a, b):
+            return module(a, b)
+    if case == "no grad":
+        with torch.no_grad():
+            fn(z, t, **kw)
+    else:
+        loss = fn(z, t, **kw)
+        loss.backward()
+        with ft.use_fast_path(False):
+            ref = fn(z.detach(), t, **kw)
+        torch.testing.assert_close(loss.detach(), ref)
+    assert "lane" not in lane_calls
+
+
+def test_softmax_bad_labels_raise_the_public_error():
+    z = torch.randn(100, 4, requires_grad=True)
+    for bad in (4, -1, 1000):
+        t = torch.zeros(100, dtype=torch.long)
+        t[57] = bad
+        messages = []
+        for fast in (True, False):
+            with ft.use_fast_path(fast), pytest.raises(InvalidParameterError) as info:
+                ft.focal_loss(z, t, gamma=2.0)
+            messages.append(str(info.value))
+        assert messages[0] == messages[1]
+        assert "must hold values in [0, 4)" in messages[0]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_softmax_second_derivatives_and_retained_graphs(lane_calls, reduction):
+    z = torch.randn(24, 5, dtype=D64, requires_grad=True)
+    t = torch.randint(0, 5, (24,))
+    t[3] = -100
+
+    def f(zz):
+        return ft.focal_loss(zz, t, gamma=2.0, reduction=reduction)
+
+    assert torch.autograd.gradgradcheck(f, (z,))
+    assert "lane" in lane_calls
+    loss = f(z).sum() if reduction == "none" else f(z)
+    loss.backward(retain_graph=True)
+    first = z.grad.clone()
+    loss.backward()
+    torch.testing.assert_close(z.grad, 2 * first)
+    with ft.use_fast_path(False):
+        (ref,) = torch.autograd.grad(f(z).sum(), z)
+    torch.testing.assert_close(first, ref)

@@ -234,7 +234,7 @@ def _warn_tracing() -> None:
 def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction: str,
         ignore_index: int | None, tensors: tuple[Any, ...], owner: str) -> Tensor:
     """Check the data of one call, then run the loss (parameters already validated)."""
-    if bound.lane is not False and bound.kind == "sigmoid":  # a small step: one kernel call
+    if bound.lane is not False:  # a small training step: one kernel call (._small)
         out = _small.run(bound, input, target, weight, reduction, ignore_index, tensors,
                          owner)
         if out is not None:

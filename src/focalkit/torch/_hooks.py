@@ -143,6 +143,16 @@ class _SoftmaxFocalHook:
     def _args(values: dict[str, Any]) -> tuple[Any, float]:
         return values.get("gamma", 0.0), float(values.get("label_smoothing", 0.0))
 
+    @staticmethod
+    def small_args(values: dict[str, Any]) -> tuple[float] | None:
+        """(gamma,) for the small-call lane (:mod:`._small`): no smoothing or class weight."""
+        gamma = values.get("gamma", 0.0)
+        if (float(values.get("label_smoothing", 0.0)) != 0.0
+                or values.get("class_weight") is not None
+                or not _dispatch.scalar_ok(gamma, None)):
+            return None
+        return (float(gamma),)
+
     def forward(self, input: Tensor, target: Tensor, weight: Tensor | None,
                 values: dict[str, Any], reduction: str, ignore_index: int,
                 pending: str | None, state: dict) -> Tensor | None:

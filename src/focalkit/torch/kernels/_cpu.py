@@ -538,6 +538,35 @@ def binary_small(input: torch.Tensor, target: torch.Tensor, gamma: float, alpha:
     return loss, grad
 
 
+def softmax_small(input: torch.Tensor, target: torch.Tensor, gamma: float, ignore_index: int,
+                  reduction: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(loss, gradient) of a softmax call in one kernel call, or None for a bad label.
+
+    The lane of :mod:`focalkit.torch._small` (which has checked what this relies on:
+    contiguous ``(N, C)`` float32/float64 logits, contiguous int64 labels ``(N,)``, no
+    class weight or label smoothing). The gradient is that of the reduced loss for an
+    upstream gradient of 1 (``"mean"``: divided by the number of counted labels); one
+    thread (:func:`._cpu_numba.softmax_small_kernel`, on :func:`softmax`'s kernel).
+    """
+    n, c = input.shape
+    dt = input.dtype
+    npdt = np.float64 if dt == torch.float64 else np.float32
+    kernel = _numba.softmax_small_kernel(_DTYPE_NAMES[dt])
+    g, ig = _gamma_args(gamma, npdt)
+    grad = torch.empty_like(input)
+    loss = torch.empty(n, dtype=dt) if reduction == "none" else None
+    bad, total, den = kernel(input.data_ptr(), target.data_ptr(), grad.data_ptr(),
+                             0 if loss is None else loss.data_ptr(), n, c,
+                             4 if loss is not None else 3, reduction == "mean", ignore_index,
+                             g, ig)
+    if bad:
+        return None
+    if loss is None:
+        loss = torch.scalar_tensor(_mean(total, den) if reduction == "mean" else total,
+                                   dtype=dt)
+    return loss, grad
+
+
 def softmax(
     input: torch.Tensor,
     target: torch.Tensor,

@@ -668,3 +668,59 @@ def binary_small_kernel(x_dtype: str, y_dtype: str) -> Any:
 
     _SMALL[key] = kernel
     return kernel
+
+
+_SOFTMAX_SMALL: dict[str, Any] = {}
+
+
+def softmax_small_kernel(x_dtype: str) -> Any:
+    """The one-call kernel of a first-order softmax call (int64 labels, no class weight).
+
+    ``kernel(xp, tp, gp, lp, n, c, mode, mean, ignore_index, g, ig) -> (bad, total, den)``
+    takes the addresses of the contiguous ``(n, c)`` logits ``xp``, labels ``tp``,
+    gradient ``gp`` and (``mode`` 4, ``reduction="none"``) per-row loss ``lp``. It counts
+    the labels that are not ``ignore_index`` (``den``, the ``"mean"`` denominator), then
+    runs :func:`softmax_hard_rows` in mode 3 over all rows: the gradient, divided by
+    ``den`` when ``mean`` (0 when nothing counts), and the row losses, summed in row order
+    into ``total`` (mode 3) or written to ``lp``. ``bad`` is 1 for a label outside
+    [0, c) that is not ``ignore_index``. One thread; the mathematics of the other paths.
+    """
+    kern = _SOFTMAX_SMALL.get(x_dtype)
+    if kern is not None:
+        return kern
+    x_ptr, t_ptr = _pointer_cast(_NUMBA_TYPES[x_dtype]), _pointer_cast(types.int64)
+    npx = np.float64 if x_dtype == "float64" else np.float32
+
+    @njit(**_OPTS)
+    def kernel(xp, tp, gp, lp, n, c, mode, mean, ignore_index, g, ig):  # type: ignore[no-untyped-def]
+        x = carray(x_ptr(xp), (n, c))
+        t = carray(t_ptr(tp), n)
+        gr = carray(x_ptr(gp), (n, c))
+        den = 0
+        for i in range(n):
+            den += t[i] != ignore_index
+        go = np.ones(1, dtype=npx)
+        if mean:
+            go[0] = npx(1.0 / den) if den else npx(0.0)
+        cw = np.ones(c, dtype=npx)
+        partial = np.empty(n, dtype=np.float64)
+        wrow = np.empty(n, dtype=npx)
+        smx = np.empty(n, dtype=npx)
+        sss = np.empty(n, dtype=npx)
+        status = np.zeros(1, dtype=np.int64)
+        softmax_hard_rows(x, t, cw, ignore_index, go, False, g, ig, 0, n, gr, partial, wrow,
+                          smx, sss, False, 3, status)
+        if status[0]:
+            return 1, 0.0, 0.0
+        total = 0.0
+        if mode == 4:
+            ls = carray(x_ptr(lp), n)
+            for i in range(n):
+                ls[i] = partial[i]
+        else:
+            for i in range(n):
+                total += partial[i]
+        return 0, total, float(den)
+
+    _SOFTMAX_SMALL[x_dtype] = kernel
+    return kernel
