@@ -351,3 +351,32 @@ def test_softmax_second_derivatives_and_retained_graphs(lane_calls, reduction):
     with ft.use_fast_path(False):
         (ref,) = torch.autograd.grad(f(z).sum(), z)
     torch.testing.assert_close(first, ref)
+
+
+@pytest.mark.parametrize("kind", ["binary", "softmax"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_upstream_gradients_with_and_without_a_retained_graph(kind, reduction):
+    """The kept gradient is scaled in place only when the graph is freed: a retained
+    graph's second backward sees the same gradient."""
+    if kind == "binary":
+        z = torch.randn(300, requires_grad=True)
+        y = (torch.rand(300) < 0.3).float()
+        up_shape = (300,)
+
+        def f(zz):
+            return ft.binary_focal_loss_with_logits(zz, y, gamma=2.0, reduction=reduction)
+    else:
+        z = torch.randn(60, 7, requires_grad=True)
+        y = torch.randint(0, 7, (60,))
+        up_shape = (60,)
+
+        def f(zz):
+            return ft.focal_loss(zz, y, gamma=2.0, reduction=reduction)
+    up = torch.rand(up_shape) + 0.5 if reduction == "none" else torch.tensor(2.5)
+    with ft.use_fast_path(False):
+        (ref,) = torch.autograd.grad(f(z), z, up)
+    loss = f(z)
+    (g1,) = torch.autograd.grad(loss, z, up, retain_graph=True)
+    (g2,) = torch.autograd.grad(loss, z, up)  # graph freed: in place
+    torch.testing.assert_close(g1, ref)
+    torch.testing.assert_close(g2, ref)

@@ -23,7 +23,8 @@ nothing to broadcast), so they are not run again. One kernel call
 (:func:`focalkit.torch.kernels._cpu.binary_small` / ``softmax_small``) checks the target
 values (a bad one raises the public loss's error) and writes the loss and the gradient of
 the reduced loss; :class:`SmallLossFunction` keeps that gradient, and its first-order
-backward returns it (an upstream gradient of 1) or multiplies it once. A backward with
+backward returns it (an upstream gradient of 1) or multiplies it once (in place when the
+graph is freed). A backward with
 ``create_graph=True`` recomputes the gradient from the spec's mathematics with
 differentiable torch ops, as :class:`~._function.LossFunction` does, so second derivatives
 are exact. Every other call takes ``LossFunction``.
@@ -155,5 +156,20 @@ class SmallLossFunction(torch.autograd.Function):
                 # ``loss.backward()``: the kept gradient itself, no second tensor (autograd
                 # takes it over once the graph is freed, and copies it for a retained graph)
                 return grad, None, None
-            return grad * grad_output, None, None
-        return grad * (grad_output.unsqueeze(1) if softmax else grad_output), None, None
+        elif softmax:
+            grad_output = grad_output.unsqueeze(1)
+        if _graph_freed():  # nothing reads the kept gradient again: scaled in place
+            return grad.mul_(grad_output), None, None
+        return grad * grad_output, None, None
+
+
+_keep_graph = getattr(torch._C._autograd, "_get_current_graph_task_keep_graph", None)
+
+
+def _graph_freed() -> bool:
+    """Whether the running backward frees the graph (``retain_graph=False``).
+
+    A private torch function (present in torch 2.13); where it is missing, the graph is
+    taken to be kept (the gradient is then scaled into a new tensor).
+    """
+    return _keep_graph is not None and not _keep_graph()
