@@ -380,3 +380,24 @@ def test_upstream_gradients_with_and_without_a_retained_graph(kind, reduction):
     (g2,) = torch.autograd.grad(loss, z, up)  # graph freed: in place
     torch.testing.assert_close(g1, ref)
     torch.testing.assert_close(g2, ref)
+
+
+def test_lane_kernels_are_compiled_once_and_cached_on_disk():
+    """A second process loads the lane's kernels from numba's cache (no compilation; a
+    kernel made per call site would be compiled, and its cache file added, per process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import torch, focalkit.torch as ft\n"
+        "from focalkit.torch.kernels import _cpu_numba as k\n"
+        "z = torch.randn(256, requires_grad=True)\n"
+        "ft.binary_focal_loss_with_logits(z, (torch.rand(256) < .2).float()).backward()\n"
+        "x = torch.randn(64, 5, requires_grad=True)\n"
+        "ft.focal_loss(x, torch.randint(0, 5, (64,))).backward()\n"
+        "print(sum(k.binary_small_kernel.stats.cache_misses.values()),"
+        " sum(k.softmax_small_kernel.stats.cache_misses.values()))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(2)]
+    assert runs[1] == ["0", "0"]

@@ -486,8 +486,9 @@ def binary(
     return torch.tensor(total, dtype=dt)
 
 
-_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.uint8: "uint8",
-                torch.bool: "uint8"}
+#: Empty arrays whose dtypes tell the small-call kernels what their addresses hold.
+_WITNESS = {torch.float32: np.empty(0, np.float32), torch.float64: np.empty(0, np.float64),
+            torch.uint8: np.empty(0, np.uint8), torch.bool: np.empty(0, np.uint8)}
 #: The kernel and constant arguments of :func:`binary_small` per call key.
 _SMALL_ARGS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
@@ -500,8 +501,8 @@ def _small_args(n: int, dt: torch.dtype, ydt: torch.dtype, reduction: str, gamma
         npdt = np.float64 if dt == torch.float64 else np.float32
         a0 = npdt(1.0 if alpha is None else 1.0 - alpha)
         args = (
-            _numba.binary_small_kernel(_DTYPE_NAMES[dt], _DTYPE_NAMES[ydt]),
-            4 if reduction == "none" else 3, npdt(1.0 if alpha is None else alpha), a0,
+            _WITNESS[dt], _WITNESS[ydt], 4 if reduction == "none" else 3,
+            npdt(1.0 if alpha is None else alpha), a0,
             npdt(1.0 / n if reduction == "mean" else 1.0), *_gamma_args(gamma, npdt),
             bool(a0 == 0 or alpha == 0),  # a_t = 0: the kernel guards 0 * inf
         )
@@ -523,13 +524,14 @@ def binary_small(input: torch.Tensor, target: torch.Tensor, gamma: float, alpha:
     and mathematics as :func:`binary` (:func:`._cpu_numba.binary_small_kernel`).
     """
     n = input.numel()
-    kernel, mode, a1, a0, go, g, ig, zero_coef = _small_args(
+    xw, yw, mode, a1, a0, go, g, ig, zero_coef = _small_args(
         n, input.dtype, target.dtype, reduction, gamma, alpha)
     grad = torch.empty_like(input)
     loss = torch.empty_like(input) if mode == 4 else None
     xp, yp, gp = input.data_ptr(), target.data_ptr(), grad.data_ptr()
     lp = 0 if loss is None else loss.data_ptr()
-    bad, total = kernel(xp, yp, gp, lp, n, mode, a1, a0, go, g, ig, zero_coef)
+    bad, total = _numba.binary_small_kernel(xp, yp, gp, lp, n, mode, a1, a0, go, g, ig,
+                                            zero_coef, xw, yw)
     if bad:
         return None
     if loss is None:
@@ -551,14 +553,13 @@ def softmax_small(input: torch.Tensor, target: torch.Tensor, gamma: float, ignor
     n, c = input.shape
     dt = input.dtype
     npdt = np.float64 if dt == torch.float64 else np.float32
-    kernel = _numba.softmax_small_kernel(_DTYPE_NAMES[dt])
     g, ig = _gamma_args(gamma, npdt)
     grad = torch.empty_like(input)
     loss = torch.empty(n, dtype=dt) if reduction == "none" else None
-    bad, total, den = kernel(input.data_ptr(), target.data_ptr(), grad.data_ptr(),
-                             0 if loss is None else loss.data_ptr(), n, c,
-                             4 if loss is not None else 3, reduction == "mean", ignore_index,
-                             g, ig)
+    bad, total, den = _numba.softmax_small_kernel(
+        input.data_ptr(), target.data_ptr(), grad.data_ptr(),
+        0 if loss is None else loss.data_ptr(), n, c, 4 if loss is not None else 3,
+        reduction == "mean", ignore_index, g, ig, _WITNESS[dt])
     if bad:
         return None
     if loss is None:

@@ -584,143 +584,111 @@ def softmax_hard_planes(  # type: ignore[no-untyped-def]
 
 
 # --------------------------------------------------------------------------- small calls
-def _pointer_cast(elem: Any) -> Any:
-    """An intrinsic turning an address (int64) into a pointer to ``elem`` values."""
+@intrinsic
+def _address_as(typingctx, address, like):  # type: ignore[no-untyped-def]
+    """A pointer to values of ``like``'s dtype at ``address`` (an int64)."""
+    sig = types.CPointer(like.dtype)(types.int64, like)
 
-    @intrinsic
-    def cast(typingctx, address):  # type: ignore[no-untyped-def]
-        sig = types.CPointer(elem)(types.int64)
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
 
-        def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-            return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
-
-        return sig, codegen
-
-    return cast
+    return sig, codegen
 
 
 #: Elements per block of :func:`binary_small_kernel` (that of the other binary kernels).
 _SMALL_BLOCK = 8192
-_NUMBA_TYPES = {"float32": types.float32, "float64": types.float64, "uint8": types.uint8}
-_SMALL: dict[tuple[str, str], Any] = {}
+#: The label dtype of :func:`softmax_small_kernel` (an empty array: its type only).
+_I64_WITNESS = np.empty(0, dtype=np.int64)
 
 
-def binary_small_kernel(x_dtype: str, y_dtype: str) -> Any:
-    """The one-call kernel of a first-order binary call, for these logit and target dtypes.
+@njit(**_OPTS)
+def binary_small_kernel(xp, yp, gp, lp, n, mode, a1v, a0, gov, g, ig, zero_coef, xw, yw):  # type: ignore[no-untyped-def]
+    """The one-call kernel of a first-order binary call (the lane, one thread).
 
-    ``kernel(xp, yp, gp, lp, n, mode, a1, a0, go, g, ig, zero_coef) -> (bad, total)``
-    takes the addresses of the contiguous logits ``xp``, targets ``yp``, gradient ``gp``
-    and (``mode`` 4, ``reduction="none"``) elementwise loss ``lp`` of ``n`` elements;
-    ``a1``/``a0`` are the alpha weights, ``go`` the gradient's scale (1/n for ``"mean"``).
-    Mode 3 returns the loss sum (the block sums added in block order). ``bad`` is 1 for a
-    target value outside [0, 1] (or NaN); the outputs are then unset. One thread; built
-    on :func:`binary_hard_blocks` and :func:`binary_soft_blocks` (the same mathematics as
-    every other path). Addresses instead of arrays: NumPy views of four tensors would
-    cost about 4 us of a 30 us call.
+    Takes the addresses of the contiguous logits ``xp``, targets ``yp``, gradient ``gp``
+    and (``mode`` 4, ``reduction="none"``) elementwise loss ``lp`` of ``n`` elements, their
+    dtypes given by the empty arrays ``xw`` (logits, gradient, loss) and ``yw`` (targets);
+    ``a1v``/``a0`` are the alpha weights, ``gov`` the gradient's scale (1/n for ``"mean"``).
+    Returns ``(bad, total)``: mode 3's loss sum (the block sums added in block order), and
+    ``bad`` = 1 for a target value outside [0, 1] (or NaN), the outputs then unset. Built
+    on :func:`binary_hard_blocks` and :func:`binary_soft_blocks` (the mathematics of every
+    other path). Addresses instead of arrays: NumPy views of four tensors would cost about
+    4 us of a 30 us call.
     """
-    key = (x_dtype, y_dtype)
-    kern = _SMALL.get(key)
-    if kern is not None:
-        return kern
-    xt = _NUMBA_TYPES[x_dtype]
-    x_ptr, y_ptr = _pointer_cast(xt), _pointer_cast(_NUMBA_TYPES[y_dtype])
-    npx = np.float64 if x_dtype == "float64" else np.float32
-    big = _SMALL_BLOCK
-
-    @njit(**_OPTS)
-    def kernel(xp, yp, gp, lp, n, mode, a1v, a0, gov, g, ig, zero_coef):  # type: ignore[no-untyped-def]
-        x = carray(x_ptr(xp), n)
-        y = carray(y_ptr(yp), n)
-        gr = carray(x_ptr(gp), n)
-        block = min(big, n)
-        n_blocks = (n + block - 1) // block
-        ones = np.ones(block, dtype=npx)
-        a1 = np.full(block, a1v, dtype=npx)
-        go = np.full(block, gov, dtype=npx)
-        ign = npx(np.nan)
-        status = np.zeros(1, dtype=np.int64)
-        soft = np.empty(n_blocks, dtype=np.uint8)
-        partial = np.empty(n_blocks, dtype=np.float64)  # mode 3's block sums
-        total = 0.0
-        if mode == 4:  # the loss straight into its tensor
-            ls = carray(x_ptr(lp), n)
-            n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig,
-                                        block, 0, n_blocks, gr, ls, 4, status, soft, ign,
-                                        zero_coef)
-            if n_soft:  # the soft blocks' loss (not scaled), in place
-                binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig,
-                                   block, 0, n_blocks, ls, partial, 1, soft, ign)
-        else:
-            n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig,
-                                        block, 0, n_blocks, gr, partial, 3, status, soft, ign,
-                                        zero_coef)
-            if n_soft:
-                binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig,
-                                   block, 0, n_blocks, gr, partial, 0, soft, ign)
-            for b in range(n_blocks):
-                total += partial[b]
-        if status[0]:
-            return 1, 0.0
-        if n_soft:  # the soft blocks' gradient
-            binary_soft_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block, 0,
-                               n_blocks, gr, partial, 2, soft, ign)
-        return 0, total
-
-    _SMALL[key] = kernel
-    return kernel
+    x = carray(_address_as(xp, xw), n)
+    y = carray(_address_as(yp, yw), n)
+    gr = carray(_address_as(gp, xw), n)
+    block = min(_SMALL_BLOCK, n)
+    n_blocks = (n + block - 1) // block
+    ones = np.ones(block, dtype=xw.dtype)
+    a1 = np.full(block, a1v, dtype=xw.dtype)
+    go = np.full(block, gov, dtype=xw.dtype)
+    ign = xw.dtype.type(np.nan)
+    status = np.zeros(1, dtype=np.int64)
+    soft = np.empty(n_blocks, dtype=np.uint8)
+    partial = np.empty(n_blocks, dtype=np.float64)  # mode 3's block sums
+    total = 0.0
+    if mode == 4:  # the loss straight into its tensor
+        ls = carray(_address_as(lp, xw), n)
+        n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block,
+                                    0, n_blocks, gr, ls, 4, status, soft, ign, zero_coef)
+        if n_soft:  # the soft blocks' loss (not scaled), in place
+            binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig, block, 0,
+                               n_blocks, ls, partial, 1, soft, ign)
+    else:
+        n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block,
+                                    0, n_blocks, gr, partial, 3, status, soft, ign, zero_coef)
+        if n_soft:
+            binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig, block, 0,
+                               n_blocks, gr, partial, 0, soft, ign)
+        for b in range(n_blocks):
+            total += partial[b]
+    if status[0]:
+        return 1, 0.0
+    if n_soft:  # the soft blocks' gradient
+        binary_soft_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block, 0,
+                           n_blocks, gr, partial, 2, soft, ign)
+    return 0, total
 
 
-_SOFTMAX_SMALL: dict[str, Any] = {}
-
-
-def softmax_small_kernel(x_dtype: str) -> Any:
+@njit(**_OPTS)
+def softmax_small_kernel(xp, tp, gp, lp, n, c, mode, mean, ignore_index, g, ig, xw):  # type: ignore[no-untyped-def]
     """The one-call kernel of a first-order softmax call (int64 labels, no class weight).
 
-    ``kernel(xp, tp, gp, lp, n, c, mode, mean, ignore_index, g, ig) -> (bad, total, den)``
-    takes the addresses of the contiguous ``(n, c)`` logits ``xp``, labels ``tp``,
-    gradient ``gp`` and (``mode`` 4, ``reduction="none"``) per-row loss ``lp``. It counts
-    the labels that are not ``ignore_index`` (``den``, the ``"mean"`` denominator), then
-    runs :func:`softmax_hard_rows` in mode 3 over all rows: the gradient, divided by
-    ``den`` when ``mean`` (0 when nothing counts), and the row losses, summed in row order
-    into ``total`` (mode 3) or written to ``lp``. ``bad`` is 1 for a label outside
-    [0, c) that is not ``ignore_index``. One thread; the mathematics of the other paths.
+    Takes the addresses of the contiguous ``(n, c)`` logits ``xp``, int64 labels ``tp``,
+    gradient ``gp`` and (``mode`` 4, ``reduction="none"``) per-row loss ``lp``, of the
+    dtype of the empty array ``xw``. Counts the labels that are not ``ignore_index``
+    (``den``, the ``"mean"`` denominator), then runs :func:`softmax_hard_rows` in mode 3
+    over all rows: the gradient, divided by ``den`` when ``mean`` (0 when nothing counts),
+    and the row losses, summed in row order into ``total`` (mode 3) or written to ``lp``.
+    Returns ``(bad, total, den)``; ``bad`` is 1 for a label outside [0, c) that is not
+    ``ignore_index``. One thread; the mathematics of the other paths.
     """
-    kern = _SOFTMAX_SMALL.get(x_dtype)
-    if kern is not None:
-        return kern
-    x_ptr, t_ptr = _pointer_cast(_NUMBA_TYPES[x_dtype]), _pointer_cast(types.int64)
-    npx = np.float64 if x_dtype == "float64" else np.float32
-
-    @njit(**_OPTS)
-    def kernel(xp, tp, gp, lp, n, c, mode, mean, ignore_index, g, ig):  # type: ignore[no-untyped-def]
-        x = carray(x_ptr(xp), (n, c))
-        t = carray(t_ptr(tp), n)
-        gr = carray(x_ptr(gp), (n, c))
-        den = 0
+    x = carray(_address_as(xp, xw), (n, c))
+    t = carray(_address_as(tp, _I64_WITNESS), n)
+    gr = carray(_address_as(gp, xw), (n, c))
+    den = 0
+    for i in range(n):
+        den += t[i] != ignore_index
+    go = np.ones(1, dtype=xw.dtype)
+    if mean:
+        go[0] = 1.0 / den if den else 0.0
+    cw = np.ones(c, dtype=xw.dtype)
+    partial = np.empty(n, dtype=np.float64)
+    wrow = np.empty(n, dtype=xw.dtype)
+    smx = np.empty(n, dtype=xw.dtype)
+    sss = np.empty(n, dtype=xw.dtype)
+    status = np.zeros(1, dtype=np.int64)
+    softmax_hard_rows(x, t, cw, ignore_index, go, False, g, ig, 0, n, gr, partial, wrow, smx,
+                      sss, False, 3, status)
+    if status[0]:
+        return 1, 0.0, 0.0
+    total = 0.0
+    if mode == 4:
+        ls = carray(_address_as(lp, xw), n)
         for i in range(n):
-            den += t[i] != ignore_index
-        go = np.ones(1, dtype=npx)
-        if mean:
-            go[0] = npx(1.0 / den) if den else npx(0.0)
-        cw = np.ones(c, dtype=npx)
-        partial = np.empty(n, dtype=np.float64)
-        wrow = np.empty(n, dtype=npx)
-        smx = np.empty(n, dtype=npx)
-        sss = np.empty(n, dtype=npx)
-        status = np.zeros(1, dtype=np.int64)
-        softmax_hard_rows(x, t, cw, ignore_index, go, False, g, ig, 0, n, gr, partial, wrow,
-                          smx, sss, False, 3, status)
-        if status[0]:
-            return 1, 0.0, 0.0
-        total = 0.0
-        if mode == 4:
-            ls = carray(x_ptr(lp), n)
-            for i in range(n):
-                ls[i] = partial[i]
-        else:
-            for i in range(n):
-                total += partial[i]
-        return 0, total, float(den)
-
-    _SOFTMAX_SMALL[x_dtype] = kernel
-    return kernel
+            ls[i] = partial[i]
+    else:
+        for i in range(n):
+            total += partial[i]
+    return 0, total, float(den)
