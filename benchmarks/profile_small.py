@@ -1,5 +1,10 @@
 """Where the microseconds of one small focal-loss call go on the CPU, and what would save them.
 
+This profiles the general path (``LossFunction`` and the hooks), which serves the calls
+the small-call lane (``focalkit.torch._small``, switched off here) does not take: with
+weights, ``pos_weight``, label smoothing, ... The lane itself is timed by
+``bench_small.py`` (docs/performance.md, per-call overhead).
+
 Binary n = 256 (float 0/1 targets, gamma = 2, alpha = 0.25, ``mean``) and softmax 256 x 10
 (int64 labels, gamma = 2, ``mean``), forward + backward, fp32, 2 threads. Nothing in
 ``src/`` is changed: every measurement below is made from outside.
@@ -49,7 +54,15 @@ sys.path.insert(0, str(HERE))
 import bench_small as bs  # noqa: E402
 
 import focalkit.torch as ft  # noqa: E402
-from focalkit.torch import _checks, _data, _dispatch, _function, _generate, kernels  # noqa: E402
+from focalkit.torch import (  # noqa: E402
+    _checks,
+    _data,
+    _dispatch,
+    _function,
+    _generate,
+    _small,
+    kernels,
+)
 from focalkit.torch.kernels import _cpu, _cpu_numba  # noqa: E402
 
 GAMMA, ALPHA = bs.GAMMA, bs.ALPHA
@@ -57,6 +70,7 @@ N_BIN = 256
 ROWS, C = 256, 10
 #: "wall" or "cpu" (the process's CPU time: leaves out waits for a core on a loaded machine)
 CLOCK = "wall"
+_small.ENABLED = False  # the general path (module docstring)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -156,6 +170,7 @@ class NullLike(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, y: torch.Tensor, *rest: Any) -> torch.Tensor:  # type: ignore[override]
+        ctx.n_args = 2 + len(rest)
         need = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         ctx.mode, ctx.state, ctx.bound, ctx.reduction = 1, need, rest[1], rest[2]
         ctx.ignore_index, ctx.n_tensors = rest[3], 0
@@ -165,7 +180,7 @@ class NullLike(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
         x, y, w, *rest = ctx.saved_tensors
-        return (torch.empty_like(x), None, None, None, None, None, None, None)
+        return (torch.empty_like(x), *(None,) * (ctx.n_args - 1))
 
 
 def function_args(x: torch.Tensor, y: torch.Tensor) -> tuple[Any, ...]:

@@ -52,6 +52,8 @@ Tensor = torch.Tensor
 #: threaded kernels take calls above 2^16 (not measured here).
 MAX_NUMEL = 1 << 16
 MAX_NUMEL_FEW_THREADS = 1 << 20
+#: False: every call takes ``LossFunction`` (for profiling the general path).
+ENABLED = True
 _FLOATS = (torch.float32, torch.float64)
 _BYTE_TARGETS = (torch.bool, torch.uint8)
 
@@ -83,7 +85,7 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
         ignore_index: Any, tensors: tuple[Any, ...], owner: str) -> Tensor | None:
     """The loss through the lane, or None when the call is not one it takes."""
     if (torch.compiler.is_compiling()  # first: what follows is not for Dynamo to trace
-            or bound.lane is False or not _plain_call(input, target, weight, tensors)):
+            or not ENABLED or bound.lane is False or not _plain_call(input, target, weight, tensors)):
         return None
     n = input.numel()
     if n > MAX_NUMEL and (n > MAX_NUMEL_FEW_THREADS or torch.get_num_threads() > 2):
