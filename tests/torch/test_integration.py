@@ -124,9 +124,9 @@ class _RecordSaved:
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_binary_saves_only_its_inputs(reduction):
-    """Above the small-call sizes the fused path keeps nothing but its inputs; below them
-    (first order) also the gradient it computed in the forward: ``KEEP_GRAD_MAX_NUMEL``
-    logits with mean / sum for the calls with weights, the lane's limit
+    """Outside the small-call sizes the fused path keeps nothing but its inputs; within
+    them (first order) also the gradient it computed in the forward: ``KEEP_GRAD_MAX_NUMEL``
+    logits with mean / sum for the calls with weights, the lane's sizes
     (``focalkit.torch._small``) for plain calls, every reduction."""
     from focalkit.torch import _small
     from focalkit.torch.kernels._cpu import KEEP_GRAD_MAX_NUMEL
@@ -140,9 +140,14 @@ def test_binary_saves_only_its_inputs(reduction):
     inputs = {t.data_ptr(): t.shape for t in (z, y, w, pw)}
     assert len(rec.saved) == 4
     assert all(inputs.get(t.data_ptr()) == t.shape for t in rec.saved)
-    big = torch.randn(_small.MAX_NUMEL_FEW_THREADS // 4 + 1, 4, requires_grad=True)
-    with _RecordSaved() as rec_plain:
-        binary_focal_loss_with_logits(big, torch.rand(big.shape))
+    big = torch.randn(_small.MAX_NUMEL // 4 + 1, 4, requires_grad=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)  # the general kernels' size: neither lane nor kept gradient
+    try:
+        with _RecordSaved() as rec_plain:
+            binary_focal_loss_with_logits(big, torch.rand(big.shape))
+    finally:
+        torch.set_num_threads(threads)
     assert len(rec_plain.saved) == 2  # input and target, nothing else
     out.sum().backward()
     threads = torch.get_num_threads()

@@ -401,3 +401,28 @@ def test_lane_kernels_are_compiled_once_and_cached_on_disk():
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout.split() for _ in range(2)]
     assert runs[1] == ["0", "0"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_threaded_lane_of_large_binary_calls(lane_calls, reduction):
+    """Above ``SMALL_ONE_THREAD_MAX`` the lane splits the blocks into threads: the same
+    values as the reference, soft blocks and a bad target in the last thread's range."""
+    n = _cpu.SMALL_ONE_THREAD_MAX + 12345
+    g = torch.Generator().manual_seed(5)
+    z = 3 * torch.randn(n, dtype=D64, generator=g)
+    y = (torch.rand(n, generator=g) < 0.1).to(D64)
+    y[-9000:-8000] = 0.3  # a soft block near the end
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        loss, grad = _loss_and_grad(z, y, True, 1.0, gamma=2.0, reduction=reduction)
+        assert lane_calls == ["lane"]
+        y_bad = y.clone()
+        y_bad[-5] = 2.0
+        with pytest.raises(InvalidParameterError, match="must hold values in"):
+            ft.binary_focal_loss_with_logits(z.clone().requires_grad_(True), y_bad)
+    finally:
+        torch.set_num_threads(threads)
+    ref_loss, ref_grad = _loss_and_grad(z, y, False, 1.0, gamma=2.0, reduction=reduction)
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-11, atol=1e-14)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-11, atol=1e-14)

@@ -47,6 +47,10 @@ SOFTMAX_MIN_NUMEL = 64
 _BLOCK = 8192
 #: Fewest elements per thread worth a thread hand-off.
 _MIN_PER_THREAD = 65536
+#: :func:`binary_small` runs on one thread up to this many logits, and splits larger
+#: calls into threads of at least as many (measured on a 2-vCPU VM, docs/performance.md:
+#: below it a second thread competes with torch's spinning OpenMP workers and loses).
+SMALL_ONE_THREAD_MAX = 1 << 20
 
 _FLOATS = (torch.float32, torch.float64)
 # half precision: computed in float32 on a float32 copy of the logits (numba has no bf16)
@@ -71,11 +75,12 @@ def available() -> bool:
     return _numba is not False
 
 
-def _parallel(fn: Any, n_items: int, cost_per_item: int) -> None:
+def _parallel(fn: Any, n_items: int, cost_per_item: int,
+              min_per_thread: int = _MIN_PER_THREAD) -> None:
     """Run ``fn(a, b)`` over [0, n_items) split into torch.get_num_threads() ranges."""
     global _pool, _pool_size, _pool_pid
     n_threads = max(1, torch.get_num_threads())
-    n_threads = min(n_threads, max(1, (n_items * cost_per_item) // _MIN_PER_THREAD), n_items)
+    n_threads = min(n_threads, max(1, (n_items * cost_per_item) // min_per_thread), n_items)
     if n_threads <= 1:
         fn(0, n_items)
         return
@@ -514,24 +519,42 @@ def _small_args(n: int, dt: torch.dtype, ydt: torch.dtype, reduction: str, gamma
 
 def binary_small(input: torch.Tensor, target: torch.Tensor, gamma: float, alpha: float | None,
                  reduction: str) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """(loss, gradient) of a small call in one kernel call, or None for a bad target value.
+    """(loss, gradient) of a first-order call in one kernel pass, or None for a bad target.
 
     The lane of :mod:`focalkit.torch._small`, which has checked what this relies on: CPU
     float32/float64 contiguous logits of at least ``BINARY_MIN_NUMEL`` elements, targets
     of the same shape and contiguous (bool, uint8 or the input's dtype), no weight,
     ``pos_weight`` or ``ignore_index``. The gradient is that of the reduced loss
-    (``"mean"``: divided by n) for an upstream gradient of 1; one thread. The same kernels
-    and mathematics as :func:`binary` (:func:`._cpu_numba.binary_small_kernel`).
+    (``"mean"``: divided by n) for an upstream gradient of 1. One thread up to
+    ``SMALL_ONE_THREAD_MAX`` logits, threads above (large outputs on huge pages, as
+    :func:`binary`). The same kernels and mathematics as :func:`binary`
+    (:func:`._cpu_numba.binary_small_kernel`).
     """
     n = input.numel()
     xw, yw, mode, a1, a0, go, g, ig, zero_coef = _small_args(
         n, input.dtype, target.dtype, reduction, gamma, alpha)
-    grad = torch.empty_like(input)
-    loss = torch.empty_like(input) if mode == 4 else None
+    big = n > SMALL_ONE_THREAD_MAX
+    grad = _empty(input.shape, input.dtype) if big else torch.empty_like(input)
+    loss = None if mode != 4 else (_empty(input.shape, input.dtype) if big
+                                   else torch.empty_like(input))
     xp, yp, gp = input.data_ptr(), target.data_ptr(), grad.data_ptr()
     lp = 0 if loss is None else loss.data_ptr()
-    bad, total = _numba.binary_small_kernel(xp, yp, gp, lp, n, mode, a1, a0, go, g, ig,
-                                            zero_coef, xw, yw)
+    n_blocks = -(-n // _BLOCK)
+    if not big:
+        bad, total = _numba.binary_small_kernel(xp, yp, gp, lp, n, 0, n_blocks, mode, a1, a0,
+                                                go, g, ig, zero_coef, xw, yw)
+    else:  # thread ranges; their sums added in block order
+        parts: dict[int, tuple[int, float]] = {}
+
+        def run(b0: int, b1: int) -> None:
+            parts[b0] = _numba.binary_small_kernel(xp, yp, gp, lp, n, b0, b1, mode, a1, a0,
+                                                   go, g, ig, zero_coef, xw, yw)
+
+        _parallel(run, n_blocks, _BLOCK, SMALL_ONE_THREAD_MAX)
+        bad, total = 0, 0.0
+        for b0 in sorted(parts):
+            bad |= parts[b0][0]
+            total += parts[b0][1]
     if bad:
         return None
     if loss is None:

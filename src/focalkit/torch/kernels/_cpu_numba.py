@@ -602,13 +602,14 @@ _I64_WITNESS = np.empty(0, dtype=np.int64)
 
 
 @njit(**_OPTS)
-def binary_small_kernel(xp, yp, gp, lp, n, mode, a1v, a0, gov, g, ig, zero_coef, xw, yw):  # type: ignore[no-untyped-def]
+def binary_small_kernel(xp, yp, gp, lp, n, b0, b1, mode, a1v, a0, gov, g, ig, zero_coef, xw, yw):  # type: ignore[no-untyped-def]
     """The one-call kernel of a first-order binary call (the lane, one thread).
 
     Takes the addresses of the contiguous logits ``xp``, targets ``yp``, gradient ``gp``
     and (``mode`` 4, ``reduction="none"``) elementwise loss ``lp`` of ``n`` elements, their
     dtypes given by the empty arrays ``xw`` (logits, gradient, loss) and ``yw`` (targets);
     ``a1v``/``a0`` are the alpha weights, ``gov`` the gradient's scale (1/n for ``"mean"``).
+    Runs the blocks [b0, b1) (of ``_SMALL_BLOCK`` elements; a thread's share).
     Returns ``(bad, total)``: mode 3's loss sum (the block sums added in block order), and
     ``bad`` = 1 for a target value outside [0, 1] (or NaN), the outputs then unset. Built
     on :func:`binary_hard_blocks` and :func:`binary_soft_blocks` (the mathematics of every
@@ -631,23 +632,23 @@ def binary_small_kernel(xp, yp, gp, lp, n, mode, a1v, a0, gov, g, ig, zero_coef,
     if mode == 4:  # the loss straight into its tensor
         ls = carray(_address_as(lp, xw), n)
         n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block,
-                                    0, n_blocks, gr, ls, 4, status, soft, ign, zero_coef)
+                                    b0, b1, gr, ls, 4, status, soft, ign, zero_coef)
         if n_soft:  # the soft blocks' loss (not scaled), in place
-            binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig, block, 0,
-                               n_blocks, ls, partial, 1, soft, ign)
+            binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig, block, b0,
+                               b1, ls, partial, 1, soft, ign)
     else:
         n_soft = binary_hard_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block,
-                                    0, n_blocks, gr, partial, 3, status, soft, ign, zero_coef)
+                                    b0, b1, gr, partial, 3, status, soft, ign, zero_coef)
         if n_soft:
-            binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig, block, 0,
-                               n_blocks, gr, partial, 0, soft, ign)
-        for b in range(n_blocks):
+            binary_soft_blocks(x, y, ones, False, a1, False, a0, ones, False, g, ig, block, b0,
+                               b1, gr, partial, 0, soft, ign)
+        for b in range(b0, b1):
             total += partial[b]
     if status[0]:
         return 1, 0.0
     if n_soft:  # the soft blocks' gradient
-        binary_soft_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block, 0,
-                           n_blocks, gr, partial, 2, soft, ign)
+        binary_soft_blocks(x, y, ones, False, a1, False, a0, go, False, g, ig, block, b0,
+                           b1, gr, partial, 2, soft, ign)
     return 0, total
 
 
