@@ -33,45 +33,17 @@ _OPTS: dict[str, Any] = {"nogil": True, "cache": True, "fastmath": False, "error
 _INLINE: dict[str, Any] = dict(_OPTS, forceinline=True)
 
 
-@njit(**_INLINE)
-def _hard_elem(z, yk, a1, a0, g, ig, want_grad, guard):  # type: ignore[no-untyped-def]
-    """Loss or dL/dz of one element with a hard target ``yk`` in {0, 1}.
-
-    Only the true class's side is computed: with the margin ``s = (2 yk - 1) z``,
-    ``p = sigmoid(s)`` and ``q = 1 - p``, L = a_t q^g (-log p) and
-    dL/ds = -a_t q^g (q + g p (-log p)) (no ratio: finite for every gamma >= 0).
-    At ``s = -inf`` the limits: ``p (-log p) -> 0`` (``-log p`` capped at 3e38, where
-    ``p`` is 0 anyway), and with ``guard`` (the caller's constant, True where some
-    ``a_t`` is 0) a zero ``a_t`` gives a zero loss, not 0 * inf; see :func:`_soft_elem`.
-    """
-    one = type(z)(1.0)
-    zero = type(z)(0.0)
-    t = yk + yk - one
-    s = z * t
-    e = exp_neg(-abs(s))
-    lp1, inv = log1p_inv(e)
-    pos = s >= zero
-    ei = e * inv
-    p = inv if pos else ei
-    q = ei if pos else inv
-    nlog_p = lp1 + max(-s, zero)
-    qg = qpow(q, lp1 + max(s, zero), g, ig)
-    at = a0 + yk * (a1 - a0)
-    if not want_grad:
-        v = at * qg * nlog_p
-        if guard:
-            v = zero if (at == zero) & (nlog_p == math.inf) else v
-        return v
-    pn = p * min(nlog_p, type(z)(3.0e38))  # p (-log p) -> 0 as p -> 0 (s = -inf)
-    return -t * at * qg * (q + g * pn)
-
-
 @njit(**dict(_INLINE, fastmath={"contract"}))
-def _hard_pair(z, yk, a1, a0, g, ig):  # type: ignore[no-untyped-def]
-    """(loss, dL/dz) of one element with a hard target, sharing one exp, log1p and power.
+def _hard_pair(z, yk, a1, a0, g, ig, guard):  # type: ignore[no-untyped-def]
+    """(loss, dL/dz) of one element with a hard target ``yk`` in {0, 1}.
 
-    :func:`_hard_elem`'s two results (guarded: a zero ``a_t`` gives a zero loss), with
-    fused multiply-adds (about 1.3x faster; the same within rounding).
+    Only the true class's side is computed, both results from one exp, one log1p and one
+    power: with the margin ``s = (2 yk - 1) z``, ``p = sigmoid(s)`` and ``q = 1 - p``,
+    L = a_t q^g (-log p) and dL/ds = -a_t q^g (q + g p (-log p)) (no ratio: finite for
+    every gamma >= 0). At ``s = -inf`` the limits: ``p (-log p) -> 0`` (``-log p`` capped
+    at 3e38, where ``p`` is 0 anyway), and with ``guard`` (the caller's constant, True
+    where some ``a_t`` is 0) a zero ``a_t`` gives a zero loss, not 0 * inf; see
+    :func:`_soft_elem`. Compiled with fused multiply-adds (1.3x faster on one thread).
     """
     one = type(z)(1.0)
     zero = type(z)(0.0)
@@ -87,9 +59,17 @@ def _hard_pair(z, yk, a1, a0, g, ig):  # type: ignore[no-untyped-def]
     qg = qpow(q, lp1 + max(s, zero), g, ig)
     at = a0 + yk * (a1 - a0)
     v = at * qg * nlog_p
-    v = zero if (at == zero) & (nlog_p == math.inf) else v
+    if guard:
+        v = zero if (at == zero) & (nlog_p == math.inf) else v
     pn = p * min(nlog_p, type(z)(3.0e38))  # p (-log p) -> 0 as p -> 0 (s = -inf)
     return v, -t * at * qg * (q + g * pn)
+
+
+@njit(**_INLINE)
+def _hard_elem(z, yk, a1, a0, g, ig, want_grad, guard):  # type: ignore[no-untyped-def]
+    """Loss (or, ``want_grad``, dL/dz) of one element: one of :func:`_hard_pair`'s."""
+    v, gr = _hard_pair(z, yk, a1, a0, g, ig, guard)
+    return gr if want_grad else v
 
 
 @njit(**_INLINE)
@@ -201,7 +181,7 @@ def binary_hard_blocks(  # type: ignore[no-untyped-def]
             gr = out[s : s + m]
             for k in range(m):
                 yk = one if ys[k] == 1 else zero
-                vl, vg = _hard_pair(xs[k], yk, a1s[k], a0, g, ig)
+                vl, vg = _hard_pair(xs[k], yk, a1s[k], a0, g, ig, True)
                 skip = ys[k] == ign  # never true for a NaN ign
                 buf[k] = zero if skip else vl * ws[k]
                 gr[k] = zero if skip else vg * ws[k] * gos[k]
