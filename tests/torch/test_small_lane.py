@@ -426,3 +426,31 @@ def test_threaded_lane_of_large_binary_calls(lane_calls, reduction):
     ref_loss, ref_grad = _loss_and_grad(z, y, False, 1.0, gamma=2.0, reduction=reduction)
     torch.testing.assert_close(loss, ref_loss, rtol=1e-11, atol=1e-14)
     torch.testing.assert_close(grad, ref_grad, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_threaded_lane_of_large_softmax_calls(lane_calls, reduction):
+    """Above ``SMALL_ONE_THREAD_MAX`` logits the softmax lane runs row ranges in threads
+    (the mean denominator counted first): the reference's values, a bad label in the last
+    thread's rows raises."""
+    c = 40
+    n = _cpu.SMALL_ONE_THREAD_MAX // c + 777
+    g = torch.Generator().manual_seed(6)
+    z = 3 * torch.randn(n, c, dtype=D64, generator=g)
+    t = torch.randint(0, c, (n,), generator=g)
+    t[::5] = -100
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        loss, grad = _softmax_loss_and_grad(z, t, True, 1.0, gamma=2.0, reduction=reduction)
+        assert lane_calls == ["lane"]
+        t_bad = t.clone()
+        t_bad[-3] = c
+        with pytest.raises(InvalidParameterError, match="must hold values in"):
+            ft.focal_loss(z.clone().requires_grad_(True), t_bad)
+    finally:
+        torch.set_num_threads(threads)
+    ref_loss, ref_grad = _softmax_loss_and_grad(z, t, False, 1.0, gamma=2.0,
+                                                reduction=reduction)
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-11, atol=1e-14)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-11, atol=1e-14)

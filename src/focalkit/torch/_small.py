@@ -7,8 +7,8 @@ the Python around the kernel, not to the kernel (docs/performance.md, per-call o
 
 * plain CPU tensors, float32/float64 contiguous logits of ``BINARY_MIN_NUMEL`` (binary) or
   ``SOFTMAX_MIN_NUMEL`` (softmax) to :data:`MAX_NUMEL` elements
-  (:data:`MAX_NUMEL_FEW_THREADS` on at most 2 threads; binary: any size above
-  ``_cpu.SMALL_ONE_THREAD_MAX``, in threads) that need a gradient (grad mode on), in no
+  (:data:`MAX_NUMEL_FEW_THREADS` on at most 2 threads) and any size above
+  ``_cpu.SMALL_ONE_THREAD_MAX`` (in threads), that need a gradient (grad mode on), in no
   transform, trace or compilation, the fast path on;
 * **binary** (the sigmoid focal spec's hook: ``focal``, ``bce``, ...): contiguous targets
   of the logits' shape, bool, uint8 or the logits' dtype, needing no gradient; a scalar
@@ -46,13 +46,13 @@ __all__ = ["MAX_NUMEL", "MAX_NUMEL_FEW_THREADS", "SmallLossFunction", "run"]
 
 Tensor = torch.Tensor
 
-#: Largest call the lane takes; on at most 2 threads, ``MAX_NUMEL_FEW_THREADS``; binary
-#: calls above ``_cpu.SMALL_ONE_THREAD_MAX`` always (the lane then splits them into
+#: The lane takes calls up to ``MAX_NUMEL`` logits, up to ``MAX_NUMEL_FEW_THREADS`` on at
+#: most 2 threads, and every call above ``_cpu.SMALL_ONE_THREAD_MAX`` (then split into
 #: threads). Measured on a 2-vCPU VM (docs/performance.md): the lane's one thread beats
 #: the two-pass kernels split over 2 threads up to 2^20 logits (their threads compete with
-#: torch's spinning OpenMP workers), and above it the lane's threads take half the time of
-#: the two passes. With more threads, binary calls of 2^16 to 2^20 logits and softmax
-#: calls above 2^16 take the threaded two-pass kernels (not measured here).
+#: torch's spinning OpenMP workers), and above it the lane's threads take half the time
+#: of the two passes (binary). With more threads, calls of 2^16 to 2^20 logits take the
+#: threaded two-pass kernels (not measured here).
 MAX_NUMEL = 1 << 16
 MAX_NUMEL_FEW_THREADS = 1 << 20
 #: False: every call takes ``LossFunction`` (for profiling the general path).
@@ -92,8 +92,8 @@ def run(bound: Bound, input: Any, target: Any, weight: Tensor | None, reduction:
             or not _plain_call(input, target, weight, tensors)):
         return None
     n = input.numel()
-    if (n > MAX_NUMEL and not (bound.kind == "sigmoid" and n > _cpu.SMALL_ONE_THREAD_MAX)
-            and (n > MAX_NUMEL_FEW_THREADS or torch.get_num_threads() > 2)):
+    if (MAX_NUMEL < n <= _cpu.SMALL_ONE_THREAD_MAX and (n > MAX_NUMEL_FEW_THREADS
+                                                       or torch.get_num_threads() > 2)):
         return None
     if bound.kind == "sigmoid":
         if (ignore_index is not None or n < _cpu.BINARY_MIN_NUMEL

@@ -570,19 +570,36 @@ def softmax_small(input: torch.Tensor, target: torch.Tensor, gamma: float, ignor
     The lane of :mod:`focalkit.torch._small` (which has checked what this relies on:
     contiguous ``(N, C)`` float32/float64 logits, contiguous int64 labels ``(N,)``, no
     class weight or label smoothing). The gradient is that of the reduced loss for an
-    upstream gradient of 1 (``"mean"``: divided by the number of counted labels); one
-    thread (:func:`._cpu_numba.softmax_small_kernel`, on :func:`softmax`'s kernel).
+    upstream gradient of 1 (``"mean"``: divided by the number of counted labels). One
+    thread up to ``SMALL_ONE_THREAD_MAX`` logits, threads of rows above
+    (:func:`._cpu_numba.softmax_small_kernel`, on :func:`softmax`'s kernel).
     """
     n, c = input.shape
     dt = input.dtype
     npdt = np.float64 if dt == torch.float64 else np.float32
     g, ig = _gamma_args(gamma, npdt)
-    grad = torch.empty_like(input)
+    big = n * c > SMALL_ONE_THREAD_MAX
+    grad = _empty(input.shape, dt) if big else torch.empty_like(input)
     loss = torch.empty(n, dtype=dt) if reduction == "none" else None
-    bad, total, den = _numba.softmax_small_kernel(
-        input.data_ptr(), target.data_ptr(), grad.data_ptr(),
-        0 if loss is None else loss.data_ptr(), n, c, 4 if loss is not None else 3,
-        reduction == "mean", ignore_index, g, ig, _WITNESS[dt])
+    args = (input.data_ptr(), target.data_ptr(), grad.data_ptr(),
+            0 if loss is None else loss.data_ptr(), n, c)
+    mode, mean, xw = 4 if loss is not None else 3, reduction == "mean", _WITNESS[dt]
+    if not big:
+        bad, total, den = _numba.softmax_small_kernel(*args, 0, n, mode, mean, -1,
+                                                      ignore_index, g, ig, xw)
+    else:  # thread ranges of rows; the denominator counted first, the sums in row order
+        den = int((target != ignore_index).sum()) if mean else 0
+        parts: dict[int, tuple[int, float, float]] = {}
+
+        def run(r0: int, r1: int) -> None:
+            parts[r0] = _numba.softmax_small_kernel(*args, r0, r1, mode, mean, den,
+                                                    ignore_index, g, ig, xw)
+
+        _parallel(run, n, c, SMALL_ONE_THREAD_MAX)
+        bad, total = 0, 0.0
+        for r0 in sorted(parts):
+            bad |= parts[r0][0]
+            total += parts[r0][1]
     if bad:
         return None
     if loss is None:

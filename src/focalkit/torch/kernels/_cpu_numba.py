@@ -633,43 +633,48 @@ def binary_small_kernel(xp, yp, gp, lp, n, b0, b1, mode, a1v, a0, gov, g, ig, ze
 
 
 @njit(**_OPTS)
-def softmax_small_kernel(xp, tp, gp, lp, n, c, mode, mean, ignore_index, g, ig, xw):  # type: ignore[no-untyped-def]
+def softmax_small_kernel(xp, tp, gp, lp, n, c, r0, r1, mode, mean, den_all, ignore_index, g,  # type: ignore[no-untyped-def]
+                         ig, xw):
     """The one-call kernel of a first-order softmax call (int64 labels, no class weight).
 
     Takes the addresses of the contiguous ``(n, c)`` logits ``xp``, int64 labels ``tp``,
     gradient ``gp`` and (``mode`` 4, ``reduction="none"``) per-row loss ``lp``, of the
-    dtype of the empty array ``xw``. Counts the labels that are not ``ignore_index``
-    (``den``, the ``"mean"`` denominator), then runs :func:`softmax_hard_rows` in mode 3
-    over all rows: the gradient, divided by ``den`` when ``mean`` (0 when nothing counts),
-    and the row losses, summed in row order into ``total`` (mode 3) or written to ``lp``.
-    Returns ``(bad, total, den)``; ``bad`` is 1 for a label outside [0, c) that is not
-    ``ignore_index``. One thread; the mathematics of the other paths.
+    dtype of the empty array ``xw``, and runs rows [r0, r1) (a thread's share).
+    ``den_all`` is the ``"mean"`` denominator (the labels that are not ``ignore_index``)
+    when the caller counted it, else -1: then the rows' labels are counted here first.
+    Then :func:`softmax_hard_rows` in mode 3: the gradient, divided by the denominator
+    when ``mean`` (0 when nothing counts), and the row losses, summed in row order into
+    ``total`` (mode 3) or written to ``lp``. Returns ``(bad, total, den)``; ``bad`` is 1
+    for a label outside [0, c) that is not ``ignore_index``. The mathematics of the other
+    paths.
     """
     x = carray(_address_as(xp, xw), (n, c))
     t = carray(_address_as(tp, _I64_WITNESS), n)
     gr = carray(_address_as(gp, xw), (n, c))
-    den = 0
-    for i in range(n):
-        den += t[i] != ignore_index
+    den = den_all
+    if den < 0:
+        den = 0
+        for i in range(r0, r1):
+            den += t[i] != ignore_index
     go = np.ones(1, dtype=xw.dtype)
     if mean:
         go[0] = 1.0 / den if den else 0.0
     cw = np.ones(c, dtype=xw.dtype)
-    partial = np.empty(n, dtype=np.float64)
+    partial = np.empty(n, dtype=np.float64)  # indexed by row: only [r0, r1) is used
     wrow = np.empty(n, dtype=xw.dtype)
     smx = np.empty(n, dtype=xw.dtype)
     sss = np.empty(n, dtype=xw.dtype)
     status = np.zeros(1, dtype=np.int64)
-    softmax_hard_rows(x, t, cw, ignore_index, go, False, g, ig, 0, n, gr, partial, wrow, smx,
-                      sss, False, 3, status)
+    softmax_hard_rows(x, t, cw, ignore_index, go, False, g, ig, r0, r1, gr, partial, wrow,
+                      smx, sss, False, 3, status)
     if status[0]:
         return 1, 0.0, 0.0
     total = 0.0
     if mode == 4:
         ls = carray(_address_as(lp, xw), n)
-        for i in range(n):
+        for i in range(r0, r1):
             ls[i] = partial[i]
     else:
-        for i in range(n):
+        for i in range(r0, r1):
             total += partial[i]
     return 0, total, float(den)
